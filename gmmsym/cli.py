@@ -1,0 +1,57 @@
+"""Command line front end: ``gmmsym <command>``.
+
+Each feature module registers its own subcommand through ``add_parser(subparsers)``; the handler
+is stored as ``func`` and returns the exit code.  Heavy imports happen inside handlers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+__all__ = ["main", "build_parser"]
+
+# Modules that provide ``add_parser(subparsers)``, in help order.
+_COMMAND_MODULES = (
+    "gmmsym.cli_core",
+    "gmmsym.accuracy",
+    "gmmsym.cli_simulate",
+    "proofs.verify",
+    "gmmsym.experiments.cli",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gmmsym",
+        description="GMM-GAN theory (Li, Madry, Peebles, Schmidt, ICML 2018), checked by machine.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name in _COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:  # a real missing dependency inside the module
+                raise
+            continue
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except (ValueError, TypeError) as exc:
+        print(f"gmmsym {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,30 @@
+"""Code generation: SymPy expressions of :mod:`gmmsym.symbolic` -> Python kernel modules.
+
+Three separate steps, as in PyDy: :func:`doprint` (text), :func:`write` (disk, atomically) and
+:func:`load` (a module from text, or the checked-in one).  :func:`check` compares the checked-in
+modules with what the generator produces now.
+"""
+
+from gmmsym.codegen.generator import (
+    GENERATOR_VERSION,
+    TARGETS,
+    CheckResult,
+    check,
+    doprint,
+    kernels_for,
+    load,
+    module_name,
+    write,
+)
+
+__all__ = [
+    "GENERATOR_VERSION",
+    "TARGETS",
+    "CheckResult",
+    "check",
+    "doprint",
+    "kernels_for",
+    "load",
+    "module_name",
+    "write",
+]

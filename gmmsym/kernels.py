@@ -1,0 +1,109 @@
+"""Validated float64 API over the generated kernels (no SymPy on this path).
+
+All functions broadcast over leading axes.  Shapes (paper model, K = M = 2):
+``mu``, ``nu``: ``(..., 2)``; ``ell``: ``(..., 4)`` ordered ``l1 <= r1 <= l2 <= r2``, endpoints
+may be ``+-inf``; means must be finite.
+
+Formulas (MODEL.md section 2), ``w_i = 1/2``::
+
+    L(mu, ell)  = 1 + sum_j sum_i w_i [Phi(r_j - nu_i) - Phi(l_j - nu_i) - Phi(r_j - mu_i) + Phi(l_j - mu_i)]
+    dL/dmu_i    = w_i sum_j [phi(r_j - mu_i) - phi(l_j - mu_i)]
+    dL/dr_j     =  p*(r_j) - p_mu(r_j)
+    dL/dl_j     = -(p*(l_j) - p_mu(l_j))
+"""
+
+from __future__ import annotations
+
+import types
+from functools import cached_property
+
+import numpy as np
+
+from gmmsym._validate import as_batch, as_points, broadcast_leading
+from gmmsym.spec import PAPER, ModelSpec
+
+__all__ = ["Kernels", "PAPER_KERNELS", "objective", "advantage", "gradients", "density_gap"]
+
+
+class Kernels:
+    """Validated numeric front end of one generated kernel module.
+
+    Parameters
+    ----------
+    spec : ModelSpec
+        The model (default: the paper's).
+    module : module, optional
+        A generated NumPy kernel module; by default the checked-in one for ``spec`` (or, for
+        a spec without a checked-in module, one generated in memory, which imports SymPy).
+
+    Attributes
+    ----------
+    raw : module
+        The generated module itself, for hot paths on component arrays (no validation).
+    """
+
+    def __init__(self, spec: ModelSpec = PAPER, module: types.ModuleType | None = None) -> None:
+        self.spec = spec
+        self._module = module
+
+    @cached_property
+    def raw(self) -> types.ModuleType:
+        if self._module is not None:
+            return self._module
+        from gmmsym.codegen.generator import kernels_for
+
+        return kernels_for(self.spec, "numpy")
+
+    def _state(self, mu, ell, nu):
+        mu, ell, nu = as_batch(mu, ell, nu, self.spec.K, self.spec.M)
+        return mu, ell, nu, (*np.moveaxis(mu, -1, 0), *np.moveaxis(ell, -1, 0), *np.moveaxis(nu, -1, 0))
+
+    def objective(self, mu, ell, nu) -> np.ndarray:
+        """``L(mu, ell)`` with truth ``nu``; shape ``(...)``."""
+        mu, _, _, cols = self._state(mu, ell, nu)
+        return np.broadcast_to(self.raw.objective(*cols), mu.shape[:-1]).astype(np.float64)
+
+    def advantage(self, mu, ell, nu) -> np.ndarray:
+        """``L(mu, ell) - 1 = sum_j [P*(I_j) - G_mu(I_j)]``; shape ``(...)``."""
+        mu, _, _, cols = self._state(mu, ell, nu)
+        return np.broadcast_to(self.raw.advantage(*cols), mu.shape[:-1]).astype(np.float64)
+
+    def gradients(self, mu, ell, nu) -> tuple[np.ndarray, np.ndarray]:
+        """``(dL/dmu (..., K), dL/dell (..., 2M))``."""
+        mu, ell, _, cols = self._state(mu, ell, nu)
+        K = self.spec.K
+        out = np.broadcast_arrays(*(np.asarray(g, dtype=np.float64) for g in self.raw.gradients(*cols)))
+        lead = mu.shape[:-1]
+        g = np.stack([np.broadcast_to(x, lead) for x in out], axis=-1)
+        return g[..., :K].copy(), g[..., K:].copy()
+
+    def density_gap(self, x, mu, nu) -> np.ndarray:
+        """``p*(x) - p_mu(x)``; ``x`` shape ``(...)``, ``mu``/``nu`` shape ``(..., K)``."""
+        K = self.spec.K
+        xs = as_points("x", np.asarray(x)[..., None], 1, allow_inf=True)
+        b = broadcast_leading(x=xs, mu=as_points("mu", mu, K), nu=as_points("nu", nu, K))
+        val = self.raw.density_gap(b["x"][..., 0], *np.moveaxis(b["mu"], -1, 0), *np.moveaxis(b["nu"], -1, 0))
+        return np.broadcast_to(val, b["x"].shape[:-1]).astype(np.float64)
+
+
+PAPER_KERNELS = Kernels(PAPER)
+
+
+def objective(mu, ell, nu) -> np.ndarray:
+    """``L(mu, ell) = 1 + sum_j [P*([l_j, r_j]) - G_mu([l_j, r_j])]`` (paper model); see :class:`Kernels`."""
+    return PAPER_KERNELS.objective(mu, ell, nu)
+
+
+def advantage(mu, ell, nu) -> np.ndarray:
+    """``L(mu, ell) - 1``, the discriminator's advantage (paper model); see :class:`Kernels`."""
+    return PAPER_KERNELS.advantage(mu, ell, nu)
+
+
+def gradients(mu, ell, nu) -> tuple[np.ndarray, np.ndarray]:
+    """``(dL/dmu, dL/dell)`` of shapes ``(..., 2)`` and ``(..., 4)`` (paper model)."""
+    return PAPER_KERNELS.gradients(mu, ell, nu)
+
+
+def density_gap(x, mu, nu) -> np.ndarray:
+    """``p*(x) - p_mu(x)`` (paper model); the optimal discriminator is ``{x : density_gap > 0}``."""
+    return PAPER_KERNELS.density_gap(x, mu, nu)

@@ -1,0 +1,95 @@
+"""Model specification: how many components, intervals, which weights and which sigma.
+
+The paper's model (MODEL.md section 1) is ``K = M = 2``, ``w = (1/2, 1/2)``, ``sigma = 1``;
+:data:`PAPER` is that specification and the default everywhere.  Pure Python: no SymPy here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from fractions import Fraction
+from numbers import Rational, Real
+
+__all__ = ["ModelSpec", "PAPER"]
+
+
+def _exact(name: str, value: object) -> Fraction | float:
+    """Keep rationals exact (they print exactly in generated code), floats as floats."""
+    if isinstance(value, bool) or not isinstance(value, (Real, str)):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    if isinstance(value, (Rational, str)):
+        return Fraction(value)
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    return float(value)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A GMM-GAN model: ``K`` unit-weight-known components, ``M`` discriminator intervals.
+
+    Parameters
+    ----------
+    K : int
+        Number of Gaussian components of the truth and of the generator.
+    M : int
+        Number of discriminator intervals ``[l_j, r_j]``.
+    weights : tuple
+        Known mixture weights ``w_i`` (exact fractions are kept exact), summing to 1.
+    sigma : number
+        Common known standard deviation of every component.
+    """
+
+    K: int = 2
+    M: int = 2
+    weights: tuple = (Fraction(1, 2), Fraction(1, 2))
+    sigma: Fraction | float = Fraction(1)
+
+    def __post_init__(self) -> None:
+        for name in ("K", "M"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int):
+                raise TypeError(f"{name} must be an int, got {type(v).__name__}")
+            if v < 1:
+                raise ValueError(f"{name} must be >= 1, got {v}")
+        w = tuple(_exact(f"weights[{i}]", x) for i, x in enumerate(self.weights))
+        if len(w) != self.K:
+            raise ValueError(f"weights must have K={self.K} entries, got {len(w)}")
+        if any(x <= 0 for x in w):
+            raise ValueError(f"weights must be positive, got {self.weights!r}")
+        if abs(float(sum(w)) - 1.0) > 1e-12:
+            raise ValueError(f"weights must sum to 1, got {float(sum(w))!r}")
+        s = _exact("sigma", self.sigma)
+        if s <= 0:
+            raise ValueError(f"sigma must be positive, got {self.sigma!r}")
+        object.__setattr__(self, "weights", w)
+        object.__setattr__(self, "sigma", s)
+
+    @property
+    def tag(self) -> str:
+        """Short identifier used in generated module names, e.g. ``k2m2``."""
+        if self == PAPER:
+            return f"k{self.K}m{self.M}"
+        digest = hashlib.sha256(self.describe().encode()).hexdigest()[:8]
+        return f"k{self.K}m{self.M}_{digest}"
+
+    @property
+    def mean_names(self) -> tuple[str, ...]:
+        return tuple(f"mu{i + 1}" for i in range(self.K))
+
+    @property
+    def true_names(self) -> tuple[str, ...]:
+        return tuple(f"nu{i + 1}" for i in range(self.K))
+
+    @property
+    def ell_names(self) -> tuple[str, ...]:
+        """Endpoint names in state order ``l1, r1, l2, r2, ...``."""
+        return tuple(n for j in range(self.M) for n in (f"l{j + 1}", f"r{j + 1}"))
+
+    def describe(self) -> str:
+        w = ", ".join(str(x) for x in self.weights)
+        return f"K={self.K}, M={self.M}, w=({w}), sigma={self.sigma}"
+
+
+PAPER = ModelSpec()

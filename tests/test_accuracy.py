@@ -1,0 +1,177 @@
+"""The accuracy report (gmmsym.accuracy): targets on a small seeded sample, and that it can fail."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import special
+
+from gmmsym import accuracy, certified
+
+SMALL = 160
+SEED = 2026
+
+
+@pytest.fixture(scope="module")
+def small_rows() -> list[accuracy.AccuracyRow]:
+    return accuracy.measure(n_points=SMALL, seed=SEED)
+
+
+def _rows_of(rows, function):
+    return [r for r in rows if r.function == function]
+
+
+def test_rows_cover_every_function_and_region(small_rows):
+    assert [(r.function, (r.a_lo, r.a_hi)) for r in small_rows] == [
+        (f, reg) for f in accuracy.FUNCTIONS for reg in accuracy.REGIONS
+    ]
+    for f in accuracy.FUNCTIONS:
+        rows = _rows_of(small_rows, f)
+        assert sum(r.n for r in rows) == SMALL  # every point has a <= 40, so lands in one region
+        assert all(r.n > 0 for r in rows), f  # the sample reaches the bulk and both deep regions
+        assert [r.rel_applies for r in rows] == [True, True, True, False]
+
+
+# The generated advantage kernel sums normal_mass() per component; for an interval with one end
+# in a tail and the other at +inf (or past the other median), normal_mass returns ~1 with an
+# absolute error ~1e-16, and these ~1's cancel between P* and G_mu.  The result is then only
+# accurate to ~2**-53 absolutely, not relative to the term scale S (sum of the tail masses):
+# measured worst ratio ~1e13 on this sample.  Strict, so the test flags the fix when it lands.
+_KNOWN_DEFECTS = {
+    "advantage": "kernel normal_mass loses the tail part of masses near 1 (e.g. [l, +inf), l - m << 0)",
+}
+
+
+@pytest.mark.parametrize(
+    "function",
+    [
+        pytest.param(f, marks=pytest.mark.xfail(strict=True, reason=_KNOWN_DEFECTS[f]))
+        if f in _KNOWN_DEFECTS
+        else f
+        for f in accuracy.FUNCTIONS
+    ],
+)
+def test_targets_hold_on_small_sample(small_rows, function):
+    for r in _rows_of(small_rows, function):
+        assert r.abs_ok, (r.region, r.max_abs_ulps, r.worst_point)
+        assert r.rel_ok, (r.region, r.worst_ratio, r.worst_point)
+
+
+def test_absolute_target_holds_for_every_function(small_rows):
+    """The absolute target (16 ulps of 1) holds everywhere, the advantage included."""
+    bad = [(r.function, r.region, r.max_abs_ulps) for r in small_rows if not r.abs_ok]
+    assert not bad
+
+
+def test_regions_follow_a():
+    batch = accuracy.sample_points(50, np.random.default_rng(5))
+    refs = accuracy.reference_values(batch)
+    for name, (_, s, a) in refs.items():
+        assert np.all((a >= 0) & (a <= 40)), name
+        assert np.all(s >= 0), name
+    # objective and advantage share the arguments; S differs by exactly the constant 1.
+    assert np.array_equal(refs["objective"][2], refs["advantage"][2])
+    assert np.allclose(refs["objective"][1], 1 + refs["advantage"][1], rtol=1e-15, atol=0)
+
+
+@given(st.integers(0, 2**32 - 1))
+@settings(max_examples=25, deadline=None)
+def test_sample_points_valid(seed):
+    b = accuracy.sample_points(30, np.random.default_rng(seed))
+    assert np.all(np.isfinite(b.mu)) and np.all(np.isfinite(b.nu)) and np.all(np.isfinite(b.x))
+    assert not np.isnan(b.ell).any()
+    assert np.all(b.ell[:, :-1] <= b.ell[:, 1:])  # inf <= inf holds
+    with np.errstate(invalid="ignore"):
+        args = np.abs(b.ell[:, :, None] - np.concatenate([b.mu, b.nu], axis=1)[:, None, :])
+    args = np.where(np.isfinite(args), args, 0)
+    assert args.max() <= 40
+    assert np.all(np.abs(b.x[:, None] - np.concatenate([b.mu, b.nu], axis=1)) <= 40)
+
+
+def test_measure_is_deterministic():
+    r1 = accuracy.measure(n_points=30, seed=11, functions=("dL/dr1", "density_gap"))
+    r2 = accuracy.measure(n_points=30, seed=11, functions=("dL/dr1", "density_gap"))
+    assert r1 == r2
+    assert [r.worst_point for r in r1] == [r.worst_point for r in r2]
+
+
+# ---------------------------------------------------------------------------------------------
+# the checks can fail
+
+
+def _right_tail_batch(n: int = 40, seed: int = 1) -> accuracy.Batch:
+    """Both ends of both intervals 3..31 standard deviations right of every mean."""
+    rng = np.random.default_rng(seed)
+    c = rng.uniform(-1, 1, n)
+    mu = c[:, None] + rng.uniform(-0.5, 0.5, (n, 2))
+    nu = c[:, None] + rng.uniform(-0.5, 0.5, (n, 2))
+    d = rng.uniform(3.5, 30, n)
+    ell = (c + d)[:, None] + np.array([0.0, 0.5, 1.0, 1.5])
+    return accuracy.Batch(mu=mu, ell=ell, nu=nu, x=c + d)
+
+
+def _naive_advantage(b: accuracy.Batch) -> np.ndarray:
+    """``sum w [ndtr(r - nu) - ndtr(l - nu) - ndtr(r - mu) + ndtr(l - mu)]``: cancels in the right tail."""
+    out = np.zeros(len(b))
+    for j in range(2):
+        lo, hi = b.ell[:, 2 * j], b.ell[:, 2 * j + 1]
+        for i in range(2):
+            out += 0.5 * (special.ndtr(hi - b.nu[:, i]) - special.ndtr(lo - b.nu[:, i]))
+            out -= 0.5 * (special.ndtr(hi - b.mu[:, i]) - special.ndtr(lo - b.mu[:, i]))
+    return out
+
+
+def test_naive_kernel_fails_relative_target(monkeypatch):
+    batch = _right_tail_batch()
+    good = accuracy.measure_batch(batch, ("advantage",))
+    assert all(r.passed for r in good)  # the real kernel uses erfc of both ends here
+    monkeypatch.setitem(accuracy.KERNEL_FUNCTIONS, "advantage", _naive_advantage)
+    bad = accuracy.measure_batch(batch, ("advantage",))
+    assert all(r.abs_ok for r in bad)  # absolute errors stay ~1 ulp of 1 ...
+    assert any(r.rel_applies and not r.rel_ok for r in bad)  # ... relative to S they are huge
+    assert not all(r.passed for r in bad)
+
+
+def test_biased_kernel_fails_absolute_target(monkeypatch):
+    batch = accuracy.sample_points(40, np.random.default_rng(3))
+    real = accuracy.KERNEL_FUNCTIONS["objective"]
+    monkeypatch.setitem(accuracy.KERNEL_FUNCTIONS, "objective", lambda b: real(b) + 1e-14)  # ~45 ulps
+    rows = accuracy.measure_batch(batch, ("objective",))
+    assert any(r.n and not r.abs_ok for r in rows)
+
+
+# ---------------------------------------------------------------------------------------------
+# command line
+
+
+def _parse(argv):
+    parser = argparse.ArgumentParser(prog="gmmsym")
+    sub = parser.add_subparsers(dest="command", required=True)
+    accuracy.add_parser(sub)
+    return parser.parse_args(argv)
+
+
+def _exact_advantage(b: accuracy.Batch) -> np.ndarray:
+    return np.array([certified.advantage(b.mu[i], b.ell[i], b.nu[i]) for i in range(len(b))])
+
+
+@pytest.mark.parametrize("kernel, expected", [("exact", 0), ("naive", 1)])
+def test_cli_exit_status_and_json(tmp_path, monkeypatch, capsys, kernel, expected):
+    fn = _exact_advantage if kernel == "exact" else _naive_advantage
+    monkeypatch.setitem(accuracy.KERNEL_FUNCTIONS, "advantage", fn)
+    path = tmp_path / "acc.json"
+    args = _parse(["accuracy", "--points", "40", "--seed", "4", "--json", str(path)])
+    rc = args.func(args)
+    out = capsys.readouterr().out
+    doc = json.loads(path.read_text())
+    assert rc == expected
+    assert doc["passed"] is (expected == 0)
+    assert len(doc["rows"]) == len(accuracy.FUNCTIONS) * len(accuracy.REGIONS)
+    assert doc["passed"] == all(r["passed"] for r in doc["rows"])
+    assert "density_gap" in out
+    assert ("FAILED" in out) is (expected == 1)

@@ -1,0 +1,124 @@
+"""Code generation: drift check, atomic writes, loading from text, other model specs."""
+
+from __future__ import annotations
+
+import os
+import re
+from fractions import Fraction
+
+import mpmath
+import numpy as np
+import pytest
+from scipy import integrate, stats
+
+from gmmsym.codegen import GENERATOR_VERSION, check, doprint, kernels_for, load, module_name, write
+from gmmsym.codegen.generator import GENERATED_DIR, parse_header, source_hash
+from gmmsym.kernels import Kernels
+from gmmsym.spec import PAPER, ModelSpec
+
+
+@pytest.mark.parametrize("target", ["numpy", "mpmath"])
+def test_checked_in_modules_match_generator(target):
+    path = GENERATED_DIR / f"{module_name(PAPER, target)}.py"
+    assert path.read_text(encoding="utf-8") == doprint(PAPER, target)
+
+
+def test_check_reports_identical_and_detects_drift(tmp_path):
+    for target in ("numpy", "mpmath"):
+        write(PAPER, target, tmp_path)
+    assert [r.status for r in check(PAPER, tmp_path)] == ["identical", "identical"]
+
+    numpy_file = tmp_path / f"{module_name(PAPER, 'numpy')}.py"
+    text = numpy_file.read_text()
+    # A changed coefficient with the header left alone is still detected: values differ.
+    numpy_file.write_text(text.replace("(1/2)*INV_SQRT_2PI", "(1/3)*INV_SQRT_2PI", 1))
+    assert check(PAPER, tmp_path)[0].status == "stale"
+    # A different source hash is stale even if the body were equal.
+    numpy_file.write_text(re.sub(r"source-sha256: \w+", "source-sha256: 0", text))
+    assert check(PAPER, tmp_path)[0].status == "stale"
+    # Benign: another SymPy version that orders temporaries differently but computes the same.
+    lines = text.splitlines(keepends=True)
+    i = next(k for k, ln in enumerate(lines) if ln.startswith("    _t1 = "))
+    lines[i], lines[i + 1] = lines[i + 1], lines[i]
+    benign = "".join(lines).replace("# sympy: ", "# sympy: 0.0-other ", 1)
+    numpy_file.write_text(benign)
+    res = check(PAPER, tmp_path)[0]
+    assert res.status == "benign" and res.ok
+    numpy_file.unlink()
+    assert check(PAPER, tmp_path)[0].status == "missing"
+
+
+def test_cli_codegen_check_exit_code(tmp_path, capsys):
+    from gmmsym.cli import main
+
+    assert main(["codegen", "--check"]) == 0
+    assert main(["codegen", "--out", str(tmp_path)]) == 0
+    (tmp_path / f"{module_name(PAPER, 'mpmath')}.py").write_text("# stale\n")
+    assert main(["codegen", "--check", "--out", str(tmp_path)]) == 1
+    assert "stale" in capsys.readouterr().out
+
+
+def test_write_is_atomic(tmp_path, monkeypatch):
+    def boom(src, dst):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", boom)
+    with pytest.raises(KeyboardInterrupt):
+        write(PAPER, "numpy", tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_provenance_header():
+    text = doprint(PAPER, "numpy")
+    head = parse_header(text)
+    assert head["generator"] == GENERATOR_VERSION
+    assert head["source-sha256"] == source_hash(PAPER, "numpy")
+    assert head["spec"] == PAPER.describe()
+    import sympy
+
+    assert head["sympy"] == sympy.__version__
+
+
+def test_numpy_printer_is_tail_safe_and_vectorized():
+    text = doprint(PAPER, "numpy")
+    assert "math." not in text  # math.erf is scalar-only (PITFALLS.md)
+    assert "normal_mass(" in text and "ndtr(" not in text  # no Phi(b) - Phi(a) by subtraction
+    mod = load(text)
+    x = np.linspace(-3, 3, 7)
+    out = mod.density_gap(x, 0.0, 1.0, -0.5, 0.5)
+    assert out.shape == (7,)
+
+
+def test_load_from_text_equals_checked_in():
+    fresh = load(doprint(PAPER, "numpy"))
+    disk = load(spec=PAPER, target="numpy")
+    rng = np.random.default_rng(3)
+    state = (*rng.normal(size=(2, 50)), *np.sort(rng.normal(size=(4, 50)) * 3, axis=0), *rng.normal(size=(2, 50)))
+    for a, b in zip(fresh.gradients(*state), disk.gradients(*state)):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(fresh.objective(*state), disk.objective(*state))
+
+
+def test_other_spec_generated_in_memory_matches_scipy_integral():
+    spec = ModelSpec(K=3, M=1, weights=(Fraction(1, 4), Fraction(1, 4), Fraction(1, 2)), sigma=Fraction(3, 2))
+    kern = Kernels(spec, kernels_for(spec, "numpy"))
+    mu, nu, ell = np.array([-1.0, 0.2, 1.5]), np.array([0.0, 0.5, -2.0]), np.array([-0.7, 2.2])
+
+    def dens(means, x):
+        return sum(w * stats.norm.pdf(x, m, 1.5) for w, m in zip((0.25, 0.25, 0.5), means))
+
+    want, _ = integrate.quad(lambda x: dens(nu, x) - dens(mu, x), *ell, epsabs=1e-14)
+    assert abs(kern.advantage(mu, ell, nu) - want) < 1e-13
+    g_mu, g_ell = kern.gradients(mu, ell, nu)
+    assert g_mu.shape == (3,) and g_ell.shape == (2,)
+    np.testing.assert_allclose(g_ell, [-(dens(nu, ell[0]) - dens(mu, ell[0])), dens(nu, ell[1]) - dens(mu, ell[1])],
+                               rtol=1e-13, atol=1e-16)
+    h = 1e-6
+    for i in range(3):
+        e = np.eye(3)[i] * h
+        fd = (kern.advantage(mu + e, ell, nu) - kern.advantage(mu - e, ell, nu)) / (2 * h)
+        assert abs(fd - g_mu[i]) < 1e-8
+    mp_mod = kernels_for(spec, "mpmath")
+    with mpmath.workdps(30):
+        v = mp_mod.advantage(*(mpmath.mpf(float(t)) for t in (*mu, *ell, *nu)))
+    assert abs(float(v) - want) < 1e-13
