@@ -10,7 +10,8 @@ Definitions (per function and point; ``err = |k - ref|``)
       ``a = max |t|`` over the finite arguments of the function's terms.
     * ``S``: term scale, the sum of the magnitudes of the individual terms
       (``w_i min(Phi(t), Phi(-t))`` per CDF term, ``w_i phi(t)`` per density term, plus the
-      constant 1 for ``L``); see :mod:`gmmsym.certified`.
+      constant 1 for ``L`` and the net integer part of the CDF terms, which cancels unless
+      the means are far apart); see :mod:`gmmsym.certified`.
     * error in ulps of 1: ``err / 2**-52``;
     * error in ulps of S: ``err / spacing(S)`` (``numpy.spacing``: the gap from ``S`` to the
       next double);
@@ -129,9 +130,10 @@ def sample_points(n: int, rng: np.random.Generator) -> Batch:
     """Points covering the bulk and both tails of every Gaussian argument.
 
     For each point a target region ``(lo, hi]`` of ``a`` is drawn uniformly from
-    :data:`REGIONS`; the four means lie within ``h <= 1`` of a centre ``c ~ U(-3, 3)`` (with
-    ``mu = nu`` or ``mu`` = swapped ``nu`` now and then), and the endpoints are ``c + d`` with
-    offsets ``|d| <= hi - h``, one of them beyond ``lo + h``, in one of four families:
+    :data:`REGIONS`; the four means lie within ``h`` of a centre ``c ~ U(-3, 3)``, ``h`` one of
+    ``0``, ``1e-3``, ``min(1, hi/4)``, ``min(6, hi/4)`` (so means up to 12 apart; ``mu = nu`` or
+    ``mu`` = swapped ``nu`` now and then), and the endpoints are ``c + d`` with offsets
+    ``|d| <= hi - h``, one of them beyond ``min(lo + h, hi - h)``, in one of four families:
 
     * ``spread``: offsets i.i.d. uniform of either sign;
     * ``same_tail``: all four offsets on one side and beyond ``lo + h`` (both ends of both
@@ -141,7 +143,8 @@ def sample_points(n: int, rng: np.random.Generator) -> Batch:
 
     Then, independently: ``l1 = -inf`` (p = 0.2), ``r2 = +inf`` (0.2), the second interval
     pushed to ``+inf`` (0.05), an interval collapsed ``r_j = l_j`` (0.15 each).  The density
-    point is ``x = c +- U(lo + h, hi - h)``.  So ``a <= 40`` always.
+    point is ``x = c +- U(dmin, hi - h)``.  So ``a <= 40`` always (the realised ``a`` may fall
+    in a lower region than the target; rows use the realised one).
     """
     n = _validate.check_int("n", n, minimum=1)
     mu = np.empty((n, 2))
@@ -153,7 +156,7 @@ def sample_points(n: int, rng: np.random.Generator) -> Batch:
     for k in range(n):
         lo, hi = REGIONS[rng.integers(len(REGIONS))]
         c = rng.uniform(-3.0, 3.0)
-        h = float(rng.choice([0.0, 1e-3, min(1.0, hi / 4)]))
+        h = float(rng.choice([0.0, 1e-3, min(1.0, hi / 4), min(6.0, hi / 4)]))
         nu_k = c + rng.uniform(-h, h, 2)
         mu_k = c + rng.uniform(-h, h, 2)
         u = rng.random()
@@ -161,7 +164,8 @@ def sample_points(n: int, rng: np.random.Generator) -> Batch:
             mu_k = nu_k.copy()
         elif u < 0.2:
             mu_k = nu_k[::-1].copy()
-        dmin, dmax = (lo + h), (hi - h) * shrink
+        dmax = (hi - h) * shrink
+        dmin = min(lo + h, dmax)
         fam = _FAMILIES[rng.integers(len(_FAMILIES))]
         sign = rng.choice([-1.0, 1.0])
         if fam == "spread":

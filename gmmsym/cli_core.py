@@ -26,7 +26,9 @@ def add_parser(sub) -> None:
 def _derive(args: argparse.Namespace) -> int:
     from gmmsym.symbolic.derive import SECTIONS, format_derivations
 
-    sections = SECTIONS if args.sections is None else tuple(s.strip() for s in args.sections.split(",") if s.strip())
+    sections = (
+        SECTIONS if args.sections is None else tuple(s.strip() for s in args.sections.split(",") if s.strip())
+    )
     print(format_derivations(latex=args.latex, sections=sections), end="")
     return 0
 

@@ -10,7 +10,7 @@ with ``dps`` significant digits.  Formulas as in :mod:`gmmsym.kernels`; the code
 from __future__ import annotations
 
 import types
-from functools import lru_cache
+from functools import cache
 
 import mpmath
 
@@ -23,13 +23,10 @@ __all__ = [
     "gradients",
     "density_gap",
     "to_mpf_vector",
-    "optimal_discriminator",
-    "tv_distance",
-    "tv_gradient",
-]
+]  # plus optimal_discriminator, tv_distance, tv_gradient, loaded lazily from gmmsym.optimal_mp
 
 
-@lru_cache(maxsize=None)
+@cache
 def _module(spec: ModelSpec) -> types.ModuleType:
     from gmmsym.codegen.generator import kernels_for
 
@@ -49,12 +46,18 @@ def to_mpf_vector(name: str, values: object, width: int, *, allow_inf: bool = Fa
     try:
         seq = list(values)  # type: ignore[call-overload]
     except TypeError:
-        raise TypeError(f"{name} must be a sequence of {width} numbers, got {type(values).__name__}") from None
+        raise TypeError(
+            f"{name} must be a sequence of {width} numbers, got {type(values).__name__}"
+        ) from None
     if len(seq) != width:
         raise ValueError(f"{name} must have {width} entries, got {len(seq)}")
     out = []
     for i, v in enumerate(seq):
-        if isinstance(v, bool) or not isinstance(v, (int, float, str, mpmath.mpf)) and not hasattr(v, "__float__"):
+        if (
+            isinstance(v, bool)
+            or not isinstance(v, (int, float, str, mpmath.mpf))
+            and not hasattr(v, "__float__")
+        ):
             raise TypeError(f"{name}[{i}] must be a real number, got {type(v).__name__}")
         try:
             x = mpmath.mpf(v) if isinstance(v, (int, float, str, mpmath.mpf)) else mpmath.mpf(float(v))
@@ -113,5 +116,3 @@ def __getattr__(name: str):
 
         return getattr(importlib.import_module("gmmsym.optimal_mp"), name)
     raise AttributeError(f"module 'gmmsym.mp' has no attribute {name!r}")
-
-

@@ -93,7 +93,11 @@ def test_load_from_text_equals_checked_in():
     fresh = load(doprint(PAPER, "numpy"))
     disk = load(spec=PAPER, target="numpy")
     rng = np.random.default_rng(3)
-    state = (*rng.normal(size=(2, 50)), *np.sort(rng.normal(size=(4, 50)) * 3, axis=0), *rng.normal(size=(2, 50)))
+    state = (
+        *rng.normal(size=(2, 50)),
+        *np.sort(rng.normal(size=(4, 50)) * 3, axis=0),
+        *rng.normal(size=(2, 50)),
+    )
     for a, b in zip(fresh.gradients(*state), disk.gradients(*state)):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(fresh.objective(*state), disk.objective(*state))
@@ -111,8 +115,12 @@ def test_other_spec_generated_in_memory_matches_scipy_integral():
     assert abs(kern.advantage(mu, ell, nu) - want) < 1e-13
     g_mu, g_ell = kern.gradients(mu, ell, nu)
     assert g_mu.shape == (3,) and g_ell.shape == (2,)
-    np.testing.assert_allclose(g_ell, [-(dens(nu, ell[0]) - dens(mu, ell[0])), dens(nu, ell[1]) - dens(mu, ell[1])],
-                               rtol=1e-13, atol=1e-16)
+    np.testing.assert_allclose(
+        g_ell,
+        [-(dens(nu, ell[0]) - dens(mu, ell[0])), dens(nu, ell[1]) - dens(mu, ell[1])],
+        rtol=1e-13,
+        atol=1e-16,
+    )
     h = 1e-6
     for i in range(3):
         e = np.eye(3)[i] * h

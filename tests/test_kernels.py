@@ -15,7 +15,9 @@ import gmmsym
 import gmmsym.mp as gmp
 
 means = st.floats(-6, 6, allow_nan=False, allow_infinity=False)
-endpoint = st.one_of(st.floats(-10, 10, allow_nan=False, allow_infinity=False), st.just(np.inf), st.just(-np.inf))
+endpoint = st.one_of(
+    st.floats(-10, 10, allow_nan=False, allow_infinity=False), st.just(np.inf), st.just(-np.inf)
+)
 ULP1 = 2.0**-52
 
 

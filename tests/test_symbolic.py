@@ -35,7 +35,10 @@ def test_wrong_formula_is_detected():
 def test_normal_functions_derivatives_and_rewrites():
     a, b, z = sp.symbols("a b z", real=True)
     assert sp.diff(NormalCDF(z), z) == NormalPDF(z)
-    assert sp.simplify(to_exp(sp.diff(NormalPDF(z), z)) - sp.diff(sp.exp(-(z**2) / 2) / sp.sqrt(2 * sp.pi), z)) == 0
+    assert (
+        sp.simplify(to_exp(sp.diff(NormalPDF(z), z)) - sp.diff(sp.exp(-(z**2) / 2) / sp.sqrt(2 * sp.pi), z))
+        == 0
+    )
     assert sp.diff(NormalMass(a, b), a) == -NormalPDF(a)
     assert sp.diff(NormalMass(a, b), b) == NormalPDF(b)
     assert sp.simplify(sp.diff(to_erf(NormalCDF(z)), z) - to_exp(NormalPDF(z))) == 0
@@ -59,7 +62,9 @@ finite = st.floats(-4, 4, allow_nan=False)
 
 
 @settings(max_examples=15)
-@given(mu=st.tuples(finite, finite), nu=st.tuples(finite, finite), ell=st.lists(finite, min_size=4, max_size=4))
+@given(
+    mu=st.tuples(finite, finite), nu=st.tuples(finite, finite), ell=st.lists(finite, min_size=4, max_size=4)
+)
 def test_closed_form_equals_integral_definition(paper_numeric, mu, nu, ell):
     closed, integrand = paper_numeric
     # Exact mpf inputs: with Python floats, ``r - nu`` would be rounded in float64 first.
@@ -88,7 +93,9 @@ def test_discriminator_stationarity_conditions():
     untied = m.discriminator_stationary()
     assert [sp.simplify(c.lhs - c.rhs) for c in untied] == [
         sp.simplify(s * D(e)) for s, e in zip((-1, 1, -1, 1), m.ell)
-    ] or all(sp.simplify(to_exp(c.lhs - c.rhs - s * D(e))) == 0 for c, s, e in zip(untied, (-1, 1, -1, 1), m.ell))
+    ] or all(
+        sp.simplify(to_exp(c.lhs - c.rhs - s * D(e))) == 0 for c, s, e in zip(untied, (-1, 1, -1, 1), m.ell)
+    )
     collapsed = m.discriminator_stationary(((0, 1), (2,), (3,)))
     held = collapsed[0]
     assert isinstance(held, sp.GreaterThan)

@@ -47,7 +47,10 @@ GENERATED_DIR = Path(__file__).resolve().parent.parent / "_generated"
 _HEADER_RE = re.compile(r"^# (generator|sympy|source-sha256|spec|target): (.*)$", re.M)
 
 _PREAMBLE = {
-    "numpy": "import numpy\nimport scipy.special\n\nfrom gmmsym._special import INV_SQRT_2PI, normal_mass, normal_pdf\n",
+    "numpy": (
+        "import numpy\nimport scipy.special\n\n"
+        "from gmmsym._special import INV_SQRT_2PI, normal_mass, normal_pdf\n"
+    ),
     "mpmath": "import mpmath\n\nfrom gmmsym._special import mp_normal_cdf, mp_normal_mass, mp_normal_pdf\n",
 }
 _DOCS = {
@@ -164,7 +167,9 @@ def doprint(spec: ModelSpec = PAPER, target: str = "numpy") -> str:
         "",
     ]
     for name, args, exprs in funcs:
-        printer = printer_cls({"fully_qualified_modules": True, "inline": True, "allow_unknown_functions": False})
+        printer = printer_cls(
+            {"fully_qualified_modules": True, "inline": True, "allow_unknown_functions": False}
+        )
         prepared = _prepare(exprs, target)
         temps, reduced = _cse(prepared)
         arglist = ", ".join(str(a) for a in args)
@@ -266,13 +271,19 @@ def check(spec: ModelSpec = PAPER, directory: str | os.PathLike | None = None) -
             results.append(CheckResult(path, "identical"))
             continue
         h_old, h_new = parse_header(old), parse_header(new)
-        same_source = all(h_old.get(k) == h_new.get(k) for k in ("generator", "source-sha256", "spec", "target"))
+        same_source = all(
+            h_old.get(k) == h_new.get(k) for k in ("generator", "source-sha256", "spec", "target")
+        )
         if not same_source:
             results.append(CheckResult(path, "stale", "source expressions or generator changed"))
             continue
-        diff = _max_relative_difference(load(old, spec=spec, target=target), load(new, spec=spec, target=target), spec)
+        diff = _max_relative_difference(
+            load(old, spec=spec, target=target), load(new, spec=spec, target=target), spec
+        )
         if diff <= 1e-12:
-            results.append(CheckResult(path, "benign", f"printing differs only; max relative difference {diff:.1e}"))
+            results.append(
+                CheckResult(path, "benign", f"printing differs only; max relative difference {diff:.1e}")
+            )
         else:
             results.append(CheckResult(path, "stale", f"same source hash but values differ by {diff:.1e}"))
     return results

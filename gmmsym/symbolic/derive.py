@@ -35,12 +35,17 @@ def derivations(spec: ModelSpec = PAPER, sections=SECTIONS) -> list[tuple[str, o
         out.append(("Jacobian of the simultaneous field", m.jacobian()))
     if "stationary" in sections:
         out += [(f"generator stationarity {i + 1}", c) for i, c in enumerate(m.generator_stationary())]
-        out += [(f"discriminator stationarity, untied {e}", c) for e, c in zip(m.ell, m.discriminator_stationary())]
+        out += [
+            (f"discriminator stationarity, untied {e}", c)
+            for e, c in zip(m.ell, m.discriminator_stationary())
+        ]
         for j in range(spec.M):
             blocks = tuple((k,) for k in range(2 * j)) + ((2 * j, 2 * j + 1),)
             blocks += tuple((k,) for k in range(2 * j + 2, 2 * spec.M))
             cond = m.discriminator_stationary(blocks)[2 * j]
-            out.append((f"interval {j + 1} collapsed at l{j + 1} = r{j + 1}: held by the projection iff", cond))
+            out.append(
+                (f"interval {j + 1} collapsed at l{j + 1} = r{j + 1}: held by the projection iff", cond)
+            )
     if "crossings" in sections:
         es = m.exponential_sum()
         out.append(("sqrt(2 pi) sigma exp(x^2/(2 sigma^2)) (p* - p_mu)(x) = sum_k c_k exp(a_k x)", es.expr))
@@ -49,7 +54,9 @@ def derivations(spec: ModelSpec = PAPER, sections=SECTIONS) -> list[tuple[str, o
         out.append(("identity check (simplifies to 0)", sp.simplify(es.identity)))
     if "tv" in sections:
         t = sp.symbols(f"t1:{2 * spec.K}", real=True)
-        out.append((f"TV given crossings t1 < ... < t{2 * spec.K - 1}, p* > p_mu left of t1", m.tv_closed_form(t, 1)))
+        out.append(
+            (f"TV given crossings t1 < ... < t{2 * spec.K - 1}, p* > p_mu left of t1", m.tv_closed_form(t, 1))
+        )
     return out
 
 
