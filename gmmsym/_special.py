@@ -13,6 +13,12 @@ Generated code calls these by name (see :mod:`gmmsym.codegen.printers`); they on
 
   So ``Phi(b) - Phi(a)`` never subtracts two numbers close to 1 (or to 0.5): the error stays
   a few ulps of the term scale ``min(Phi(a), Phi(-a)) + min(Phi(b), Phi(-b))``.
+
+* ``unit_step(x) = H(x)`` and ``signed_tail(x) = T(x) = H(x) - Phi(x)``: ``Phi = H - T`` with
+  ``H`` exact (0 or 1, by the sign bit so that ``+-0`` and ``+-inf`` are consistent) and
+  ``|T(x)| = Phi(-|x|)`` a tail probability.  Sums of masses that cancel (``P*(I) - G_mu(I)``)
+  are generated as (exact sum of steps) + (sum of signed tails), see
+  :func:`gmmsym.symbolic.functions.split_mass`.
 """
 
 from __future__ import annotations
@@ -23,7 +29,18 @@ import mpmath
 import numpy as np
 from scipy import special
 
-__all__ = ["normal_pdf", "normal_cdf", "normal_mass", "mp_normal_pdf", "mp_normal_cdf", "mp_normal_mass"]
+__all__ = [
+    "normal_pdf",
+    "normal_cdf",
+    "normal_mass",
+    "unit_step",
+    "signed_tail",
+    "mp_normal_pdf",
+    "mp_normal_cdf",
+    "mp_normal_mass",
+    "mp_unit_step",
+    "mp_signed_tail",
+]
 
 INV_SQRT_2PI = 0.3989422804014327  # 1/sqrt(2*pi), correctly rounded
 SQRT1_2 = math.sqrt(0.5)
@@ -58,6 +75,17 @@ def normal_mass(a, b):
     return 0.5 * out
 
 
+def unit_step(x):
+    """``H(x)``: 1.0 where the sign bit of ``x`` is clear (``x >= +0``), else 0.0."""
+    return np.where(np.signbit(x), 0.0, 1.0)
+
+
+def signed_tail(x):
+    """``T(x) = H(x) - Phi(x)``, i.e. ``copysign(Phi(-|x|), x)``, without cancellation."""
+    x = np.asarray(x, dtype=np.float64)
+    return np.copysign(special.ndtr(-np.abs(x)), x)
+
+
 def mp_normal_pdf(z):
     """``phi(z)`` at the current mpmath precision."""
     return mpmath.npdf(z)
@@ -75,3 +103,14 @@ def mp_normal_mass(a, b):
     if a > 0 and b > 0:
         return mpmath.ncdf(-a) - mpmath.ncdf(-b)
     return mpmath.ncdf(b) - mpmath.ncdf(a)
+
+
+def mp_unit_step(x):
+    """``H(x)`` for an mpmath number (``mpf`` has no negative zero: ``H(0) = 1``)."""
+    return mpmath.mpf(0) if x < 0 else mpmath.mpf(1)
+
+
+def mp_signed_tail(x):
+    """``T(x) = H(x) - Phi(x)`` at the current mpmath precision, without cancellation."""
+    x = mpmath.mpf(x)
+    return -mpmath.ncdf(x) if x < 0 else mpmath.ncdf(-x)

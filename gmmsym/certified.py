@@ -244,15 +244,20 @@ def _arb_q(q: fmpq) -> arb:
 
 @dataclass(frozen=True)
 class Expansion:
-    """``c0 + sum_k c_k Q(t_k) + sum_k d_k phi(t_k)`` with exact rational data.
+    """A merged Gaussian expansion with exact rational data,
 
-    ``Q(t) = Phi(-t) = erfc(t / sqrt2) / 2``.  Built by the ``*_expansion`` functions below,
-    which already include the factor ``1/sigma`` of density terms in ``d_k``.
+    .. math::
+
+        f = C + \\sum_k c_k \\, Q(t_k) + \\sum_k d_k \\, \\varphi(t_k), \\qquad
+        Q(t) = \\Phi(-t) = \\operatorname{erfc}(t / \\sqrt 2) / 2, \\quad t_k \\ge 0.
+
+    Built by the ``*_expansion`` functions below, which already include the factor
+    ``1/sigma`` of density terms in ``d_k``.
 
     Attributes
     ----------
     constant : flint.fmpq
-        ``c0``.
+        ``C``: the function's own constant plus the integer parts of its ``Phi`` terms.
     tails : tuple of (fmpq, fmpq)
         ``(t_k, c_k)`` with ``t_k >= 0``, sorted by ``t_k``, no zero ``c_k``.
     densities : tuple of (fmpq, fmpq)
@@ -372,8 +377,6 @@ def _accumulate(table: dict[tuple[int, int], list[fmpq]], t: fmpq, coef: fmpq) -
         table[key] = [t, coef]
     else:
         entry[1] += coef
-
-
 
 
 def _point(name: str, value: object, width: int, *, allow_inf: bool = False) -> tuple[float, ...]:

@@ -82,7 +82,8 @@ def test_provenance_header():
 def test_numpy_printer_is_tail_safe_and_vectorized():
     text = doprint(PAPER, "numpy")
     assert "math." not in text  # math.erf is scalar-only (PITFALLS.md)
-    assert "normal_mass(" in text and "ndtr(" not in text  # no Phi(b) - Phi(a) by subtraction
+    # Masses are split into exact steps and signed tails; no Phi(b) - Phi(a) by subtraction.
+    assert "signed_tail(" in text and "unit_step(" in text and "ndtr(" not in text
     mod = load(text)
     x = np.linspace(-3, 3, 7)
     out = mod.density_gap(x, 0.0, 1.0, -0.5, 0.5)

@@ -8,7 +8,13 @@
 
 import mpmath
 
-from gmmsym._special import mp_normal_cdf, mp_normal_mass, mp_normal_pdf
+from gmmsym._special import (
+    mp_normal_cdf,
+    mp_normal_mass,
+    mp_normal_pdf,
+    mp_signed_tail,
+    mp_unit_step,
+)
 
 SPEC = 'K=2, M=2, w=(1/2, 1/2), sigma=1'
 NUM_MEANS = 2
@@ -17,12 +23,48 @@ NUM_ENDPOINTS = 4
 
 def objective(mu1, mu2, l1, r1, l2, r2, nu1, nu2):
     """L(mu, ell) = 1 + sum_j sum_i w_i [P*-mass - G_mu-mass of [l_j, r_j]] (MODEL.md section 2)."""
-    return (mpmath.mpf(1)/mpmath.mpf(2))*mp_normal_mass(l1 - nu1, r1 - nu1) + (mpmath.mpf(1)/mpmath.mpf(2))*mp_normal_mass(l1 - nu2, r1 - nu2) + (mpmath.mpf(1)/mpmath.mpf(2))*mp_normal_mass(l2 - nu1, r2 - nu1) + (mpmath.mpf(1)/mpmath.mpf(2))*mp_normal_mass(l2 - nu2, r2 - nu2) + 1 - (mpmath.mpf(1)/mpmath.mpf(2))*mp_normal_mass(l1 - mu1, r1 - mu1) - (mpmath.mpf(1)/mpmath.mpf(2))*mp_normal_mass(l1 - mu2, r1 - mu2) - (mpmath.mpf(1)/mpmath.mpf(2))*mp_normal_mass(l2 - mu1, r2 - mu1) - (mpmath.mpf(1)/mpmath.mpf(2))*mp_normal_mass(l2 - mu2, r2 - mu2)
+    _t1 = l1 - mu1
+    _t3 = l1 - mu2
+    _t5 = l1 - nu1
+    _t7 = l1 - nu2
+    _t8 = l2 - mu1
+    _t9 = l2 - mu2
+    _t10 = l2 - nu1
+    _t11 = l2 - nu2
+    _t13 = mu1 - r1
+    _t15 = mu1 - r2
+    _t16 = mu2 - r1
+    _t17 = mu2 - r2
+    _t18 = nu1 - r1
+    _t19 = nu1 - r2
+    _t20 = nu2 - r1
+    _t21 = nu2 - r2
+    _int0 = (mpmath.mpf(1)/mpmath.mpf(2))*mp_unit_step(_t1) + (mpmath.mpf(1)/mpmath.mpf(2))*mp_unit_step(-_t18) + (mpmath.mpf(1)/mpmath.mpf(2))*mp_unit_step(-_t19) + (mpmath.mpf(1)/mpmath.mpf(2))*mp_unit_step(-_t20) + (mpmath.mpf(1)/mpmath.mpf(2))*mp_unit_step(-_t21) + (mpmath.mpf(1)/mpmath.mpf(2))*mp_unit_step(_t3) + (mpmath.mpf(1)/mpmath.mpf(2))*mp_unit_step(_t8) + (mpmath.mpf(1)/mpmath.mpf(2))*mp_unit_step(_t9) + 1 - (mpmath.mpf(1)/mpmath.mpf(2))*mp_unit_step(_t10) - (mpmath.mpf(1)/mpmath.mpf(2))*mp_unit_step(_t11) - (mpmath.mpf(1)/mpmath.mpf(2))*mp_unit_step(-_t13) - (mpmath.mpf(1)/mpmath.mpf(2))*mp_unit_step(-_t15) - (mpmath.mpf(1)/mpmath.mpf(2))*mp_unit_step(-_t16) - (mpmath.mpf(1)/mpmath.mpf(2))*mp_unit_step(-_t17) - (mpmath.mpf(1)/mpmath.mpf(2))*mp_unit_step(_t5) - (mpmath.mpf(1)/mpmath.mpf(2))*mp_unit_step(_t7)
+    _tail0 = (mpmath.mpf(1)/mpmath.mpf(2))*mp_signed_tail(_t10) + (mpmath.mpf(1)/mpmath.mpf(2))*mp_signed_tail(_t11) + (mpmath.mpf(1)/mpmath.mpf(2))*mp_signed_tail(-_t13) + (mpmath.mpf(1)/mpmath.mpf(2))*mp_signed_tail(-_t15) + (mpmath.mpf(1)/mpmath.mpf(2))*mp_signed_tail(-_t16) + (mpmath.mpf(1)/mpmath.mpf(2))*mp_signed_tail(-_t17) + (mpmath.mpf(1)/mpmath.mpf(2))*mp_signed_tail(_t5) + (mpmath.mpf(1)/mpmath.mpf(2))*mp_signed_tail(_t7) - (mpmath.mpf(1)/mpmath.mpf(2))*mp_signed_tail(_t1) - (mpmath.mpf(1)/mpmath.mpf(2))*mp_signed_tail(-_t18) - (mpmath.mpf(1)/mpmath.mpf(2))*mp_signed_tail(-_t19) - (mpmath.mpf(1)/mpmath.mpf(2))*mp_signed_tail(-_t20) - (mpmath.mpf(1)/mpmath.mpf(2))*mp_signed_tail(-_t21) - (mpmath.mpf(1)/mpmath.mpf(2))*mp_signed_tail(_t3) - (mpmath.mpf(1)/mpmath.mpf(2))*mp_signed_tail(_t8) - (mpmath.mpf(1)/mpmath.mpf(2))*mp_signed_tail(_t9)
+    return _int0 + _tail0
 
 
 def advantage(mu1, mu2, l1, r1, l2, r2, nu1, nu2):
     """L(mu, ell) - 1 = sum_j [P*([l_j, r_j]) - G_mu([l_j, r_j])]."""
-    return (mpmath.mpf(1)/mpmath.mpf(2))*mp_normal_mass(l1 - nu1, r1 - nu1) + (mpmath.mpf(1)/mpmath.mpf(2))*mp_normal_mass(l1 - nu2, r1 - nu2) + (mpmath.mpf(1)/mpmath.mpf(2))*mp_normal_mass(l2 - nu1, r2 - nu1) + (mpmath.mpf(1)/mpmath.mpf(2))*mp_normal_mass(l2 - nu2, r2 - nu2) - (mpmath.mpf(1)/mpmath.mpf(2))*mp_normal_mass(l1 - mu1, r1 - mu1) - (mpmath.mpf(1)/mpmath.mpf(2))*mp_normal_mass(l1 - mu2, r1 - mu2) - (mpmath.mpf(1)/mpmath.mpf(2))*mp_normal_mass(l2 - mu1, r2 - mu1) - (mpmath.mpf(1)/mpmath.mpf(2))*mp_normal_mass(l2 - mu2, r2 - mu2)
+    _t1 = l1 - mu1
+    _t3 = l1 - mu2
+    _t5 = l1 - nu1
+    _t7 = l1 - nu2
+    _t8 = l2 - mu1
+    _t9 = l2 - mu2
+    _t10 = l2 - nu1
+    _t11 = l2 - nu2
+    _t13 = mu1 - r1
+    _t15 = mu1 - r2
+    _t16 = mu2 - r1
+    _t17 = mu2 - r2
+    _t18 = nu1 - r1
+    _t19 = nu1 - r2
+    _t20 = nu2 - r1
+    _t21 = nu2 - r2
+    _int0 = (mpmath.mpf(1)/mpmath.mpf(2))*mp_unit_step(_t1) + (mpmath.mpf(1)/mpmath.mpf(2))*mp_unit_step(-_t18) + (mpmath.mpf(1)/mpmath.mpf(2))*mp_unit_step(-_t19) + (mpmath.mpf(1)/mpmath.mpf(2))*mp_unit_step(-_t20) + (mpmath.mpf(1)/mpmath.mpf(2))*mp_unit_step(-_t21) + (mpmath.mpf(1)/mpmath.mpf(2))*mp_unit_step(_t3) + (mpmath.mpf(1)/mpmath.mpf(2))*mp_unit_step(_t8) + (mpmath.mpf(1)/mpmath.mpf(2))*mp_unit_step(_t9) - (mpmath.mpf(1)/mpmath.mpf(2))*mp_unit_step(_t10) - (mpmath.mpf(1)/mpmath.mpf(2))*mp_unit_step(_t11) - (mpmath.mpf(1)/mpmath.mpf(2))*mp_unit_step(-_t13) - (mpmath.mpf(1)/mpmath.mpf(2))*mp_unit_step(-_t15) - (mpmath.mpf(1)/mpmath.mpf(2))*mp_unit_step(-_t16) - (mpmath.mpf(1)/mpmath.mpf(2))*mp_unit_step(-_t17) - (mpmath.mpf(1)/mpmath.mpf(2))*mp_unit_step(_t5) - (mpmath.mpf(1)/mpmath.mpf(2))*mp_unit_step(_t7)
+    _tail0 = (mpmath.mpf(1)/mpmath.mpf(2))*mp_signed_tail(_t10) + (mpmath.mpf(1)/mpmath.mpf(2))*mp_signed_tail(_t11) + (mpmath.mpf(1)/mpmath.mpf(2))*mp_signed_tail(-_t13) + (mpmath.mpf(1)/mpmath.mpf(2))*mp_signed_tail(-_t15) + (mpmath.mpf(1)/mpmath.mpf(2))*mp_signed_tail(-_t16) + (mpmath.mpf(1)/mpmath.mpf(2))*mp_signed_tail(-_t17) + (mpmath.mpf(1)/mpmath.mpf(2))*mp_signed_tail(_t5) + (mpmath.mpf(1)/mpmath.mpf(2))*mp_signed_tail(_t7) - (mpmath.mpf(1)/mpmath.mpf(2))*mp_signed_tail(_t1) - (mpmath.mpf(1)/mpmath.mpf(2))*mp_signed_tail(-_t18) - (mpmath.mpf(1)/mpmath.mpf(2))*mp_signed_tail(-_t19) - (mpmath.mpf(1)/mpmath.mpf(2))*mp_signed_tail(-_t20) - (mpmath.mpf(1)/mpmath.mpf(2))*mp_signed_tail(-_t21) - (mpmath.mpf(1)/mpmath.mpf(2))*mp_signed_tail(_t3) - (mpmath.mpf(1)/mpmath.mpf(2))*mp_signed_tail(_t8) - (mpmath.mpf(1)/mpmath.mpf(2))*mp_signed_tail(_t9)
+    return _int0 + _tail0
 
 
 def gradients(mu1, mu2, l1, r1, l2, r2, nu1, nu2):

@@ -9,7 +9,7 @@
 import numpy
 import scipy.special
 
-from gmmsym._special import INV_SQRT_2PI, normal_mass, normal_pdf
+from gmmsym._special import INV_SQRT_2PI, normal_mass, normal_pdf, signed_tail, unit_step
 
 SPEC = 'K=2, M=2, w=(1/2, 1/2), sigma=1'
 NUM_MEANS = 2
@@ -18,12 +18,48 @@ NUM_ENDPOINTS = 4
 
 def objective(mu1, mu2, l1, r1, l2, r2, nu1, nu2):
     """L(mu, ell) = 1 + sum_j sum_i w_i [P*-mass - G_mu-mass of [l_j, r_j]] (MODEL.md section 2)."""
-    return (1/2)*normal_mass(l1 - nu1, r1 - nu1) + (1/2)*normal_mass(l1 - nu2, r1 - nu2) + (1/2)*normal_mass(l2 - nu1, r2 - nu1) + (1/2)*normal_mass(l2 - nu2, r2 - nu2) + 1 - (1/2)*normal_mass(l1 - mu1, r1 - mu1) - (1/2)*normal_mass(l1 - mu2, r1 - mu2) - (1/2)*normal_mass(l2 - mu1, r2 - mu1) - (1/2)*normal_mass(l2 - mu2, r2 - mu2)
+    _t1 = l1 - mu1
+    _t3 = l1 - mu2
+    _t5 = l1 - nu1
+    _t7 = l1 - nu2
+    _t8 = l2 - mu1
+    _t9 = l2 - mu2
+    _t10 = l2 - nu1
+    _t11 = l2 - nu2
+    _t13 = mu1 - r1
+    _t15 = mu1 - r2
+    _t16 = mu2 - r1
+    _t17 = mu2 - r2
+    _t18 = nu1 - r1
+    _t19 = nu1 - r2
+    _t20 = nu2 - r1
+    _t21 = nu2 - r2
+    _int0 = (1/2)*unit_step(_t1) + (1/2)*unit_step(-_t18) + (1/2)*unit_step(-_t19) + (1/2)*unit_step(-_t20) + (1/2)*unit_step(-_t21) + (1/2)*unit_step(_t3) + (1/2)*unit_step(_t8) + (1/2)*unit_step(_t9) + 1 - (1/2)*unit_step(_t10) - (1/2)*unit_step(_t11) - (1/2)*unit_step(-_t13) - (1/2)*unit_step(-_t15) - (1/2)*unit_step(-_t16) - (1/2)*unit_step(-_t17) - (1/2)*unit_step(_t5) - (1/2)*unit_step(_t7)
+    _tail0 = (1/2)*signed_tail(_t10) + (1/2)*signed_tail(_t11) + (1/2)*signed_tail(-_t13) + (1/2)*signed_tail(-_t15) + (1/2)*signed_tail(-_t16) + (1/2)*signed_tail(-_t17) + (1/2)*signed_tail(_t5) + (1/2)*signed_tail(_t7) - (1/2)*signed_tail(_t1) - (1/2)*signed_tail(-_t18) - (1/2)*signed_tail(-_t19) - (1/2)*signed_tail(-_t20) - (1/2)*signed_tail(-_t21) - (1/2)*signed_tail(_t3) - (1/2)*signed_tail(_t8) - (1/2)*signed_tail(_t9)
+    return _int0 + _tail0
 
 
 def advantage(mu1, mu2, l1, r1, l2, r2, nu1, nu2):
     """L(mu, ell) - 1 = sum_j [P*([l_j, r_j]) - G_mu([l_j, r_j])]."""
-    return (1/2)*normal_mass(l1 - nu1, r1 - nu1) + (1/2)*normal_mass(l1 - nu2, r1 - nu2) + (1/2)*normal_mass(l2 - nu1, r2 - nu1) + (1/2)*normal_mass(l2 - nu2, r2 - nu2) - (1/2)*normal_mass(l1 - mu1, r1 - mu1) - (1/2)*normal_mass(l1 - mu2, r1 - mu2) - (1/2)*normal_mass(l2 - mu1, r2 - mu1) - (1/2)*normal_mass(l2 - mu2, r2 - mu2)
+    _t1 = l1 - mu1
+    _t3 = l1 - mu2
+    _t4 = l2 - mu1
+    _t5 = l2 - mu2
+    _t7 = nu1 - r1
+    _t9 = nu1 - r2
+    _t10 = nu2 - r1
+    _t11 = nu2 - r2
+    _t13 = l1 - nu1
+    _t15 = l1 - nu2
+    _t16 = l2 - nu1
+    _t17 = l2 - nu2
+    _t18 = mu1 - r1
+    _t19 = mu1 - r2
+    _t20 = mu2 - r1
+    _t21 = mu2 - r2
+    _int0 = (1/2)*unit_step(_t1) + (1/2)*unit_step(-_t10) + (1/2)*unit_step(-_t11) + (1/2)*unit_step(_t3) + (1/2)*unit_step(_t4) + (1/2)*unit_step(_t5) + (1/2)*unit_step(-_t7) + (1/2)*unit_step(-_t9) - (1/2)*unit_step(_t13) - (1/2)*unit_step(_t15) - (1/2)*unit_step(_t16) - (1/2)*unit_step(_t17) - (1/2)*unit_step(-_t18) - (1/2)*unit_step(-_t19) - (1/2)*unit_step(-_t20) - (1/2)*unit_step(-_t21)
+    _tail0 = (1/2)*signed_tail(_t13) + (1/2)*signed_tail(_t15) + (1/2)*signed_tail(_t16) + (1/2)*signed_tail(_t17) + (1/2)*signed_tail(-_t18) + (1/2)*signed_tail(-_t19) + (1/2)*signed_tail(-_t20) + (1/2)*signed_tail(-_t21) - (1/2)*signed_tail(_t1) - (1/2)*signed_tail(-_t10) - (1/2)*signed_tail(-_t11) - (1/2)*signed_tail(_t3) - (1/2)*signed_tail(_t4) - (1/2)*signed_tail(_t5) - (1/2)*signed_tail(-_t7) - (1/2)*signed_tail(-_t9)
+    return _int0 + _tail0
 
 
 def gradients(mu1, mu2, l1, r1, l2, r2, nu1, nu2):

@@ -49,9 +49,13 @@ _HEADER_RE = re.compile(r"^# (generator|sympy|source-sha256|spec|target): (.*)$"
 _PREAMBLE = {
     "numpy": (
         "import numpy\nimport scipy.special\n\n"
-        "from gmmsym._special import INV_SQRT_2PI, normal_mass, normal_pdf\n"
+        "from gmmsym._special import INV_SQRT_2PI, normal_mass, normal_pdf, signed_tail, unit_step\n"
     ),
-    "mpmath": "import mpmath\n\nfrom gmmsym._special import mp_normal_cdf, mp_normal_mass, mp_normal_pdf\n",
+    "mpmath": (
+        "import mpmath\n\n"
+        "from gmmsym._special import (\n"
+        "    mp_normal_cdf,\n    mp_normal_mass,\n    mp_normal_pdf,\n    mp_signed_tail,\n    mp_unit_step,\n)\n"
+    ),
 }
 _DOCS = {
     "objective": "L(mu, ell) = 1 + sum_j sum_i w_i [P*-mass - G_mu-mass of [l_j, r_j]] (MODEL.md section 2).",
@@ -101,22 +105,32 @@ def source_hash(spec: ModelSpec = PAPER, target: str = "numpy") -> str:
     return h.hexdigest()
 
 
-def _prepare(exprs, target: str):
+def _prepare(exprs, target: str) -> list[list]:
     """Target-specific rewriting before common-subexpression elimination.
 
-    NumPy: ``phi(z) -> INV_SQRT_2PI * exp(-z**2/2)`` with ``INV_SQRT_2PI`` kept as a named
-    constant, and common factors pulled out of each output (``factor_terms``), so the constant
-    multiplies once per output rather than once per density.  mpmath: unchanged (exact
-    constants, ``mpmath.npdf`` at the working precision).
+    Returns, per output, the list of its parts (printed as separate temporaries and added last):
+
+    * an output with interval masses is split into ``[integer part, tail part]`` by
+      :func:`~gmmsym.symbolic.functions.split_mass` (``Phi = H - T``), so that masses near 1
+      that cancel between ``P*`` and ``G_mu`` lose nothing: the integer part is exact, the tail
+      part is accurate relative to the term scale;
+    * NumPy: ``phi(z) -> INV_SQRT_2PI * exp(-z**2/2)`` with ``INV_SQRT_2PI`` kept as a named
+      constant and common factors pulled out of each part (``factor_terms``), so the constant
+      multiplies once per output rather than once per density.  mpmath keeps ``mpmath.npdf``
+      and exact constants, evaluated at the working precision.
     """
     import sympy as sp
 
-    from gmmsym.symbolic.functions import NormalPDF
+    from gmmsym.symbolic.functions import NormalMass, NormalPDF, split_mass
 
-    if target == "mpmath":
-        return list(exprs)
     c = sp.Symbol("INV_SQRT_2PI", positive=True)
-    return [sp.factor_terms(e.replace(NormalPDF, lambda z: c * sp.exp(-(z**2) / 2))) for e in exprs]
+    out = []
+    for e in exprs:
+        parts = [p for p in split_mass(e) if p != 0] if e.has(NormalMass) else [e]
+        if target == "numpy":
+            parts = [sp.factor_terms(p.replace(NormalPDF, lambda z: c * sp.exp(-(z**2) / 2))) for p in parts]
+        out.append(parts or [sp.S.Zero])
+    return out
 
 
 def _cse(exprs):
@@ -171,14 +185,24 @@ def doprint(spec: ModelSpec = PAPER, target: str = "numpy") -> str:
             {"fully_qualified_modules": True, "inline": True, "allow_unknown_functions": False}
         )
         prepared = _prepare(exprs, target)
-        temps, reduced = _cse(prepared)
+        temps, reduced = _cse([p for parts in prepared for p in parts])
         arglist = ", ".join(str(a) for a in args)
         lines.append("")
         lines.append(f"def {name}({arglist}):")
         lines.append(f'    """{_DOCS[name]}"""')
         for sym, sub in temps:
             lines.append(f"    {sym} = {printer.doprint(sub)}")
-        body = [printer.doprint(e) for e in reduced]
+        body, k = [], 0
+        for i, parts in enumerate(prepared):
+            printed = [printer.doprint(e) for e in reduced[k : k + len(parts)]]
+            k += len(parts)
+            if len(parts) == 1:
+                body.append(printed[0])
+                continue
+            # Integer part and tail part are summed separately, then added once.
+            names = [f"_int{i}", f"_tail{i}"]
+            lines.extend(f"    {n} = {p}" for n, p in zip(names, printed))
+            body.append(" + ".join(names))
         if len(body) == 1:
             lines.append(f"    return {body[0]}")
         else:

@@ -2,8 +2,10 @@
 
 * :class:`NumPyKernelPrinter` (SciPy printer): batched float64 code.  ``NormalMass(a, b)`` prints
   as the tail-safe ``normal_mass(a, b)`` of :mod:`gmmsym._special` (erf/erfc from
-  ``scipy.special`` with the symmetry of ``Phi``), ``NormalCDF`` as ``scipy.special.ndtr``,
-  ``NormalPDF`` as ``normal_pdf``; numeric constants print as correctly rounded doubles.
+  ``scipy.special`` with the symmetry of ``Phi``), ``UnitStep``/``SignedTail`` (the exact and
+  the tail part of ``Phi``) as ``unit_step``/``signed_tail``, ``NormalCDF`` as
+  ``scipy.special.ndtr``, ``NormalPDF`` as ``normal_pdf``; numeric constants print as
+  correctly rounded doubles.
 * :class:`MpmathKernelPrinter`: arbitrary precision code on ``mpmath`` numbers; constants stay
   exact (``mpf(1)/mpf(2)``, ``mpmath.pi``) and are evaluated at the caller's working precision.
 """
@@ -54,6 +56,12 @@ class NumPyKernelPrinter(_SubtractingAdd, SciPyPrinter):
         a, b = (self._print(x) for x in expr.args)
         return f"normal_mass({a}, {b})"
 
+    def _print_UnitStep(self, expr):
+        return f"unit_step({self._print(expr.args[0])})"
+
+    def _print_SignedTail(self, expr):
+        return f"signed_tail({self._print(expr.args[0])})"
+
     def _print_Float(self, expr):
         # A Float here was evaluated at >= 40 digits by the generator: round it once, to nearest.
         return repr(float(expr))
@@ -79,3 +87,9 @@ class MpmathKernelPrinter(_SubtractingAdd, MpmathPrinter):
     def _print_NormalMass(self, expr):
         a, b = (self._print(x) for x in expr.args)
         return f"mp_normal_mass({a}, {b})"
+
+    def _print_UnitStep(self, expr):
+        return f"mp_unit_step({self._print(expr.args[0])})"
+
+    def _print_SignedTail(self, expr):
+        return f"mp_signed_tail({self._print(expr.args[0])})"

@@ -15,7 +15,7 @@ from __future__ import annotations
 import sympy as sp
 from sympy.core.function import ArgumentIndexError
 
-__all__ = ["NormalPDF", "NormalCDF", "NormalMass", "to_erf", "to_exp"]
+__all__ = ["NormalPDF", "NormalCDF", "NormalMass", "UnitStep", "SignedTail", "split_mass", "to_erf", "to_exp"]
 
 
 class NormalPDF(sp.Function):
@@ -141,6 +141,58 @@ class NormalMass(sp.Function):
         from sympy.printing.pretty.stringpict import prettyForm
 
         return prettyForm(*printer._print(diff).parens("[", "]"))
+
+
+class UnitStep(sp.Function):
+    """``H(x) = 1`` for ``x > 0`` or ``x = +0``, ``0`` for ``x < 0`` or ``x = -0`` (sign bit).
+
+    Together with :class:`SignedTail`, ``Phi(x) = H(x) - T(x)`` exactly, including at ``+-0``
+    and ``+-inf``.  Only used by code generation; its jump is compensated by ``T``'s.
+    """
+
+    nargs = 1
+
+    def fdiff(self, argindex=1):
+        return sp.S.Zero  # H - T is smooth; the jumps cancel
+
+    def _eval_rewrite_as_Heaviside(self, x, **kwargs):
+        return sp.Heaviside(x, 1)
+
+    def _sympystr(self, printer):
+        return f"H({printer._print(self.args[0])})"
+
+
+class SignedTail(sp.Function):
+    """``T(x) = H(x) - Phi(x)``: ``Phi(-x)`` for ``x >= 0`` and ``-Phi(x)`` for ``x < 0``.
+
+    ``|T(x)| = min(Phi(x), Phi(-x))`` is a normal tail probability, computed without
+    cancellation; ``T`` carries the term scale of ``Phi`` without its integer part.
+    """
+
+    nargs = 1
+
+    def fdiff(self, argindex=1):
+        return -NormalPDF(self.args[0])
+
+    def _eval_rewrite_as_NormalCDF(self, x, **kwargs):
+        return UnitStep(x) - NormalCDF(x)
+
+    def _sympystr(self, printer):
+        return f"T({printer._print(self.args[0])})"
+
+
+def split_mass(expr: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
+    """Split ``expr`` (linear in interval masses) into ``(integer part, tail part)``.
+
+    Every ``NormalMass(a, b) = Phi(b) - Phi(a)`` becomes ``[H(b) - H(a)] + [T(a) - T(b)]``.
+    The integer part (steps, constants) sums exactly for dyadic weights; the tail part is a
+    sum of terms no larger than the term scale, so a sum of masses that cancels (``P*(I) -
+    G_mu(I)`` with both masses near 1) keeps its accuracy relative to that scale.
+    """
+    sub = expr.replace(NormalMass, lambda a, b: UnitStep(b) - UnitStep(a) + SignedTail(a) - SignedTail(b))
+    terms = sp.Add.make_args(sp.expand(sub))
+    tail = sp.Add(*(t for t in terms if t.has(SignedTail)))
+    return sp.Add(*(t for t in terms if not t.has(SignedTail))), tail
 
 
 def to_erf(expr: sp.Expr) -> sp.Expr:

@@ -1,0 +1,182 @@
+"""``gmmsym simulate``: run one batch of GAN dynamics from the command line.
+
+Mirrors :func:`gmmsym.dynamics.simulate`::
+
+    gmmsym simulate --nu -0.5 0.5 --mu 0.2 0.9 --mu -1 1 --seed 7 --dynamics alternating -k 5 \\
+        --steps 3000 --json out.json --plot out.png
+
+prints a table (initial and final means, final discriminator, label), and optionally writes
+``{"config", "mu_final", "ell_final", "label", "flags"}`` as JSON (lists per row; infinite
+endpoints as ``Infinity``, NaN as ``NaN``, which Python's ``json`` reads back) and a PNG of
+``mu_1(t), mu_2(t)`` and the four endpoints over time with the true means marked.  Both files
+are written atomically (temporary file in the target directory, then ``os.replace``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["add_parser", "atomic_write", "precision_arg"]
+
+_PLOT_RECORDS = 500  # default number of trajectory records for --plot
+
+
+def precision_arg(text: str) -> str | int:
+    """``"float64"`` or an int number of decimal digits (argparse type)."""
+    if text == "float64":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        msg = f"expected 'float64' or an int number of digits, got {text!r}"
+        raise argparse.ArgumentTypeError(msg) from None
+
+
+def add_parser(sub: Any) -> None:
+    """Register ``gmmsym simulate`` on an ``argparse`` subparsers object."""
+    from gmmsym.dynamics import DYNAMICS
+
+    p = sub.add_parser(
+        "simulate",
+        help="run GAN dynamics (optimal, simultaneous, alternating, extragradient, optimistic)",
+        description="Run GAN dynamics of the GMM model on one or more starting points.",
+    )
+    p.add_argument("--nu", nargs=2, type=float, metavar=("NU1", "NU2"), default=[-0.5, 0.5],
+                   help="true means (default: -0.5 0.5)")  # fmt: skip
+    p.add_argument("--mu", nargs=2, type=float, metavar=("MU1", "MU2"), action="append", required=True,
+                   help="initial generator means; repeat for a batch")  # fmt: skip
+    p.add_argument("--ell", nargs=4, type=float, metavar=("L1", "R1", "L2", "R2"), action="append",
+                   help="initial discriminator (ordered); once for all rows or once per --mu")  # fmt: skip
+    p.add_argument("--seed", type=int, default=None, help="draw the discriminators (row i: rng [S, i])")
+    p.add_argument("--dynamics", choices=DYNAMICS, default="simultaneous")
+    p.add_argument("--eta", type=float, default=0.1, help="generator step size (default 0.1)")
+    p.add_argument("--eta-d", type=float, default=None, help="discriminator step size (default: eta)")
+    p.add_argument("-k", type=int, default=1, help="discriminator steps per generator step (alternating)")
+    p.add_argument("--steps", type=int, default=1000, help="generator steps (default 1000)")
+    p.add_argument("--precision", type=precision_arg, default="float64",
+                   help="'float64' (default) or decimal digits for mpmath")  # fmt: skip
+    p.add_argument("--tol", type=float, default=0.1, help="convergence tolerance (default 0.1)")
+    p.add_argument("--record-every", type=int, default=None,
+                   help=f"trajectory record interval (--plot default: steps/{_PLOT_RECORDS})")  # fmt: skip
+    p.add_argument("--json", metavar="PATH", default=None, help="write config and results as JSON")
+    p.add_argument("--plot", metavar="PATH", default=None, help="write a PNG of the trajectories")
+    p.set_defaults(func=_run)
+
+
+def atomic_write(path: str, write: Callable[[str], None], suffix: str = "") -> None:
+    """Call ``write(tmp)`` on a temporary file next to ``path``, then ``os.replace`` it onto ``path``."""
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=directory)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _run(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from gmmsym.dynamics import simulate
+
+    mu0 = np.array(args.mu, dtype=np.float64)
+    ell0 = None
+    if args.ell:
+        ell0 = np.array(args.ell, dtype=np.float64)
+        if ell0.shape[0] not in (1, mu0.shape[0]):
+            raise ValueError(f"--ell: give it once or once per --mu ({mu0.shape[0]}), got {ell0.shape[0]}")
+    record_every = args.record_every
+    if args.plot and record_every is None:
+        record_every = max(1, args.steps // _PLOT_RECORDS)
+    res = simulate(
+        args.nu,
+        mu0,
+        ell0,
+        dynamics=args.dynamics,
+        eta=args.eta,
+        eta_d=args.eta_d,
+        k=args.k,
+        steps=args.steps,
+        precision=args.precision,
+        record_every=record_every,
+        seed=args.seed,
+        tol=args.tol,
+    )
+    _print_table(res)
+    if args.json:
+        payload = {
+            "config": res.config,
+            "mu_final": res.mu.tolist(),
+            "ell_final": res.ell.tolist(),
+            "label": res.label.tolist(),
+            "flags": {name: flag.tolist() for name, flag in res.outcomes.flags.items()},
+        }
+
+        def write_json(tmp: str) -> None:
+            with open(tmp, "w", encoding="utf-8") as fh:
+                json.dump(payload, fh, indent=1)
+                fh.write("\n")
+
+        atomic_write(args.json, write_json, ".json")
+    if args.plot:
+        atomic_write(args.plot, lambda tmp: _plot(res, tmp), ".png")
+    return 0
+
+
+def _print_table(res) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"gmmsym simulate: {res.config['dynamics']}, {res.config['steps']} steps")
+    for col in ("row", "mu0", "mu final", "ell final", "label"):
+        table.add_column(col)
+
+    def fmt(values) -> str:
+        return "(" + ", ".join(f"{v:.6g}" for v in values) + ")"
+
+    for i in range(res.mu.shape[0]):
+        table.add_row(str(i), fmt(res.mu0[i]), fmt(res.mu[i]), fmt(res.ell[i]), str(res.label[i]))
+    console = Console()
+    console.print(table)
+    counts = ", ".join(f"{name} {n}" for name, n in res.outcomes.counts().items() if n)
+    console.print(f"labels: {counts}")
+
+
+def _plot(res, path: str) -> None:
+    import matplotlib
+    import numpy as np
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    traj = res.trajectory
+    t = traj["t"]
+    fig, (ax_mu, ax_ell) = plt.subplots(2, 1, sharex=True, figsize=(8, 7))
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i in range(res.mu.shape[0]):
+        c = colors[i % len(colors)]
+        ax_mu.plot(t, traj["mu"][:, i, 0], color=c, lw=1.2, label=f"row {i}: mu_1")
+        ax_mu.plot(t, traj["mu"][:, i, 1], color=c, lw=1.2, ls="--", label=f"row {i}: mu_2")
+        for j, (name, ls) in enumerate(zip(("l1", "r1", "l2", "r2"), ("-", "--", "-.", ":"))):
+            ax_ell.plot(t, traj["ell"][:, i, j], color=c, lw=0.9, ls=ls, label=f"row {i}: {name}")
+    for ax in (ax_mu, ax_ell):
+        for v in sorted(set(np.ravel(res.nu).tolist())):
+            ax.axhline(v, color="k", lw=0.8, ls=":", alpha=0.7)
+    ax_mu.set_ylabel("generator means mu")
+    ax_ell.set_ylabel("discriminator endpoints")
+    ax_ell.set_xlabel("generator step t")
+    ax_mu.set_title(f"{res.config['dynamics']} dynamics, nu marked by dotted lines")
+    if res.mu.shape[0] <= 4:
+        ax_mu.legend(fontsize=7, ncol=2)
+        ax_ell.legend(fontsize=6, ncol=4)
+    fig.tight_layout()
+    fig.savefig(path, format="png", dpi=100)
+    plt.close(fig)

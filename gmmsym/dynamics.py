@@ -1,0 +1,631 @@
+"""GAN dynamics of the GMM model, batched in float64 or per row in mpmath (MODEL.md section 4).
+
+State: generator means ``mu = (mu1, mu2)``, discriminator ``ell = (l1, r1, l2, r2)`` ordered,
+truth ``nu``.  ``L`` is the objective of MODEL.md section 2 (the generator minimises it, the
+discriminator maximises it), ``Proj`` the Euclidean projection onto ``l1 <= r1 <= l2 <= r2``
+(isotonic regression, :mod:`gmmsym.projection`), ``g_t = (dL/dmu, dL/dell)`` at step ``t``.
+Step sizes: ``eta_g = eta`` and ``eta_d`` (default ``eta``; ``eta_d != eta`` gives two time
+scales).  One *step* is one generator update:
+
+``optimal``
+    ``mu <- mu - eta_g grad_mu TV(mu)``, with ``grad_mu TV(mu) = dL/dmu(mu, ell*(mu))``
+    (Danskin; :mod:`gmmsym.optimal`).  ``ell`` is reported as ``ell*(mu)``.
+``simultaneous`` (the paper's first-order dynamics)
+    both gradients at ``(mu, ell)``, then ``mu <- mu - eta_g dL/dmu``,
+    ``ell <- Proj(ell + eta_d dL/dell)``.
+``alternating``
+    ``k`` times ``ell <- Proj(ell + eta_d dL/dell(mu, ell))`` with ``mu`` fixed, then
+    ``mu <- mu - eta_g dL/dmu(mu, ell)`` with the updated ``ell``
+    (``k + 1`` gradient evaluations per step).
+``extragradient`` (Korpelevich)
+    look-ahead ``mu' = mu - eta_g dL/dmu(mu, ell)``, ``ell' = Proj(ell + eta_d dL/dell(mu, ell))``
+    (the "half step" ``t + 1/2``, full step sizes), then
+    ``mu <- mu - eta_g dL/dmu(mu', ell')``, ``ell <- Proj(ell + eta_d dL/dell(mu', ell'))``
+    (2 gradient evaluations per step).
+``optimistic`` (optimistic gradient descent-ascent)
+    ``mu <- mu - eta_g (2 dL/dmu_t - dL/dmu_{t-1})``,
+    ``ell <- Proj(ell + eta_d (2 dL/dell_t - dL/dell_{t-1}))``; the first step is a plain
+    simultaneous step (no ``g_{-1}``).
+
+The update rules are written once (``_RULES``) over a small backend interface (gradients,
+projection, ``x + a g``, optimal discriminator); the float64 backend works on component-major
+contiguous ``(n,)`` arrays and calls the generated kernel ``PAPER_KERNELS.raw.gradients``
+directly, the mpmath backend on tuples of ``mpf`` scalars of one row through :mod:`gmmsym.mp`.
+
+Row independence and reproducibility
+------------------------------------
+* Every float64 operation is elementwise on contiguous arrays; nothing in an update reduces
+  across rows, so a row's trajectory is bitwise the same whatever batch it runs in.
+* Random discriminators (``ell0=None``): row ``i`` uses its own stream
+  ``numpy.random.default_rng([seed, i])``, draws 4 endpoints i.i.d. uniform on ``[-2, 2]`` and
+  sorts them.  A ``numpy.random.Generator`` passed as ``seed`` is used once, to draw an int key
+  ``seed = int(gen.integers(2**63))`` which then plays the role of the int seed (and is stored
+  in ``config``).  So row ``i``'s draw depends only on ``(seed, i)``.  (Cost: about 55 us per
+  row for the stream set-up.)
+
+Divergence and freezing
+-----------------------
+After every step (and for the initial state), a row whose means are non-finite or exceed
+``1e3`` in magnitude (:data:`gmmsym.outcomes.DIVERGENCE_BOUND`) is *frozen*: it is removed
+from the working set and keeps the state at which it was detected (so it is classified
+``diverged``, and later trajectory records repeat that state).  Frozen rows therefore stop
+producing overflow and NaN warnings; the step that detects the divergence runs with floating
+point warnings for overflow/invalid suppressed (its values are reported as diverged anyway).
+``SimulationResult.steps_taken`` holds the number of steps each row took.
+"""
+
+from __future__ import annotations
+
+import json
+import numbers
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from gmmsym._validate import as_points, check_choice, check_int, check_ordered, check_positive
+from gmmsym.kernels import PAPER_KERNELS
+from gmmsym.outcomes import DIVERGENCE_BOUND, Outcomes, classify
+from gmmsym.projection import project4
+
+__all__ = ["DYNAMICS", "SimulationResult", "simulate", "draw_ell0", "gradient_evaluations"]
+
+DYNAMICS: tuple[str, ...] = ("optimal", "simultaneous", "alternating", "extragradient", "optimistic")
+
+
+def gradient_evaluations(dynamics: str, k: int = 1) -> int:
+    """Gradient evaluations per generator step.
+
+    ``simultaneous`` and ``optimistic``: 1; ``alternating``: ``k + 1``; ``extragradient``: 2;
+    ``optimal``: 1 (one optimal discriminator and its Danskin gradient).
+    """
+    return {"alternating": k + 1, "extragradient": 2}.get(check_choice("dynamics", dynamics, DYNAMICS), 1)
+
+
+# ----------------------------------------------------------------------------------------------
+# backends: the operations the update rules need
+# ----------------------------------------------------------------------------------------------
+
+
+class _Float64:
+    """Component-major float64 backend: each component is a contiguous ``(n,)`` array.
+
+    Ownership: ``combine`` writes into (and returns) the buffers of its gradient argument and
+    ``proj`` projects in place; the rules only pass fresh arrays (kernel outputs) to them, and
+    the state arrays are never aliased outside the driver.
+    """
+
+    def __init__(self, nu1: np.ndarray, nu2: np.ndarray) -> None:
+        self.nu1, self.nu2 = nu1, nu2
+        self.n = nu1.shape[0]
+        self._raw = PAPER_KERNELS.raw.gradients
+
+    def take(self, keep: np.ndarray) -> _Float64:
+        return _Float64(self.nu1[keep], self.nu2[keep])
+
+    def _full(self, x) -> np.ndarray:
+        # Outputs of raw kernels may be scalars where constant: broadcast to fresh arrays.
+        if type(x) is np.ndarray and x.shape == (self.n,):
+            return x
+        return np.full(self.n, x, dtype=np.float64)
+
+    def grad(self, mu, ell):
+        m1, m2, g1, g2, g3, g4 = self._raw(*mu, *ell, self.nu1, self.nu2)
+        f = self._full
+        return (f(m1), f(m2)), (f(g1), f(g2), f(g3), f(g4))
+
+    @staticmethod
+    def combine(x, a, g):
+        """``x + a g`` per component, written into ``g``'s buffers."""
+        for xi, gi in zip(x, g):
+            np.multiply(gi, a, out=gi)
+            np.add(xi, gi, out=gi)
+        return g
+
+    @staticmethod
+    def extrapolate(g, g_prev):
+        """``2 g - g_prev`` (fresh arrays; a copy of ``g`` when ``g_prev`` is None)."""
+        if g_prev is None:
+            return tuple(gi.copy() for gi in g)
+        out = tuple(np.multiply(gi, 2.0) for gi in g)
+        for oi, pi in zip(out, g_prev):
+            np.subtract(oi, pi, out=oi)
+        return out
+
+    @staticmethod
+    def proj(ell):
+        return project4(*ell, out=ell)
+
+    def tv(self, mu):
+        from gmmsym.optimal import optimal_endpoints, tv_gradient_components
+
+        l1, r1, l2, r2, count = optimal_endpoints(mu[0], mu[1], self.nu1, self.nu2)
+        g1, g2 = tv_gradient_components(mu[0], mu[1], l1, r1, l2, r2, count)
+        return (self._full(g1), self._full(g2)), (l1, r1, l2, r2)
+
+    @staticmethod
+    def diverging(mu) -> np.ndarray | None:
+        """Mask of rows with ``max |mu_i| > bound`` or NaN; None when there is none (the usual case)."""
+        m = np.abs(mu[0])
+        np.maximum(m, np.abs(mu[1]), out=m)  # maximum propagates NaN
+        ok = m <= DIVERGENCE_BOUND  # NaN compares False
+        return None if ok.all() else ~ok
+
+    @staticmethod
+    def rows(comps, mask=None) -> np.ndarray:
+        return np.stack(comps if mask is None else [c[mask] for c in comps], axis=1)
+
+
+class _Mp:
+    """mpmath backend for one row: every component is an ``mpf`` (inside ``mpmath.workdps``)."""
+
+    n = 1
+
+    def __init__(self, nu: tuple, dps: int) -> None:
+        self.nu, self.dps = nu, dps
+
+    def grad(self, mu, ell):
+        from gmmsym import mp as gmp
+
+        return gmp.gradients(mu, ell, self.nu, dps=self.dps)
+
+    @staticmethod
+    def combine(x, a, g):
+        return tuple(xi + a * gi for xi, gi in zip(x, g))
+
+    @staticmethod
+    def extrapolate(g, g_prev):
+        return g if g_prev is None else tuple(2 * gi - pi for gi, pi in zip(g, g_prev))
+
+    @staticmethod
+    def proj(ell):
+        return _pav(ell)
+
+    def tv(self, mu):
+        from gmmsym import optimal_mp
+
+        grad, ell = optimal_mp.tv_gradient_and_discriminator(mu, self.nu, dps=self.dps)
+        return grad, ell
+
+    @staticmethod
+    def diverging(mu) -> np.ndarray | None:
+        return None if all(abs(m) <= DIVERGENCE_BOUND for m in mu) else np.array([True])
+
+    @staticmethod
+    def rows(comps, mask=None) -> np.ndarray:
+        return np.array([comps], dtype=object)
+
+
+def _pav(y: tuple) -> tuple:
+    """Isotonic regression (pool adjacent violators) of a short tuple of scalars.
+
+    Blocks are merged while a block mean exceeds the next one; each output is its block's
+    mean ``(y_i + ... + y_j) / (j - i + 1)``.  The comparisons act on the computed means, so the
+    output is exactly ordered at the working precision, and an ordered input (no merges) is
+    returned unchanged.  Same projection as :func:`gmmsym.projection.project_ell` (that one is
+    vectorized float64); used by the mpmath backend.
+    """
+    sums: list = []
+    counts: list[int] = []
+    means: list = []
+    for v in y:
+        sums.append(v)
+        counts.append(1)
+        means.append(v)
+        while len(means) > 1 and means[-2] > means[-1]:
+            s, c = sums.pop(), counts.pop()
+            means.pop()
+            sums[-1] += s
+            counts[-1] += c
+            means[-1] = sums[-1] / counts[-1]
+    out: list = []
+    for m, c in zip(means, counts):
+        out.extend([m] * c)
+    return tuple(out)
+
+
+# ----------------------------------------------------------------------------------------------
+# update rules, written once for both backends
+# ----------------------------------------------------------------------------------------------
+
+
+class _Params(NamedTuple):
+    neg_eta_g: Any  # -eta_g: x - eta g == x + (-eta) g exactly (negation is exact)
+    eta_d: Any
+    k: int
+
+
+def _ascend(b, ell, eta_d, gell):
+    """``Proj(ell + eta_d dL/dell)``."""
+    return b.proj(b.combine(ell, eta_d, gell))
+
+
+def _init_first_order(b, mu, ell):
+    return mu, ell, None
+
+
+def _init_optimal(b, mu, ell):
+    # aux = grad TV at the current mu; ell = ell*(mu).
+    g, ell_star = b.tv(mu)
+    return mu, ell_star, g
+
+
+def _step_optimal(b, mu, ell, aux, p):
+    mu = b.combine(mu, p.neg_eta_g, aux)
+    g, ell_star = b.tv(mu)
+    return mu, ell_star, g
+
+
+def _step_simultaneous(b, mu, ell, aux, p):
+    gmu, gell = b.grad(mu, ell)
+    return b.combine(mu, p.neg_eta_g, gmu), _ascend(b, ell, p.eta_d, gell), None
+
+
+def _step_alternating(b, mu, ell, aux, p):
+    for _ in range(p.k):
+        _, gell = b.grad(mu, ell)
+        ell = _ascend(b, ell, p.eta_d, gell)
+    gmu, _ = b.grad(mu, ell)
+    return b.combine(mu, p.neg_eta_g, gmu), ell, None
+
+
+def _step_extragradient(b, mu, ell, aux, p):
+    gmu, gell = b.grad(mu, ell)
+    mu_half = b.combine(mu, p.neg_eta_g, gmu)
+    ell_half = _ascend(b, ell, p.eta_d, gell)
+    gmu, gell = b.grad(mu_half, ell_half)
+    return b.combine(mu, p.neg_eta_g, gmu), _ascend(b, ell, p.eta_d, gell), None
+
+
+def _step_optimistic(b, mu, ell, aux, p):
+    gmu, gell = b.grad(mu, ell)
+    prev_mu, prev_ell = (None, None) if aux is None else aux
+    dmu = b.extrapolate(gmu, prev_mu)
+    dell = b.extrapolate(gell, prev_ell)
+    return b.combine(mu, p.neg_eta_g, dmu), _ascend(b, ell, p.eta_d, dell), (gmu, gell)
+
+
+_RULES: dict[str, tuple[Callable, Callable]] = {
+    "optimal": (_init_optimal, _step_optimal),
+    "simultaneous": (_init_first_order, _step_simultaneous),
+    "alternating": (_init_first_order, _step_alternating),
+    "extragradient": (_init_first_order, _step_extragradient),
+    "optimistic": (_init_first_order, _step_optimistic),
+}
+
+
+def _take(tree, keep: np.ndarray):
+    if tree is None:
+        return None
+    if isinstance(tree, tuple):
+        return tuple(_take(x, keep) for x in tree)
+    return tree[keep]
+
+
+class _Run(NamedTuple):
+    mu: np.ndarray  # (n, 2), float64 or object (mpf)
+    ell: np.ndarray  # (n, 4)
+    ell0: np.ndarray  # (n, 4): the discriminator at t = 0 (ell*(mu0) for optimal)
+    steps_taken: np.ndarray  # (n,)
+    traj_mu: np.ndarray | None  # (T, n, 2) float64
+    traj_ell: np.ndarray | None  # (T, n, 4) float64
+
+
+def _integrate(b, dynamics: str, p: _Params, mu, ell, steps: int, times: np.ndarray | None, dtype) -> _Run:
+    """Run one backend's batch: record at ``times``, freeze diverging rows (module docstring)."""
+    init, step = _RULES[dynamics]
+    n = b.n
+    out_mu = np.empty((n, 2), dtype=dtype)
+    out_ell = np.empty((n, 4), dtype=dtype)
+    taken = np.full(n, steps, dtype=np.int64)
+    traj_mu = traj_ell = None
+    if times is not None:
+        traj_mu = np.empty((len(times), n, 2))
+        traj_ell = np.empty((len(times), n, 4))
+    idx = np.arange(n)
+    rec = 0
+    with np.errstate(over="ignore", invalid="ignore"):
+        mu, ell, aux = init(b, mu, ell)
+        ell0 = b.rows(ell)
+        t = 0
+        while True:
+            bad = b.diverging(mu)
+            if bad is not None:
+                rows = idx[bad]
+                fmu, fell = b.rows(mu, bad), b.rows(ell, bad)
+                out_mu[rows], out_ell[rows] = fmu, fell
+                taken[rows] = t
+                if times is not None:
+                    traj_mu[rec:, rows] = fmu
+                    traj_ell[rec:, rows] = fell
+                keep = ~bad
+                idx = idx[keep]
+                if idx.size == 0:
+                    break
+                mu, ell, aux = _take((mu, ell, aux), keep)
+                b = b.take(keep)
+            if times is not None and rec < len(times) and times[rec] == t:
+                traj_mu[rec, idx] = b.rows(mu)
+                traj_ell[rec, idx] = b.rows(ell)
+                rec += 1
+            if t == steps:
+                break
+            mu, ell, aux = step(b, mu, ell, aux, p)
+            t += 1
+    if idx.size:
+        out_mu[idx] = b.rows(mu)
+        out_ell[idx] = b.rows(ell)
+    return _Run(out_mu, out_ell, ell0, taken, traj_mu, traj_ell)
+
+
+# ----------------------------------------------------------------------------------------------
+# public API
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SimulationResult:
+    """Outcome of :func:`simulate` for ``N`` independent rows.
+
+    Attributes
+    ----------
+    mu, ell : ndarray, shapes (N, 2), (N, 4)
+        Final state (float64; rounded to nearest from the mpmath state when ``precision`` is an
+        int).  For ``optimal``, ``ell = ell*(mu)`` (NaN where ``mu = nu`` up to swapping: the
+        maximiser is not unique).
+    nu, mu0, ell0 : ndarray, shapes (N, 2), (N, 2), (N, 4)
+        Truth and initial state (``ell0 = ell*(mu0)`` for ``optimal``).
+    trajectory : dict or None
+        ``{"t": (T,), "mu": (T, N, 2), "ell": (T, N, 4)}`` at ``t = 0, r, 2r, ... <= steps``
+        (``r = record_every``), or None.
+    config : dict
+        Every argument (arrays as nested lists, resolved ``eta_d``, the int seed actually used),
+        JSON-serialisable (:meth:`config_json`).
+    outcomes : Outcomes
+        :func:`gmmsym.outcomes.classify` of the final state with ``tol``.
+    steps_taken : ndarray of int64, shape (N,)
+        Steps each row took (fewer than ``steps`` only for a frozen, diverged row).
+    mp_state : dict or None
+        For ``precision`` an int: ``{"mu": (N, 2), "ell": (N, 4)}`` object arrays of the final
+        ``mpf`` values.
+    """
+
+    mu: np.ndarray
+    ell: np.ndarray
+    nu: np.ndarray
+    mu0: np.ndarray
+    ell0: np.ndarray
+    trajectory: dict[str, np.ndarray] | None
+    config: dict[str, Any]
+    outcomes: Outcomes
+    steps_taken: np.ndarray
+    mp_state: dict[str, np.ndarray] | None = field(default=None, repr=False)
+
+    @property
+    def label(self) -> np.ndarray:
+        """Primary labels, ``outcomes.label``."""
+        return self.outcomes.label
+
+    def config_json(self) -> str:
+        """``config`` as JSON (infinite endpoints of a given ``ell0`` print as ``Infinity``)."""
+        return json.dumps(self.config)
+
+
+def _rows(name: str, value: object, width: int, *, allow_inf: bool = False) -> np.ndarray:
+    arr = as_points(name, value, width, allow_inf=allow_inf)
+    if arr.ndim == 1:
+        arr = arr[None, :]
+    if arr.ndim != 2:
+        raise ValueError(f"{name} must have shape (N, {width}) or ({width},), got shape {arr.shape}")
+    return arr
+
+
+def _match_rows(name: str, arr: np.ndarray, n: int) -> np.ndarray:
+    if arr.shape[0] not in (1, n):
+        raise ValueError(f"{name} has {arr.shape[0]} rows, mu0 has {n}")
+    return np.broadcast_to(arr, (n, arr.shape[1]))
+
+
+def _resolve_seed(seed: object) -> int | None:
+    if seed is None:
+        return None
+    if isinstance(seed, np.random.Generator):
+        return int(seed.integers(2**63))
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"seed must be an int or a numpy.random.Generator, got {type(seed).__name__}")
+    if int(seed) < 0:
+        raise ValueError(f"seed must be >= 0, got {seed}")
+    return int(seed)
+
+
+def draw_ell0(seed: int, rows: ArrayLike) -> np.ndarray:
+    """Random initial discriminators, one independent stream per row.
+
+    Row ``i`` draws ``u ~ U[-2, 2]^4`` from ``numpy.random.default_rng([seed, i])`` and returns
+    ``sort(u)``, so the draw depends only on ``(seed, i)`` (not on the batch).
+
+    Parameters
+    ----------
+    seed : int
+        Non-negative seed.
+    rows : array_like of int
+        Row indices ``i``.
+
+    Returns
+    -------
+    ndarray, shape (len(rows), 4)
+    """
+    seed = _resolve_seed(seed)
+    if seed is None:
+        raise TypeError("seed must be an int or a numpy.random.Generator, got None")
+    idx = [check_int("rows", int(i) if isinstance(i, np.integer) else i, minimum=0) for i in np.ravel(rows)]
+    out = np.empty((len(idx), 4))
+    for j, i in enumerate(idx):
+        out[j] = np.sort(np.random.default_rng([seed, i]).uniform(-2.0, 2.0, 4))
+    return out
+
+
+def _check_precision(precision: object) -> str | int:
+    if isinstance(precision, str):
+        if precision != "float64":
+            raise ValueError(f"precision must be 'float64' or an int number of digits, got {precision!r}")
+        return precision
+    return check_int("precision", precision, minimum=15)
+
+
+def simulate(
+    nu: ArrayLike,
+    mu0: ArrayLike,
+    ell0: ArrayLike | None = None,
+    *,
+    dynamics: str = "simultaneous",
+    eta: float = 0.1,
+    eta_d: float | None = None,
+    k: int = 1,
+    steps: int = 1000,
+    precision: str | int = "float64",
+    record_every: int | None = None,
+    seed: int | np.random.Generator | None = None,
+    tol: float = 0.1,
+) -> SimulationResult:
+    """Run GAN dynamics on a batch of independent rows (see the module docstring for the rules).
+
+    Parameters
+    ----------
+    nu : array_like, shape (N, 2) or (2,)
+        True means (finite); a single row is broadcast.
+    mu0 : array_like, shape (N, 2) or (2,)
+        Initial generator means (finite).
+    ell0 : array_like, shape (N, 4) or (4,), optional
+        Initial discriminators, ordered ``l1 <= r1 <= l2 <= r2`` (``+-inf`` allowed).  If None,
+        drawn per row from ``seed`` (:func:`draw_ell0`).  Ignored by ``optimal`` (which uses
+        ``ell*(mu)``).
+    dynamics : str
+        One of :data:`DYNAMICS`.
+    eta : float
+        Generator step size ``eta_g > 0`` (and the default ``eta_d``).
+    eta_d : float, optional
+        Discriminator step size ``> 0``; default ``eta``.  Not used by ``optimal``.
+    k : int
+        Discriminator steps per generator step for ``alternating`` (``>= 1``).
+    steps : int
+        Number of generator steps (``>= 0``).
+    precision : "float64" or int
+        ``"float64"``: batched on the generated kernels.  An int ``>= 15``: that many decimal
+        digits with mpmath, row by row (:mod:`gmmsym.mp`).
+    record_every : int, optional
+        Record the state every that many steps (``t = 0`` included).
+    seed : int or numpy.random.Generator, optional
+        Required when ``ell0`` is None (and the dynamics is not ``optimal``).
+    tol : float
+        Tolerance passed to :func:`gmmsym.outcomes.classify`.
+
+    Returns
+    -------
+    SimulationResult
+
+    Raises
+    ------
+    TypeError, ValueError
+        Invalid arguments; the message starts with the argument's name.
+    KeyboardInterrupt
+        Propagates unchanged (no global state is modified: floating point error state and
+        mpmath precision are restored by context managers).
+    """
+    dynamics = check_choice("dynamics", dynamics, DYNAMICS)
+    eta = check_positive("eta", eta)
+    eta_d = eta if eta_d is None else check_positive("eta_d", eta_d)
+    k = check_int("k", k, minimum=1)
+    steps = check_int("steps", steps, minimum=0)
+    precision = _check_precision(precision)
+    if record_every is not None:
+        record_every = check_int("record_every", record_every, minimum=1)
+    tol = check_positive("tol", tol)
+    seed_used = _resolve_seed(seed)
+
+    mu0_a = _rows("mu0", mu0, 2)
+    n = mu0_a.shape[0]
+    nu_in = _rows("nu", nu, 2)
+    nu_a = np.ascontiguousarray(_match_rows("nu", nu_in, n))
+    ell_given = ell0 is not None
+    if ell_given:
+        ell_in = _rows("ell0", ell0, 4, allow_inf=True)
+        check_ordered("ell0", ell_in)
+        ell0_a = np.ascontiguousarray(_match_rows("ell0", ell_in, n))
+    elif dynamics == "optimal":
+        ell0_a = np.full((n, 4), np.nan)  # unused: ell*(mu0) is computed
+    else:
+        if seed_used is None:
+            raise ValueError("seed: required (int or numpy.random.Generator) when ell0 is None")
+        ell0_a = draw_ell0(seed_used, np.arange(n))
+
+    config = {
+        "dynamics": dynamics,
+        "eta": eta,
+        "eta_d": eta_d,
+        "k": k,
+        "steps": steps,
+        "precision": precision,
+        "record_every": record_every,
+        "seed": seed_used,
+        "tol": tol,
+        "nu": nu_in.tolist(),  # as given: one row (broadcast) or N rows
+        "mu0": mu0_a.tolist(),
+        "ell0": ell_in.tolist() if ell_given else None,
+    }
+    times = None if record_every is None else np.arange(0, steps + 1, record_every)
+
+    mp_state = None
+    if precision == "float64":
+        b = _Float64(np.ascontiguousarray(nu_a[:, 0]), np.ascontiguousarray(nu_a[:, 1]))
+        mu = tuple(np.ascontiguousarray(mu0_a[:, i]) for i in range(2))  # fresh copies
+        ell = tuple(np.ascontiguousarray(ell0_a[:, i]) for i in range(4))
+        run = _integrate(b, dynamics, _Params(-eta, eta_d, k), mu, ell, steps, times, np.float64)
+        mu_f, ell_f, ell0_out = run.mu, run.ell, run.ell0
+    else:
+        run = _simulate_mp(nu_a, mu0_a, ell0_a, dynamics, eta, eta_d, k, steps, precision, times)
+        mp_state = {"mu": run.mu, "ell": run.ell}
+        mu_f, ell_f, ell0_out = (_to_float(a) for a in (run.mu, run.ell, run.ell0))
+
+    trajectory = None
+    if times is not None:
+        trajectory = {"t": times, "mu": run.traj_mu, "ell": run.traj_ell}
+    return SimulationResult(
+        mu=mu_f,
+        ell=ell_f,
+        nu=nu_a,
+        mu0=mu0_a.copy(),
+        ell0=ell0_out if dynamics == "optimal" else ell0_a.copy(),
+        trajectory=trajectory,
+        config=config,
+        outcomes=classify(mu_f, ell_f, nu_a, tol=tol),
+        steps_taken=run.steps_taken,
+        mp_state=mp_state,
+    )
+
+
+def _to_float(a: np.ndarray) -> np.ndarray:
+    return np.asarray(a, dtype=object).astype(np.float64) if a.dtype == object else a
+
+
+def _simulate_mp(nu_a, mu0_a, ell0_a, dynamics, eta, eta_d, k, steps, dps, times) -> _Run:
+    """Row-by-row mpmath runs of the same rules; inputs are converted exactly (floats are binary)."""
+    import mpmath
+
+    parts = []
+    with mpmath.workdps(dps):
+        p = _Params(-mpmath.mpf(eta), mpmath.mpf(eta_d), k)
+        for i in range(mu0_a.shape[0]):
+            b = _Mp(tuple(mpmath.mpf(float(v)) for v in nu_a[i]), dps)
+            mu = tuple(mpmath.mpf(float(v)) for v in mu0_a[i])
+            ell = tuple(mpmath.mpf(float(v)) for v in ell0_a[i])
+            parts.append(_integrate(b, dynamics, p, mu, ell, steps, times, object))
+    cat = [np.concatenate(x, axis=0) for x in zip(*(r[:4] for r in parts))]
+    tm = te = None
+    if times is not None:
+        tm = np.concatenate([r.traj_mu for r in parts], axis=1)
+        te = np.concatenate([r.traj_ell for r in parts], axis=1)
+    return _Run(*cat, tm, te)
+

@@ -1,0 +1,72 @@
+"""Atomic file output: write to a temporary file in the target directory, fsync, ``os.replace``.
+
+A reader (or a crash) therefore sees either the old file or the complete new one, never a
+partial file.  Used for every file the experiments write (exports, figures, summaries).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+__all__ = ["atomic_path", "atomic_write_text", "atomic_write_bytes", "atomic_savefig"]
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; on success move it onto ``path`` atomically.
+
+    Parameters
+    ----------
+    path : path-like
+        Destination.  Its parent directory is created if missing.
+
+    Yields
+    ------
+    Path
+        A fresh temporary file (same directory, same suffix) to write to.  It is fsynced and
+        renamed onto ``path`` when the block exits normally, and removed when it raises.
+    """
+    dest = Path(path)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=f"{dest.suffix}.tmp")
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, dest)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+
+
+def _write(path: str | os.PathLike[str], mode: str, writer: Callable[[IO[Any]], None], **kw: Any) -> Path:
+    with atomic_path(path) as tmp:
+        with open(tmp, mode, **kw) as fh:
+            writer(fh)
+    return Path(path)
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` atomically; return the path."""
+    return _write(path, "w", lambda fh: fh.write(text), encoding="utf-8", newline="")
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically; return the path."""
+    return _write(path, "wb", lambda fh: fh.write(data))
+
+
+def atomic_savefig(fig: Any, path: str | os.PathLike[str], **kwargs: Any) -> Path:
+    """``fig.savefig`` into a temporary file, then rename it onto ``path`` (format from the suffix)."""
+    fmt = Path(path).suffix.lstrip(".") or "png"
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format=fmt, **kwargs)
+    return Path(path)

@@ -1,0 +1,213 @@
+"""Outcome flags and primary labels of finished runs (MODEL.md section 5).
+
+The distance to the truth is invariant under swapping the generator's labels:
+
+.. math::
+
+    \\mathrm{dist}(\\mu, \\nu) = \\min\\Big( \\max_i |\\mu_i - \\nu_i|,\\;
+                                         \\max_i |\\mu_{3-i} - \\nu_i| \\Big).
+
+Every row gets six boolean flags and one primary label, the first flag that holds in the
+order of :data:`LABELS`:
+
+1. ``diverged``: a non-finite mean, ``|mu_i| > 1e3`` (:data:`DIVERGENCE_BOUND`), or a NaN
+   endpoint.  Infinite *endpoints* are legitimate (the optimal discriminator may be
+   unbounded) and do not count, nor does a NaN ``ell`` at ``mu = nu`` up to swapping (how
+   :mod:`gmmsym.optimal` reports that every discriminator is optimal there).
+2. ``converged``: ``dist(mu, nu) <= tol``.
+3. ``discriminator_collapse``: both intervals collapsed, ``r_j - l_j <= 1e-9``
+   (:data:`COLLAPSE_WIDTH`) for ``j = 1, 2``; an interval ``(+inf, +inf)`` or
+   ``(-inf, -inf)`` (``l_j == r_j``) is collapsed too.
+4. ``mode_collapse``: ``|mu_1 - mu_2| <= tol`` while ``|nu_1 - nu_2| > 2 tol``.
+5. ``vanishing_gradient``: ``||dL/dmu (mu, ell)||_2 <= 1e-8`` (:data:`VANISHING_GRADIENT`),
+   with the generated float64 kernels.
+6. ``not_converged``: none of the above (still moving or oscillating).
+
+Flags 2-5 are the raw conditions (several may hold at once; e.g. a collapsed discriminator
+also has a vanishing gradient), evaluated on rows that did not diverge and ``False`` on
+diverged rows, whose values are meaningless.  ``not_converged`` is ``True`` exactly where no
+other flag holds, so it coincides with the label.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from gmmsym._validate import check_positive
+from gmmsym.kernels import PAPER_KERNELS
+
+__all__ = [
+    "LABELS",
+    "DIVERGENCE_BOUND",
+    "COLLAPSE_WIDTH",
+    "VANISHING_GRADIENT",
+    "Outcomes",
+    "classify",
+    "dist",
+]
+
+LABELS: tuple[str, ...] = (
+    "diverged",
+    "converged",
+    "discriminator_collapse",
+    "mode_collapse",
+    "vanishing_gradient",
+    "not_converged",
+)
+#: A mean with ``|mu_i|`` above this (or non-finite) has diverged (MODEL.md section 5).
+DIVERGENCE_BOUND = 1e3
+#: An interval with ``r_j - l_j`` at most this is collapsed.
+COLLAPSE_WIDTH = 1e-9
+#: ``||grad_mu L||_2`` at most this is a vanishing gradient.
+VANISHING_GRADIENT = 1e-8
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    """Flags and primary labels of ``N`` finished runs.
+
+    Attributes
+    ----------
+    label : ndarray of str, shape (N,)
+        The primary label of each row, one of :data:`LABELS`.
+    flags : dict[str, ndarray of bool, shape (N,)]
+        One boolean array per name in :data:`LABELS` (see the module docstring).
+    """
+
+    label: np.ndarray
+    flags: dict[str, np.ndarray]
+
+    def counts(self) -> dict[str, int]:
+        """Number of rows per primary label, every label of :data:`LABELS` present (in that order)."""
+        return {name: int(np.count_nonzero(self.label == name)) for name in LABELS}
+
+    def __len__(self) -> int:
+        return int(self.label.shape[0])
+
+
+def _as_rows(name: str, value: object, width: int, *, allow_nonfinite: bool) -> np.ndarray:
+    """``value`` as float64 of shape ``(N, width)``; a single ``(width,)`` row becomes ``(1, width)``."""
+    try:
+        arr = np.asarray(value)
+    except Exception as exc:  # ragged nested sequences
+        raise ValueError(f"{name}: cannot be read as an array ({exc})") from None
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        raise TypeError(f"{name} must be a real numeric array, got dtype {arr.dtype}")
+    if np.issubdtype(arr.dtype, np.complexfloating):
+        raise TypeError(f"{name} must be real, got complex dtype {arr.dtype}")
+    arr = arr.astype(np.float64, copy=False)
+    if arr.ndim == 1:
+        arr = arr[None, :]
+    if arr.ndim != 2 or arr.shape[1] != width:
+        raise ValueError(f"{name} must have shape (N, {width}) or ({width},), got shape {np.shape(value)}")
+    if not allow_nonfinite and not np.isfinite(arr).all():
+        raise ValueError(f"{name} must be finite")
+    return arr
+
+
+def dist(mu: ArrayLike, nu: ArrayLike) -> np.ndarray:
+    """Label-switching invariant distance to the truth.
+
+    .. math::
+
+        \\mathrm{dist}(\\mu, \\nu) = \\min\\big( \\max(|\\mu_1 - \\nu_1|, |\\mu_2 - \\nu_2|),\\;
+                                             \\max(|\\mu_2 - \\nu_1|, |\\mu_1 - \\nu_2|) \\big)
+
+    Parameters
+    ----------
+    mu, nu : array_like, shape (..., 2)
+        Generator and true means (broadcast together).  Non-finite values give NaN or inf.
+
+    Returns
+    -------
+    ndarray, shape (...)
+    """
+    m = np.asarray(mu, dtype=np.float64)
+    n = np.asarray(nu, dtype=np.float64)
+    if m.ndim == 0 or m.shape[-1] != 2:
+        raise ValueError(f"mu must have shape (..., 2), got shape {m.shape}")
+    if n.ndim == 0 or n.shape[-1] != 2:
+        raise ValueError(f"nu must have shape (..., 2), got shape {n.shape}")
+    with np.errstate(invalid="ignore"):
+        same = np.maximum(np.abs(m[..., 0] - n[..., 0]), np.abs(m[..., 1] - n[..., 1]))
+        swap = np.maximum(np.abs(m[..., 1] - n[..., 0]), np.abs(m[..., 0] - n[..., 1]))
+    return np.minimum(same, swap)
+
+
+def classify(mu: ArrayLike, ell: ArrayLike, nu: ArrayLike, *, tol: float = 0.1) -> Outcomes:
+    """Flags and primary labels of final states (MODEL.md section 5).
+
+    Parameters
+    ----------
+    mu : array_like, shape (N, 2) or (2,)
+        Final generator means; may be non-finite (such rows are ``diverged``).
+    ell : array_like, shape (N, 4) or (4,)
+        Final discriminators ``(l1, r1, l2, r2)``; ``+-inf`` allowed, NaN marks divergence.
+        Rows that did not diverge must be ordered ``l1 <= r1 <= l2 <= r2``.
+    nu : array_like, shape (N, 2) or (2,)
+        True means, finite; a single row is broadcast.
+    tol : float, default 0.1
+        Tolerance of ``converged`` and ``mode_collapse``; finite and ``> 0``.
+
+    Returns
+    -------
+    Outcomes
+        ``label`` (N,) and one boolean flag array per name in :data:`LABELS`.
+
+    Raises
+    ------
+    TypeError
+        Non-numeric arrays or a non-real ``tol``.
+    ValueError
+        Wrong shapes, non-finite ``nu``, ``tol <= 0``, or an unordered ``ell`` in a row that
+        did not diverge.
+    """
+    tol = check_positive("tol", tol)
+    mu_a = _as_rows("mu", mu, 2, allow_nonfinite=True)
+    ell_a = _as_rows("ell", ell, 4, allow_nonfinite=True)
+    nu_a = _as_rows("nu", nu, 2, allow_nonfinite=False)
+    n = max(mu_a.shape[0], ell_a.shape[0], nu_a.shape[0])
+    for name, arr in (("mu", mu_a), ("ell", ell_a), ("nu", nu_a)):
+        if arr.shape[0] not in (1, n):
+            raise ValueError(f"{name} has {arr.shape[0]} rows, expected {n} (or 1)")
+    mu_a, ell_a, nu_a = (np.broadcast_to(a, (n, a.shape[1])) for a in (mu_a, ell_a, nu_a))
+
+    with np.errstate(invalid="ignore"):
+        bad_mu = ~(np.abs(mu_a) <= DIVERGENCE_BOUND).all(axis=1)
+        # NaN endpoints: divergence, except at mu = nu up to swapping, where the optimal
+        # discriminator is reported as NaN because it is not unique (gmmsym.optimal).
+        diverged = bad_mu | (np.isnan(ell_a).any(axis=1) & ~(dist(mu_a, nu_a) == 0))
+    ok = ~diverged
+    m, e, v = mu_a[ok], ell_a[ok], nu_a[ok]
+    if (e[:, 1:] < e[:, :-1]).any():
+        row = int(np.flatnonzero(ok)[np.argwhere(e[:, 1:] < e[:, :-1])[0, 0]])
+        raise ValueError(f"ell must be ordered l1 <= r1 <= l2 <= r2 (row {row}: {ell_a[row].tolist()})")
+
+    def scatter(values: np.ndarray) -> np.ndarray:
+        out = np.zeros(n, dtype=bool)
+        out[ok] = values
+        return out
+
+    lo, hi = e[:, 0::2], e[:, 1::2]
+    with np.errstate(invalid="ignore"):  # inf - inf: an interval (+inf, +inf) is empty, l == r
+        collapsed = ((hi == lo) | (hi - lo <= COLLAPSE_WIDTH)).all(axis=1)
+    gmu1, gmu2, *_ = PAPER_KERNELS.raw.gradients(*m.T, *e.T, *v.T)
+    gnorm = np.hypot(np.broadcast_to(gmu1, m.shape[:1]), np.broadcast_to(gmu2, m.shape[:1]))
+    flags = {
+        "diverged": diverged,
+        "converged": scatter(dist(m, v) <= tol),
+        "discriminator_collapse": scatter(collapsed),
+        "mode_collapse": scatter((np.abs(m[:, 0] - m[:, 1]) <= tol) & (np.abs(v[:, 0] - v[:, 1]) > 2 * tol)),
+        "vanishing_gradient": scatter(gnorm <= VANISHING_GRADIENT),
+    }
+    label = np.full(n, LABELS[-1], dtype=f"<U{max(map(len, LABELS))}")
+    unset = np.ones(n, dtype=bool)
+    for name in LABELS[:-1]:
+        hit = flags[name] & unset
+        label[hit] = name
+        unset &= ~hit
+    flags["not_converged"] = unset
+    return Outcomes(label=label, flags=flags)

@@ -1,0 +1,136 @@
+"""C10: when both discriminator intervals are collapsed, the generator gets no gradient.
+
+Check
+    1. Symbolic: substituting ``r_1 = l_1`` and ``r_2 = l_2`` in SymPy's ``dL/dmu``
+       (:meth:`~gmmsym.symbolic.GMMGAN.grad_mu`) gives exactly 0, for symbolic endpoints and
+       for the infinite ones (``l_j = r_j = +-inf``).
+    2. Certified: python-flint balls of ``dL/dmu`` (:func:`gmmsym.certified.gradients_ball`) at
+       seeded collapsed discriminators are exact zero balls (the canonical form merges the two
+       identical density atoms ``phi(c - mu_i)``), including infinite endpoints.
+    3. Kernels: the float64 kernel :func:`gmmsym.gradients` and the 50-digit mpmath kernel
+       :func:`gmmsym.mp.gradients` at the same points.  They evaluate
+       ``phi(r1) + phi(r2) - phi(l1) - phi(l2)`` left to right, so with ``r_j = l_j`` the result
+       is zero only up to the rounding of the first addition.
+
+Pass criterion
+    Symbolic and certified results exactly 0.  Kernels: ``|dL/dmu_i| <= 4 u S_i`` with the
+    term scale ``S_i = 1/2 sum_j [phi(r_j - mu_i) + phi(l_j - mu_i)]`` and ``u`` the unit
+    roundoff (``2**-53`` in float64, ``2**-prec`` with ``prec`` the mpmath precision in bits):
+    ``(a + b) - a - b`` in floating point is at most ``2 u (a + b)`` (two roundings), times
+    the factor ``1/(2 sqrt(2 pi))`` rounded once; 4 leaves a factor-2 margin.  A sign or
+    pairing bug in the kernel gives ``|dL/dmu| ~ S``, 10**15 times the tolerance.
+"""
+
+from __future__ import annotations
+
+import math
+
+import mpmath
+import numpy as np
+
+import gmmsym
+import gmmsym.mp as gmp
+from gmmsym import certified
+from proofs._common import draw_means
+from proofs.framework import SYMBOLIC, Checks, Claim, Evidence, rng_for, sized
+
+__all__ = ["CLAIM", "run"]
+
+CLAIM = Claim(
+    id="C10",
+    title="collapsed discriminator => dL/dmu = 0",
+    statement=(
+        "If both intervals are collapsed (l1 = r1, l2 = r2, finite or infinite), then "
+        "dL/dmu_i = 1/2 sum_j [phi(r_j - mu_i) - phi(l_j - mu_i)] = 0 for every mu and nu: "
+        "the generator stops receiving gradient (discriminator collapse)."
+    ),
+    source=(
+        "\"Discriminator collapse\" (the paper's name for this failure; MODEL.md section 7 and "
+        "section 5, label 3), a case of the unstable first-order dynamics stated in the paper's "
+        "abstract."
+    ),
+    method=SYMBOLIC,
+    criterion=(
+        "symbolic and certified values exactly 0; float64 and 50-digit kernels |dL/dmu_i| <= 4 u S_i "
+        "(u unit roundoff, S_i the sum of the magnitudes of the density terms)."
+    ),
+)
+
+DPS = 50
+U64 = 2.0**-53
+
+
+def _collapsed(rng: np.random.Generator, n: int) -> np.ndarray:
+    c = rng.uniform(-6, 6, size=(n, 2))
+    inf = rng.random((n, 2)) < 0.15
+    c[inf] = np.where(rng.random(int(inf.sum())) < 0.5, -np.inf, np.inf)
+    c.sort(axis=1)
+    return np.stack([c[:, 0], c[:, 0], c[:, 1], c[:, 1]], axis=1)
+
+
+def _scale(mus: np.ndarray, ells: np.ndarray) -> np.ndarray:
+    """``S_i = 1/2 sum_j [phi(r_j - mu_i) + phi(l_j - mu_i)]``; shape ``(n, 2)``."""
+    with np.errstate(invalid="ignore"):
+        t = ells[:, None, :] - mus[:, :, None]
+        phi = np.where(np.isinf(t), 0.0, np.exp(-0.5 * np.where(np.isinf(t), 0.0, t) ** 2))
+    return 0.5 * phi.sum(axis=2) / math.sqrt(2 * math.pi)
+
+
+def run(budget: str = "default", *, seed: int = 0) -> Evidence:
+    """Check C10 at ``budget``; see the module docstring for the check and the criterion."""
+    import sympy as sp
+
+    from gmmsym.symbolic import GMMGAN
+
+    checks = Checks(seed=seed, budget=budget)
+    m = GMMGAN()
+    g = m.grad_mu()
+    sub = {m.r[0]: m.l[0], m.r[1]: m.l[1]}
+    res = [sp.simplify(gi.subs(sub)) for gi in g]
+    checks.add("symbolic: dL/dmu with r1 = l1, r2 = l2 is 0", all(r == 0 for r in res),
+               residuals=[str(r) for r in res])
+    inf_res = [sp.simplify(gi.subs({m.l[0]: -sp.oo, m.r[0]: -sp.oo, m.l[1]: sp.oo, m.r[1]: sp.oo})) for gi in g]
+    checks.add("symbolic: dL/dmu with l1 = r1 = -oo, l2 = r2 = +oo is 0", all(r == 0 for r in inf_res),
+               residuals=[str(r) for r in inf_res])
+
+    rng = rng_for(CLAIM.id, seed)
+    n = sized(budget, 300, 3000, 30000)
+    mus, nus = draw_means(rng, n), draw_means(rng, n)
+    ells = _collapsed(rng, n)
+
+    n_cert = sized(budget, 30, 300, 3000)
+    nonzero = []
+    for k in range(n_cert):
+        balls, _ = certified.gradients_ball(mus[k], ells[k], nus[k])
+        if not all(b.mid() == 0 and b.rad() == 0 for b in balls):
+            nonzero.append({"mu": mus[k], "ell": ells[k], "nu": nus[k], "balls": [str(b) for b in balls]})
+    checks.add(f"certified: dL/dmu balls are exact zeros at {n_cert} collapsed points", not nonzero,
+               points=n_cert, nonzero=nonzero[:5])
+
+    g_mu, _ = gmmsym.gradients(mus, ells, nus)
+    S = _scale(mus, ells)
+    ratio = np.abs(g_mu) / np.maximum(4 * U64 * S, np.finfo(float).tiny)
+    checks.add(
+        f"float64 kernel: |dL/dmu_i| <= 4 u S_i at {n} collapsed points",
+        bool(np.all(np.abs(g_mu) <= 4 * U64 * S)),
+        points=n,
+        max_abs=float(np.abs(g_mu).max()),
+        exact_zeros=int((g_mu == 0).sum()),
+        max_ratio_to_tolerance=float(ratio.max()),
+    )
+
+    n_mp = sized(budget, 30, 300, 2000)
+    worst = 0.0
+    with mpmath.workdps(DPS):
+        u_mp = mpmath.mpf(2) ** (-mpmath.mp.prec)
+        for k in range(n_mp):
+            a, _ = gmp.gradients(mus[k], ells[k], nus[k], dps=DPS)
+            for i in range(2):
+                tol = 4 * u_mp * mpmath.mpf(S[k, i])
+                worst = max(worst, float(abs(a[i]) / tol) if tol > 0 else (0.0 if a[i] == 0 else math.inf))
+    checks.add(f"mpmath kernel (50 digits): |dL/dmu_i| <= 4 u S_i at {n_mp} collapsed points", worst <= 1.0,
+               points=n_mp, max_ratio_to_tolerance=worst)
+    return checks.evidence(
+        f"symbolic/certified exactly 0; float64 max |dL/dmu| {np.abs(g_mu).max():.1e} "
+        f"({ratio.max():.2f} of 4uS)"
+    )

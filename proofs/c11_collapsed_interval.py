@@ -1,0 +1,209 @@
+"""C11: a collapsed interval where the generator dominates stays collapsed under projected ascent.
+
+Argument
+    Let interval ``j`` be collapsed at ``c`` (``l_j = r_j = c``) with ``p*(c) < p_mu(c)``, i.e.
+    ``g = (p* - p_mu)(c) < 0``.  The ascent step moves ``l_j`` by ``eta dL/dl_j = -eta g > 0``
+    (right) and ``r_j`` by ``eta dL/dr_j = eta g < 0`` (left), so the two endpoints cross and
+    the projection onto ``l1 <= r1 <= l2 <= r2`` (isotonic regression, MODEL.md section 4)
+    pools them into one block: ``l_j = r_j`` again, at the block mean, which is ``c`` itself
+    when the block is just the pair (``(c - eta g + c + eta g)/2 = c``).  If the block also
+    takes in a neighbouring endpoint the interval is still collapsed (a block has one value).
+
+Check
+    1. Symbolic: with ``l_j = r_j = c`` the first-order condition of the projection
+       (:meth:`~gmmsym.symbolic.GMMGAN.discriminator_stationary` with the tied block) is
+       ``-(p* - p_mu)(c) >= 0`` and ``dL/dl_j + dL/dr_j = 0``; the latter and the identity
+       ``dL/dl_j = -(p* - p_mu)(c)`` simplify to 0.
+    2. Property (Hypothesis, seeded, no shrinking): seeded true and generator means
+       (:mod:`gmmsym.strategies`), a point ``c`` with ``p*(c) < p_mu(c)`` (checked at 50 digits),
+       interval 1 or 2 collapsed at ``c`` and the other interval at least 1 away.  Run
+       ``steps`` projected ascent steps with ``mu`` fixed
+       (a) with the library's float64 code, :func:`gmmsym.gradients` + :func:`gmmsym.project_ell`
+           (what the first-order dynamics run), and
+       (b) at 50 digits: :func:`gmmsym.mp.gradients` and an exact pool-adjacent-violators
+           projection in mpmath.
+
+Pass criterion
+    Symbolic residuals exactly 0.  In every example and after every step ``l_j == r_j``
+    exactly, and the collapsed point moved by at most ``steps * (2 eta * 8 ulp(1) + ulp(c))``
+    in float64 (the two gradient entries are computed separately, each within 8 ulps of 1 of
+    ``-+g`` (claim C2's budget), and the mean is rounded once per step) and by at most
+    ``1e-45`` at 50 digits (same argument at ``u = 2**-169``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import mpmath
+import numpy as np
+from hypothesis import strategies as st
+
+import gmmsym
+import gmmsym.mp as gmp
+from gmmsym import strategies as gst
+from proofs._common import fmt, gap_function
+from proofs.framework import PROPERTY, Checks, Claim, Evidence, property_check, sized
+
+__all__ = ["CLAIM", "run", "pav_mp"]
+
+CLAIM = Claim(
+    id="C11",
+    title="collapsed interval with p* < p_mu stays collapsed",
+    statement=(
+        "If l_j = r_j = c and p*(c) < p_mu(c), one step ell <- Proj(ell + eta dL/dell) of projected "
+        "gradient ascent (Proj = isotonic regression onto l1 <= r1 <= l2 <= r2) leaves l_j = r_j, at c "
+        "unless the block pools with a neighbour; so the interval stays collapsed while p* < p_mu there."
+    ),
+    source=(
+        "\"Discriminator collapse\" (the paper's name for this failure of first-order dynamics; "
+        "MODEL.md sections 4 and 7), a case of the unstable first-order dynamics stated in the "
+        "paper's abstract."
+    ),
+    method=PROPERTY,
+    criterion=(
+        "symbolic residuals 0; l_j == r_j exactly after every step of every example, float64 (library "
+        "gradients + projection) and 50-digit (mp gradients + exact PAV); drift of c within "
+        "steps*(16 eta ulp(1) + ulp(c)) (float64) and 1e-45 (50 digits)."
+    ),
+)
+
+DPS = 50
+ULP1 = 2.0**-52
+
+
+def pav_mp(y: list) -> list:
+    """Euclidean projection of ``y`` onto ``y_1 <= ... <= y_n`` (pool adjacent violators), exact
+    up to the mpmath rounding of the block means."""
+    blocks: list[list] = []  # [sum, count]
+    for v in y:
+        blocks.append([v, 1])
+        while len(blocks) > 1 and blocks[-2][0] / blocks[-2][1] > blocks[-1][0] / blocks[-1][1]:
+            s, c = blocks.pop()
+            blocks[-1][0] += s
+            blocks[-1][1] += c
+    out = []
+    for s, c in blocks:
+        out += [s / c] * c
+    return out
+
+
+def _example_strategy():
+    """``(nu, mu, j, c, width, other_gap, eta, steps)`` with ``p*(c) < p_mu(c)`` at 50 digits."""
+
+    @st.composite
+    def build(draw):
+        nu = draw(gst.true_means(-3, 3))
+        mu = draw(gst.generator_means(-3, 3))
+        i = draw(st.integers(0, 1))
+        c = mu[i] + draw(st.floats(-1.5, 1.5, allow_nan=False))
+        j = draw(st.integers(0, 1))
+        distance = draw(st.floats(1.0, 4.0, allow_nan=False))
+        width = draw(st.one_of(st.floats(0.0, 4.0, allow_nan=False), st.just(math.inf)))
+        eta = draw(st.sampled_from([0.01, 0.1, 0.5, 1.0]))
+        return nu, mu, j, c, distance, width, eta
+
+    def dominated(ex) -> bool:
+        nu, mu, _, c, *_ = ex
+        with mpmath.workdps(DPS):
+            return gap_function(mu, nu)(c) < 0
+
+    return build().filter(dominated)
+
+
+def _initial_ell(j: int, c: float, distance: float, width: float) -> list[float]:
+    if j == 0:  # interval 1 collapsed at c, interval 2 to the right
+        a = c + distance
+        return [c, c, a, a + width]
+    b = c - distance
+    return [b - width, b, c, c]
+
+
+def _float64_run(ex, steps: int) -> tuple[bool, dict]:
+    nu, mu, j, c, distance, width, eta = ex
+    ell = np.array(_initial_ell(j, c, distance, width))
+    mu_a, nu_a = np.array(mu), np.array(nu)
+    drift_bound = steps * (2 * eta * 8 * ULP1 + float(np.spacing(abs(c))))
+    worst = 0.0
+    for step in range(steps):
+        _, g = gmmsym.gradients(mu_a, ell, nu_a)
+        ell = gmmsym.project_ell(ell + eta * g)
+        if ell[2 * j] != ell[2 * j + 1]:
+            return False, {"step": step + 1, "ell": ell, "why": "interval opened"}
+        worst = max(worst, abs(ell[2 * j] - c))
+    return worst <= drift_bound, {"drift": worst, "drift_bound": drift_bound}
+
+
+def _mp_run(ex, steps: int) -> tuple[bool, dict]:
+    nu, mu, j, c, distance, width, eta = ex
+    with mpmath.workdps(DPS):
+        ell = [mpmath.mpf(v) for v in _initial_ell(j, c, distance, width)]
+        cm = mpmath.mpf(c)
+        worst = mpmath.mpf(0)
+        for step in range(steps):
+            _, g = gmp.gradients(mu, ell, nu, dps=DPS)
+            ell = pav_mp([e + eta * gk for e, gk in zip(ell, g)])
+            if ell[2 * j] != ell[2 * j + 1]:
+                return False, {"step": step + 1, "ell": [str(e) for e in ell], "why": "interval opened"}
+            worst = max(worst, abs(ell[2 * j] - cm))
+    return worst <= mpmath.mpf("1e-45"), {"drift": float(worst)}
+
+
+def run(budget: str = "default", *, seed: int = 0) -> Evidence:
+    """Check C11 at ``budget``; see the module docstring for the check and the criterion."""
+    import sympy as sp
+
+    from gmmsym.symbolic import GMMGAN
+    from gmmsym.symbolic.functions import to_exp
+
+    checks = Checks(seed=seed, budget=budget, dps=DPS)
+    m = GMMGAN()
+    g = m.grad_ell()
+    residuals = {}
+    for j in range(2):
+        tie = {m.r[j]: m.l[j]}
+        block_sum = sp.simplify(to_exp((g[2 * j] + g[2 * j + 1]).subs(tie)))
+        prefix = sp.simplify(to_exp(g[2 * j].subs(tie) + m.density_gap(m.l[j])))
+        blocks = [(k,) for k in range(2 * j)] + [(2 * j, 2 * j + 1)] + [(k,) for k in range(2 * j + 2, 4)]
+        cond = m.discriminator_stationary(tuple(blocks))
+        ge, eq = cond[2 * j], cond[2 * j + 1]
+        ge_ok = sp.simplify(to_exp(ge.lhs + m.density_gap(m.l[j]))) == 0 and ge.rhs == 0
+        residuals[f"interval {j + 1}"] = {
+            "dL/dl + dL/dr at l = r": str(block_sum),
+            "dL/dl + (p* - p_mu)(c)": str(prefix),
+            "projection condition": f"{ge}; {eq}",
+            "condition is -(p*-p_mu)(c) >= 0": bool(ge_ok),
+        }
+        checks.add(
+            f"symbolic: interval {j + 1} collapsed: dL/dl + dL/dr = 0 and dL/dl = -(p* - p_mu)(c)",
+            block_sum == 0 and prefix == 0 and bool(ge_ok) and eq == sp.true,
+            **residuals[f"interval {j + 1}"],
+        )
+
+    steps = sized(budget, 10, 30, 60)
+    n64 = sized(budget, 40, 300, 2000)
+    res64 = property_check(_example_strategy(), lambda ex: _float64_run(ex, steps), max_examples=n64, seed=seed)
+    drift64 = max((i.get("drift", 0.0) for i in res64["infos"]), default=0.0)
+    checks.add(
+        f"float64 library code: stays collapsed for {steps} steps",
+        res64["passed"] and res64["examples"] > 0,
+        examples=res64["examples"],
+        steps=steps,
+        max_drift=drift64,
+        counterexample=res64["counterexample"],
+    )
+    nmp = sized(budget, 10, 60, 300)
+    resmp = property_check(_example_strategy(), lambda ex: _mp_run(ex, steps), max_examples=nmp, seed=seed)
+    driftmp = max((i.get("drift", 0.0) for i in resmp["infos"]), default=0.0)
+    checks.add(
+        f"50 digits (mp gradients + exact PAV): stays collapsed for {steps} steps",
+        resmp["passed"] and resmp["examples"] > 0,
+        examples=resmp["examples"],
+        steps=steps,
+        max_drift=driftmp,
+        counterexample=resmp["counterexample"],
+    )
+    return checks.evidence(
+        f"collapsed after every step: {res64['examples']} float64 + {resmp['examples']} 50-digit examples "
+        f"x {steps} steps; max drift {fmt(drift64)} / {fmt(driftmp)}"
+    )
