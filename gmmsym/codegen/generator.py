@@ -41,7 +41,7 @@ __all__ = [
     "GENERATED_DIR",
 ]
 
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"  # 2: interval masses split into exact steps + signed tails
 TARGETS = ("numpy", "mpmath")
 GENERATED_DIR = Path(__file__).resolve().parent.parent / "_generated"
 _HEADER_RE = re.compile(r"^# (generator|sympy|source-sha256|spec|target): (.*)$", re.M)
@@ -54,7 +54,8 @@ _PREAMBLE = {
     "mpmath": (
         "import mpmath\n\n"
         "from gmmsym._special import (\n"
-        "    mp_normal_cdf,\n    mp_normal_mass,\n    mp_normal_pdf,\n    mp_signed_tail,\n    mp_unit_step,\n)\n"
+        "    mp_normal_cdf,\n    mp_normal_mass,\n    mp_normal_pdf,\n"
+        "    mp_signed_tail,\n    mp_unit_step,\n)\n"
     ),
 }
 _DOCS = {
