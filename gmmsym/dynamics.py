@@ -35,7 +35,9 @@ directly, the mpmath backend on tuples of ``mpf`` scalars of one row through :mo
 Row independence and reproducibility
 ------------------------------------
 * Every float64 operation is elementwise on contiguous arrays; nothing in an update reduces
-  across rows, so a row's trajectory is bitwise the same whatever batch it runs in.
+  across rows, so a row's trajectory is bitwise the same whatever batch it runs in.  (The only
+  batch-wide test, "did any row diverge?", decides which rows are removed from the working set;
+  it never changes a value.)
 * Random discriminators (``ell0=None``): row ``i`` uses its own stream
   ``numpy.random.default_rng([seed, i])``, draws 4 endpoints i.i.d. uniform on ``[-2, 2]`` and
   sorts them.  A ``numpy.random.Generator`` passed as ``seed`` is used once, to draw an int key
@@ -622,10 +624,19 @@ def _simulate_mp(nu_a, mu0_a, ell0_a, dynamics, eta, eta_d, k, steps, dps, times
             mu = tuple(mpmath.mpf(float(v)) for v in mu0_a[i])
             ell = tuple(mpmath.mpf(float(v)) for v in ell0_a[i])
             parts.append(_integrate(b, dynamics, p, mu, ell, steps, times, object))
+    if not parts:  # no rows
+        t = 0 if times is None else len(times)
+        return _Run(
+            np.empty((0, 2), object),
+            np.empty((0, 4), object),
+            np.empty((0, 4), object),
+            np.empty(0, np.int64),
+            None if times is None else np.empty((t, 0, 2)),
+            None if times is None else np.empty((t, 0, 4)),
+        )
     cat = [np.concatenate(x, axis=0) for x in zip(*(r[:4] for r in parts))]
     tm = te = None
     if times is not None:
         tm = np.concatenate([r.traj_mu for r in parts], axis=1)
         te = np.concatenate([r.traj_ell for r in parts], axis=1)
     return _Run(*cat, tm, te)
-

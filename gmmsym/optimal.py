@@ -106,6 +106,7 @@ _BIG = 1e200  # root brackets are clipped to [-_BIG, _BIG]
 _LOG3 = float(np.log(3.0))
 _EPS = float(np.finfo(np.float64).eps)
 _MAXIT = 100
+_FAST = 3  # unguarded Halley steps tried first (see _solve)
 _MIN_KEY = np.int64(-(2**63))
 
 
@@ -136,238 +137,490 @@ def _bitmid(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
 # ----------------------------------------------------------------------------------------------
 
 
-def _take(t: dict[str, np.ndarray], idx: np.ndarray) -> dict[str, np.ndarray]:
-    return {k: v[idx] for k, v in t.items()}
+def _gather(arrays: tuple, idx: np.ndarray) -> tuple:
+    return tuple(a[idx] for a in arrays)
 
 
-def _log_params(nu_a, mu_a, nu_b, mu_b, a_p=None) -> dict[str, np.ndarray]:
-    """Parameters of the log form of a level sum ``S = P - N``.
+# ----------------------------------------------------------------------------------------------
+# log form (phase 1): phi = log P - log N, P and N two-term sums of exponentials
+# ----------------------------------------------------------------------------------------------
 
-    ``P = sum_i exp(u_i)``, ``u_i = nu_i x + o_i``, ``o_i = log(alpha_i) - nu_i^2/2`` (``N`` alike
-    with ``mu``, ``beta``); level 4: ``alpha = beta = 1``; level 3: ``alpha_i = nu_i - a_p``,
-    ``beta_i = mu_i - a_p`` (``log 0 = -inf`` drops the term ``a_p``).
+
+def _log_params(nu_a, mu_a, nu_b, mu_b, a_p=None) -> tuple:
+    """Parameters of the log form of a level sum ``S = P - N`` (phase 1 of :func:`_solve`).
+
+    ``P = e^{u_a} + e^{u_b}``, ``u_i = nu_i x + o_i``, ``o_i = log(alpha_i) - nu_i^2/2`` (``N``
+    alike with ``mu``, ``beta``); level 4 (``g``): ``alpha = beta = 1``; level 3
+    (``S_3 = (d/dx - a_p) g``): ``alpha_i = nu_i - a_p``, ``beta_i = mu_i - a_p`` (``log 0 = -inf``
+    drops the term ``a_p``).  Returns the 14 arrays ``(nu_a, o_nu_a, nu_b, o_nu_b, d_nu, d_nu^2,
+    mu_a, o_mu_a, mu_b, o_mu_b, d_mu, d_mu^2, ks, ko)`` (``d_nu = nu_b - nu_a``); ``ks``, ``ko``
+    bound the slopes and the finite offsets (rounding-noise estimate).
     """
-    t = {}
-    for grp, (x_a, x_b) in (("n", (nu_a, nu_b)), ("m", (mu_a, mu_b))):
-        t[grp + "a"] = x_a
-        t[grp + "d"] = x_b - x_a
-        for s, v in (("a", x_a), ("b", x_b)):
-            off = -(v * v) * 0.5
-            if a_p is not None:
-                with np.errstate(divide="ignore"):
-                    off = off + np.log(v - a_p)
-            t[grp + "o" + s] = off
-            t[grp + "s" + s] = v
-    return t
+    slopes = (nu_a, nu_b, mu_a, mu_b)
+    ks = np.fmax(np.fmax(np.abs(nu_a), np.abs(nu_b)), np.fmax(np.abs(mu_a), np.abs(mu_b)))
+    if a_p is None:
+        offs = [-(v * v) * 0.5 for v in slopes]
+        ko = 1.0 + 0.5 * ks * ks
+    else:
+        with np.errstate(divide="ignore"):
+            offs = [np.log(v - a_p) - (v * v) * 0.5 for v in slopes]
+        ko = 1.0 + np.fmax(
+            np.fmax(_finite_abs(offs[0]), _finite_abs(offs[1])),
+            np.fmax(_finite_abs(offs[2]), _finite_abs(offs[3])),
+        )
+    dn = nu_b - nu_a
+    dm = mu_b - mu_a
+    return (nu_a, offs[0], nu_b, offs[1], dn, dn * dn, mu_a, offs[2], mu_b, offs[3], dm, dm * dm, ks, ko)
 
 
-def _group(x, slope_a, slope_b, off_a, off_b, base, diff):
-    """``(log sum_i exp(slope_i x + off_i), d/dx of it)`` for two terms."""
-    ua = slope_a * x + off_a
-    ub = slope_b * x + off_b
-    d = ub - ua
-    e = np.exp(-np.abs(d))
-    top = np.fmax(ua, ub)
-    w_b = np.where(d >= 0, 1.0, e) / (1.0 + e)  # softmax weight of term b
-    return top, 1.0 + e, base + diff * w_b
+def _finite_abs(v: np.ndarray) -> np.ndarray:
+    return np.where(np.isfinite(v), np.abs(v), 0.0)
 
 
-def _eval_log(x: np.ndarray, t: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(phi, phi', noise)`` with ``phi = log P - log N`` (``sign(phi) = sign(S)``).
+def _group(x, sa, oa, sb, ob, ds, ds2, w):
+    """Two-term log-sum-exp ``log(e^{u_a} + e^{u_b})`` with ``u = s x + o``, in the 6 rows of ``w``.
 
-    ``noise = eps (|log P| + |log N|)`` bounds the rounding error of ``phi``: below it the sign
-    of ``phi`` is not trustworthy and the pair form takes over (:func:`_solve`).
+    Returns views ``(top, 1 + e, mean, var)``: ``top = max(u_a, u_b)``, ``e = exp(-|u_b - u_a|)``
+    (the value is ``top + log(1 + e)``), and the softmax mean and variance of the slopes (the
+    first and second derivatives).
     """
-    tp, sp, dp = _group(x, t["nsa"], t["nsb"], t["noa"], t["nob"], t["na"], t["nd"])
-    tn, sn, dn = _group(x, t["msa"], t["msb"], t["moa"], t["mob"], t["ma"], t["md"])
-    phi = (tp - tn) + np.log(sp / sn)
-    noise = _EPS * (np.abs(tp) + np.abs(tn) + 1.0)
-    return phi, dp - dn, noise
+    ua, ub, e, top, one_e, mean = w
+    np.multiply(sa, x, out=ua)
+    ua += oa
+    np.multiply(sb, x, out=ub)
+    ub += ob
+    np.fmax(ua, ub, out=top)
+    ub -= ua  # d = u_b - u_a
+    np.abs(ub, out=e)
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    np.add(e, 1.0, out=one_e)
+    np.divide(1.0, one_e, out=ua)  # r = 1 / (1 + e)
+    np.subtract(ua, 0.5, out=mean)
+    np.copysign(mean, ub, out=mean)
+    mean += 0.5  # softmax weight of term b: r if d >= 0 else e r
+    mean *= ds
+    mean += sa
+    e *= ua
+    e *= ua
+    e *= ds2  # variance: e r^2 ds^2
+    return top, one_e, mean, e
 
 
-def _pair_params(nu_a, mu_a, nu_b, mu_b, a_p=None) -> dict[str, np.ndarray]:
-    """Parameters of the pair form of ``S = sum_i [alpha_i e^{t_nu_i} - beta_i e^{t_mu_i}]``.
+def _eval_log(x: np.ndarray, t: tuple, w: np.ndarray):
+    """``(noise, phi, phi', phi'')`` with ``phi = log P - log N`` (``sign(phi) = sign(S)``).
+
+    Computed in the workspace ``w`` (13 rows of ``x.size``; the results are views into it).
+    ``noise = 6 eps (|x| max|slope| + max|offset|)`` bounds the rounding error of ``phi`` (``2 eps``
+    times the magnitudes of ``s x``, ``o`` and of both parts' exponents): below it the sign of
+    ``phi`` is not trustworthy.
+    """
+    tp, sp, dp, vp = _group(x, *t[0:6], w[0:6])
+    tn, sn, dn, vn = _group(x, *t[6:12], w[6:12])
+    noise = w[12]
+    np.abs(x, out=noise)
+    noise *= t[12]
+    noise += t[13]
+    noise *= 6.0 * _EPS  # |top| <= |x| ks + ko for each part
+    sp /= sn
+    np.log(sp, out=sp)
+    tp -= tn
+    tp += sp  # phi
+    dp -= dn
+    vp -= vn
+    return noise, tp, dp, vp
+
+
+def _phase1(t: tuple, x, lo, hi, slo, scale, cubic, maxit: int = _MAXIT):
+    """Bracketed, safeguarded Halley iterations on the log form (workspace version).
+
+    Same rules as :func:`_newton_phase` with ``f = phi``, ``f'' = phi''`` and ``cubic``; all
+    arithmetic of an iteration runs in two preallocated workspaces (no temporaries: at batch
+    sizes of 1e4 the allocation of fresh arrays costs more than the arithmetic).  Returns the
+    final ``(x, lo, hi, resolution)`` of every element.
+    """
+    n = x.size
+    res = [np.empty(n) for _ in range(4)]
+    idx = np.arange(n)
+    w = np.empty((13, n))
+    v = np.empty((12, n))
+    bw = np.empty((8, n), dtype=bool)
+    x = x.copy()
+    lo = lo.copy()
+    hi = hi.copy()
+    slo = np.asarray(slo, dtype=np.float64).copy()
+    dxa = np.abs(hi - lo)  # |previous step|
+    dxa2 = dxa.copy()  # |step before the previous one|
+    tol_abs = _EPS * scale
+    wide = 64.0 * scale
+    fin = np.zeros(n, dtype=bool)
+    m = n
+    for it in range(maxit):
+        noise, f, df, ddf = _eval_log(x, t, w[:, :m])
+        adf, tol, fs, resolution, step, q, den, astep, xold, width, tmp, tmp2 = v[:, :m]
+        left, right, quiet, early, inside, conv, small, ok = bw[:, :m]
+        np.abs(df, out=adf)
+        np.abs(x, out=tol)
+        tol *= 4.0 * _EPS
+        tol += tol_abs
+        np.multiply(f, slo, out=fs)
+        np.greater(fs, noise, out=left)
+        np.negative(noise, out=tmp)
+        np.less(fs, tmp, out=right)
+        np.multiply(noise, 4.0, out=tmp)
+        np.abs(f, out=tmp2)
+        np.less_equal(tmp2, tmp, out=quiet)  # |phi| <= 4 noise: cannot improve, stop
+        np.copyto(lo, x, where=left)
+        np.copyto(hi, x, where=right)
+        np.divide(noise, adf, out=resolution)
+        resolution *= 4.0
+        np.fmax(resolution, tol, out=resolution)
+        np.divide(f, df, out=step)
+        np.divide(ddf, df, out=q)
+        np.multiply(step, q, out=den)
+        den *= -0.5
+        den += 1.0
+        np.clip(den, 0.5, 2.0, out=den)
+        step /= den  # Halley
+        np.abs(step, out=astep)
+        # early stop: C |h|^3 <= resolution / 4 with C = (phi''/(2 phi'))^2 + cubic / |phi'|
+        np.multiply(q, q, out=q)
+        q *= 0.25
+        np.divide(cubic, adf, out=tmp)
+        q += tmp
+        np.multiply(astep, astep, out=tmp)
+        tmp *= astep
+        tmp *= q
+        np.abs(x, out=tmp2)
+        tmp2 += scale
+        tmp2 *= 1e-8
+        np.fmin(tmp2, resolution, out=tmp2)
+        tmp2 *= 0.25
+        np.less_equal(tmp, tmp2, out=early)
+        np.copyto(xold, x)
+        np.subtract(x, step, out=tmp)  # Newton/Halley candidate
+        np.greater(tmp, lo, out=inside)
+        np.less(tmp, hi, out=ok)
+        inside &= ok
+        np.less_equal(astep, tol, out=conv)
+        early &= inside
+        conv |= early
+        np.subtract(hi, lo, out=width)
+        np.less_equal(width, tol, out=small)
+        np.multiply(astep, 2.0, out=tmp2)
+        np.less_equal(tmp2, dxa2, out=ok)
+        ok |= conv
+        ok |= small
+        ok &= inside
+        np.copyto(x, tmp, where=ok)
+        stop = conv | small | quiet
+        b = np.flatnonzero(~(ok | stop))
+        if b.size:  # bisection where the Halley step is not trusted
+            lb, hb = lo[b], hi[b]
+            x[b] = np.where(hb - lb <= wide[b], 0.5 * (lb + hb), _bitmid(lb, hb))
+        if it == maxit - 1:
+            stop[:] = True
+        stop &= ~fin
+        dxa, dxa2 = dxa2, dxa
+        np.subtract(x, xold, out=dxa)
+        np.abs(dxa, out=dxa)
+        if stop.any():
+            j = idx[stop]
+            for r, val in zip(res, (x, lo, hi, resolution)):
+                r[j] = val[stop]
+            fin |= stop
+            nfin = int(np.count_nonzero(fin))
+            if nfin == m:
+                break
+            if 2 * nfin >= m:
+                keep = ~fin
+                idx = idx[keep]
+                x, lo, hi, slo, dxa, dxa2, tol_abs, wide, cubic, scale = (
+                    a[keep] for a in (x, lo, hi, slo, dxa, dxa2, tol_abs, wide, cubic, scale)
+                )
+                fin = fin[keep]
+                t = _gather(t, keep)
+                m = idx.size
+    return res
+
+
+# ----------------------------------------------------------------------------------------------
+# pair form (phase 2 and signs): accurate when nu_i is close to mu_i
+# ----------------------------------------------------------------------------------------------
+
+
+def _pair_params(nu_a, mu_a, nu_b, mu_b, a_p=None) -> tuple:
+    """Parameters of the pair form ``S = sum_i [alpha_i e^{t_nu_i} - beta_i e^{t_mu_i}]``.
 
     Level 4 (``g``): ``alpha = beta = 1``; level 3: ``alpha_i = nu_i - a_p``,
-    ``beta_i = mu_i - a_p``.  ``d_i = alpha_i - beta_i`` is ``nu_i - mu_i`` at level 3 (computed
-    without cancellation) and 0 at level 4.
+    ``beta_i = mu_i - a_p``.  The last entry is 1.0 at level 3 and 0.0 at level 4: it selects
+    ``alpha_i - beta_i`` as ``nu_i - mu_i`` (no cancellation) or 0.
     """
-    t = {}
-    for s, nu, mu in (("a", nu_a, mu_a), ("b", nu_b, mu_b)):
-        dl = nu - mu
-        t["nu" + s] = nu
-        t["mu" + s] = mu
-        t["dl" + s] = dl
-        t["c" + s] = (nu + mu) * 0.5
-        t["hn" + s] = (nu * nu) * 0.5
-        t["hm" + s] = (mu * mu) * 0.5
-        if a_p is None:
-            t["al" + s] = np.ones_like(nu)
-            t["be" + s] = np.ones_like(nu)
-            t["d" + s] = np.zeros_like(nu)
-        else:
-            t["al" + s] = nu - a_p
-            t["be" + s] = mu - a_p
-            t["d" + s] = dl
-    return t
+    if a_p is None:
+        one = np.ones_like(nu_a)
+        return (nu_a, mu_a, nu_b, mu_b, one, one, one, one, 0.0 * one)
+    return (nu_a, mu_a, nu_b, mu_b, nu_a - a_p, mu_a - a_p, nu_b - a_p, mu_b - a_p, np.ones_like(nu_a))
 
 
-def _pair(x, t, s):
+def _pair(x, nu, mu, al, be, lev3):
     """One pair scaled by ``exp(-M)``, ``M = max(t_nu, t_mu)``.
 
-    Returns ``(M, value, p, n, p', n')``: ``p = alpha e^{t_nu - M}``, ``n = beta e^{t_mu - M}``,
-    ``value = p - n = d + expm1(-|Delta|) (alpha if Delta < 0 else -beta)`` with
-    ``Delta = t_nu - t_mu = (nu - mu)(x - (nu + mu)/2)`` (no cancellation), ``p' = nu p``,
-    ``n' = mu n``.
+    Returns ``(M, value, slope, n, n', noise)``: ``value = p - n`` with ``p = alpha e^{t_nu - M}``,
+    ``n = beta e^{t_mu - M}``, ``slope`` its derivative, ``n' = mu n`` and ``noise`` a bound on
+    the rounding error of ``value``.  With ``Delta = t_nu - t_mu = (nu - mu)((x - nu) + (x - mu))/2``
+    (no cancellation near the pair's centre), ``em = expm1(-|Delta|)`` and ``r = e^{-|Delta|}``:
+
+    * ``value = d + em (alpha if Delta < 0 else -beta)`` (``d = alpha - beta``, i.e. ``nu - mu``
+      at level 3 and 0 at level 4) for ``|Delta| < 1``, where nearly equal terms would cancel,
+      and ``p - n`` beyond, where ``1 + em`` would lose the smaller term;
+    * ``slope = k (1 if Delta < 0 else r) + alpha nu em (1 if Delta < 0 else -1)`` with
+      ``k = alpha nu - beta mu`` (``nu - mu`` at level 4, ``(nu - mu)(nu + mu - a_p)`` at level 3).
     """
-    nu, mu, al, be = t["nu" + s], t["mu" + s], t["al" + s], t["be" + s]
-    delta = t["dl" + s] * (x - t["c" + s])
-    big = np.fmax(nu * x - t["hn" + s], mu * x - t["hm" + s])
-    em = np.expm1(-np.abs(delta))
-    neg = (delta < 0).astype(np.float64)
-    pos = 1.0 - neg
-    p = al * (1.0 + em * neg)
-    n = be * (1.0 + em * pos)
-    value = t["d" + s] + em * (neg * al - pos * be)
-    return big, value, p, n, nu * p, mu * n
+    dl = nu - mu
+    delta = dl * ((x - nu) + (x - mu)) * 0.5
+    big = np.fmax(nu * x - (nu * nu) * 0.5, mu * x - (mu * mu) * 0.5)
+    ad = np.abs(delta)
+    em = np.expm1(-ad)
+    r = np.exp(-ad)
+    neg = delta < 0
+    negf = neg.astype(np.float64)
+    posf = 1.0 - negf
+    p = np.where(neg, al * r, al)
+    n = np.where(neg, be, be * r)
+    value = np.where(ad < 1.0, dl * lev3 + em * (negf * al - posf * be), p - n)
+    k = dl * np.where(lev3 > 0, (nu + mu) - (nu - al), 1.0)  # alpha nu - beta mu
+    slope = k * (negf + posf * r) + (al * nu) * em * (negf - posf)
+    noise = np.abs(value) + np.fmax(np.abs(al), np.abs(be)) * np.abs(dl) * (np.abs(x - nu) + np.abs(x - mu))
+    return big, value, slope, n, mu * n, noise
 
 
-def _eval_pair(x: np.ndarray, t: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(S, psi, psi')`` with ``S`` scaled by a positive factor and ``psi = log(P/N)``.
+def _pair_sum(x: np.ndarray, t: tuple):
+    """Both pairs combined with the positive weights ``w_i = exp(M_i - max M)``.
 
-    ``S`` keeps a small *relative* error even where ``mu`` is close to ``nu`` (no cancellation of
-    nearly equal terms).  ``psi = s log1p(s S / max(P, N))`` (``s = 1`` if ``N >= P`` else ``-1``)
-    inherits that accuracy near a zero, where it is used; far from a zero (``P/N`` beyond
-    ``eps^-1``) it saturates, which only shortens Newton steps.
+    Returns ``(S, S', N, N', noise)`` (all scaled by the same positive factor).
     """
-    ma, va, pa, na, dpa, dna = _pair(x, t, "a")
-    mb, vb, pb, nb, dpb, dnb = _pair(x, t, "b")
+    nua, mua, nub, mub, ala, bea, alb, beb, lev3 = t
+    ma, va, sa, na, dna, ea = _pair(x, nua, mua, ala, bea, lev3)
+    mb, vb, sb, nb, dnb, eb = _pair(x, nub, mub, alb, beb, lev3)
     gap = ma - mb
     wa = np.exp(np.fmin(gap, 0.0))
     wb = np.exp(np.fmin(-gap, 0.0))
     g = wa * va + wb * vb
-    p = wa * pa + wb * pb
-    n = wa * na + wb * nb
+    noise = wa * ea + wb * eb + np.abs(gap) * np.fmin(wa * np.abs(va), wb * np.abs(vb))
+    return g, wa * sa + wb * sb, wa * na + wb * nb, wa * dna + wb * dnb, noise
+
+
+def _eval_pair(x: np.ndarray, t: tuple):
+    """``(noise, psi, psi', None)`` with ``psi = log(P/N)`` from the pair form.
+
+    ``S = P - N`` and ``S'`` keep a small *relative* error even where ``mu`` is close to ``nu``;
+    ``psi = s log1p(s S / max(P, N))`` (``s = 1`` if ``N >= P`` else ``-1``) and
+    ``psi' = (S' - S N'/N) / P`` inherit it near a zero, where they are used; far from a zero
+    (``P/N`` beyond ``1/eps``) ``psi`` saturates, which only shortens Newton steps.
+    ``noise = 4 eps (sum_i w_i noise_i + |M_a - M_b| min_i w_i |v_i|) / max(P, N)`` bounds the
+    rounding error of ``psi``.
+    """
+    g, dg, n, dn, noise = _pair_sum(x, t)
+    p = n + g
     s = np.where(n >= p, 1.0, -1.0)
-    arg = np.fmax(s * g / np.fmax(p, n), -1.0 + _EPS)
+    top = np.fmax(p, n)
+    arg = np.fmax(s * g / top, -1.0 + _EPS)
     psi = s * np.log1p(arg)
-    dpsi = (wa * dpa + wb * dpb) / p - (wa * dna + wb * dnb) / n
-    return g, psi, dpsi
+    noise *= 4.0 * _EPS / top
+    return noise, psi, (dg - g * (dn / n)) / p, None
 
 
-def _newton_phase(evaluate, t, x, lo, hi, slo, scale, maxit, use_noise):
-    """Bracketed, safeguarded Newton iterations on ``f`` (``evaluate -> (a, f, f')``).
+def _sign_pair(x: np.ndarray, t: tuple) -> np.ndarray:
+    """``sign(S(x))`` from the pair form (0 where ``|S|`` is below its rounding noise)."""
+    g, _, _, _, noise = _pair_sum(x, t)
+    return np.where(np.abs(g) > 4.0 * _EPS * noise, np.sign(g), 0.0)
 
-    The bracket ``(lo, hi)`` (sign ``slo`` at ``lo``) is updated with the sign of ``f`` (or of
-    ``a`` when ``use_noise`` is False).  A Newton step that leaves the bracket or does not halve
-    (Numerical Recipes' ``rtsafe`` rule) becomes a bisection: arithmetic for brackets up to
-    ``64 scale`` wide, in bit-pattern order beyond (at most 64 halvings for any finite bracket).
-    An element stops when its Newton step is below ``tol = 4 eps |x| + eps scale`` (the step is
-    taken if it stays in the bracket), when its bracket is below ``tol``, or when ``f`` is 0.
-    With ``use_noise`` the first output of ``evaluate`` is the rounding noise of ``f``: the
-    bracket is only updated where ``|f| > noise`` and the tolerance on the step is raised to
-    ``4 noise / |f'|`` (the phase stops where ``f`` cannot resolve the zero any further).
-    Elementwise; the working set is compacted as elements finish, so results do not depend on
-    the batch.
 
-    Returns the final ``(x, lo, hi)`` of every element.
+# ----------------------------------------------------------------------------------------------
+# the bracketed solver
+# ----------------------------------------------------------------------------------------------
+
+
+def _newton_phase(evaluate, t: tuple, x, lo, hi, slo, scale, maxit: int, cubic=None):
+    """Bracketed, safeguarded Halley/Newton iterations (``evaluate -> (noise, f, f', f'')``).
+
+    The bracket ``(lo, hi)`` (sign ``slo`` at ``lo``) is updated with the sign of ``f`` where
+    ``|f|`` exceeds its rounding noise.  The step is Halley's ``h / (1 - h f''/(2 f'))``
+    (``h = f/f'``, denominator clipped to ``[1/2, 2]``) when ``f''`` is given, else Newton's ``h``.
+    A step that leaves the bracket or does not halve (Numerical Recipes' ``rtsafe`` rule)
+    becomes a bisection: arithmetic for brackets up to ``64 scale`` wide, in bit-pattern order
+    beyond (at most 64 halvings for any finite bracket).
+
+    An element stops when its step is below its resolution ``max(4 eps |x| + eps scale,
+    4 noise / |f'|)`` (the step is taken if it stays in the bracket), when its bracket is
+    narrower than ``4 eps |x| + eps scale``, when ``|f|`` is below its noise, or after ``maxit``
+    iterations.  For Halley steps, ``cubic`` (per element) bounds a third of the third
+    derivative; an element also stops after taking a step ``h`` with
+    ``C |h|^3 <= resolution / 4``, ``C = (f''/(2 f'))^2 + cubic / |f'|`` (Halley's error
+    constant: the next error is below the resolution).
+
+    Each element's iterates depend only on its own data and are recorded when it stops, so
+    results do not depend on the batch; the working set is compacted once half of it is done.
+
+    Returns the final ``(x, lo, hi, resolution)`` of every element.
     """
     n = x.size
-    out = [np.empty(n), np.empty(n), np.empty(n)]
+    res = [np.empty(n) for _ in range(4)]
     idx = np.arange(n)
+    fin = np.zeros(n, dtype=bool)
+    lo = lo.copy()
+    hi = hi.copy()
     dx_prev = hi - lo
-    dx_prev2 = dx_prev.copy()
+    dx_prev2 = dx_prev
     tol_abs = _EPS * scale
     wide = 64.0 * scale
     for it in range(maxit):
-        a, f, df = evaluate(x, t)
-        tol = 4.0 * _EPS * np.abs(x) + tol_abs
-        if use_noise:
-            sg = np.sign(f)
-            sg[np.abs(f) <= a] = 0.0
-            tol_step = np.fmax(tol, 4.0 * a / np.abs(df))
-        else:
-            sg = np.sign(a)
-            tol_step = tol
-        lo = np.where(sg == slo, x, lo)
-        hi = np.where(sg == -slo, x, hi)
+        noise, f, df, ddf = evaluate(x, t)
+        adf = np.abs(df)
+        tol = np.abs(x)
+        tol *= 4.0 * _EPS
+        tol += tol_abs
+        fs = f * slo
+        left = fs > noise
+        right = fs < -noise
+        quiet = np.abs(f) <= 4.0 * noise
+        np.copyto(lo, x, where=left)
+        np.copyto(hi, x, where=right)
+        resolution = np.fmax(tol, 4.0 * noise / adf)
         step = f / df
+        early = None
+        if ddf is not None:
+            q = ddf / df
+            step /= np.clip(1.0 - 0.5 * step * q, 0.5, 2.0)
+            if cubic is not None:
+                a3 = np.abs(step)
+                a3 *= a3 * a3
+                target = np.fmin(resolution, 1e-8 * (np.abs(x) + tol_abs / _EPS))
+                early = a3 * (0.25 * q * q + cubic / adf) <= 0.25 * target
         xn = x - step
         inside = (xn > lo) & (xn < hi)
-        conv = np.abs(step) <= tol_step
-        small = hi - lo <= tol
-        ok = inside & (conv | small | (np.abs(2.0 * step) <= np.abs(dx_prev2)))
-        mid = np.where(hi - lo <= wide, 0.5 * (lo + hi), _bitmid(lo, hi))
-        xnew = np.where(ok, xn, np.where(conv | (sg == 0), x, mid))
-        done = conv | small | (sg == 0)
+        astep = np.abs(step)
+        conv = astep <= tol
+        if early is not None:
+            conv |= early & inside
+        width = hi - lo
+        small = width <= tol
+        ok = inside & (conv | small | (2.0 * astep <= np.abs(dx_prev2)))
+        xnew = np.where(ok, xn, x)
+        b = np.flatnonzero(~(ok | conv | quiet))
+        if b.size:  # bisection where Newton/Halley is not trusted
+            lb, hb = lo[b], hi[b]
+            xnew[b] = np.where(hb - lb <= wide[b], 0.5 * (lb + hb), _bitmid(lb, hb))
+        stop = conv | small | quiet
+        if it == maxit - 1:
+            stop[:] = True
+        stop &= ~fin
         dx_prev2 = dx_prev
         dx_prev = xnew - x
         x = xnew
-        if it == maxit - 1:
-            done[:] = True
-        if done.any():
-            for o, v in zip(out, (x, lo, hi)):
-                o[idx[done]] = v[done]
-            keep = ~done
-            if not keep.any():
+        if stop.any():
+            j = idx[stop]
+            for r, v in zip(res, (x, lo, hi, resolution)):
+                r[j] = v[stop]
+            fin |= stop
+            nfin = int(np.count_nonzero(fin))
+            if nfin == fin.size:
                 break
-            idx = idx[keep]
-            x, lo, hi, slo, dx_prev, dx_prev2, tol_abs, wide = (
-                v[keep] for v in (x, lo, hi, slo, dx_prev, dx_prev2, tol_abs, wide)
-            )
-            t = _take(t, keep)
-    return out
+            if 2 * nfin >= fin.size:
+                keep = ~fin
+                idx = idx[keep]
+                x, lo, hi, slo, dx_prev, dx_prev2, tol_abs, wide = (
+                    v[keep] for v in (x, lo, hi, slo, dx_prev, dx_prev2, tol_abs, wide)
+                )
+                if cubic is not None:
+                    cubic = cubic[keep]
+                fin = fin[keep]
+                t = _gather(t, keep)
+    return res
 
 
-def _eval_log_noise(x, t):
-    phi, dphi, noise = _eval_log(x, t)
-    return noise, phi, dphi
+def _fast_halley(t: tuple, x, lo, hi, scale, cubic, steps: int = _FAST):
+    """``steps`` unguarded Halley steps on the log form; ``(x, resolution, accepted)``.
+
+    Accepted: the last step satisfies the stopping rule of :func:`_phase1`, the resolution
+    ``4 noise / |phi'|`` is below ``1e-8 (|x| + scale)`` (the log form determines the zero) and
+    ``x`` lies strictly inside ``(lo, hi)``.
+    """
+    w = np.empty((13, x.size))
+    for _ in range(steps):
+        x_prev = x
+        noise, phi, dphi, ddphi = _eval_log(x, t, w)
+        step = phi / dphi
+        q = ddphi / dphi
+        step /= np.clip(1.0 - 0.5 * step * q, 0.5, 2.0)
+        x = x - step
+    adf = np.abs(dphi)
+    tol = 4.0 * _EPS * np.abs(x_prev) + _EPS * scale
+    resolution = np.fmax(tol, 4.0 * noise / adf)
+    astep = np.abs(step)
+    target = np.fmin(resolution, 1e-8 * (np.abs(x_prev) + scale))
+    good = (astep <= tol) | (astep * astep * astep * (0.25 * q * q + cubic / adf) <= 0.25 * target)
+    good &= (resolution <= 1e-8 * (np.abs(x) + scale)) & (x > lo) & (x < hi)
+    return x, resolution, good
 
 
-def _solve(tlog: dict, tpair: dict, lo, hi, slo, x0, scale) -> np.ndarray:
+def _solve(base: tuple, a_p, lo, hi, slo, x0, scale) -> np.ndarray:
     """The zero of a level sum in each bracket ``(lo, hi)`` (one sign change, ``sign = slo`` at ``lo``).
 
-    Phase 1: Newton on the log form ``phi = log P - log N`` (cheap, robust far from the zero),
-    bracket updated only where ``|phi|`` exceeds its rounding noise.  Phase 2: Newton on the
-    pair form ``psi`` (accurate near the zero, also for ``mu`` close to ``nu``) in the bracket
-    left by phase 1; it usually takes one or two steps.
+    ``base = (nu_a, mu_a, nu_b, mu_b)`` per element; ``a_p`` is None for ``g`` (level 4) or the
+    dropped exponent for ``S_3`` (level 3).  Phase 1: Halley on the log form (cheap, robust far
+    from the zero), bracket updated only where ``|phi|`` exceeds its rounding noise.  Phase 2,
+    only for elements whose phase-1 resolution exceeds ``64 eps (|x| + scale)`` (terms that
+    nearly cancel, e.g. ``mu`` close to ``nu``, or a shallow crossing): Newton on the pair form
+    (small relative error there) in the bracket left by phase 1 -- a single step where the
+    phase-1 resolution is below ``1e-8 (|x| + scale)`` (the error after it is then of the order
+    of the square of that), iterated to convergence elsewhere.
     """
     if lo.size == 0:
         return np.empty(0)
     x = np.where((x0 > lo) & (x0 < hi), x0, _bitmid(lo, hi))
-    x, lo, hi = _newton_phase(_eval_log_noise, tlog, x, lo, hi, slo, scale, _MAXIT, True)
-    x, _, _ = _newton_phase(_eval_pair, tpair, x, lo, hi, slo, scale, _MAXIT, False)
+    params = _log_params(*base, a_p)
+    # A third of |phi'''| is at most 0.1 (spread_P^3 + spread_N^3) / 3, spread <= 2 max|slope|.
+    cubic = 0.54 * params[12] ** 3
+    # Fast path: _FAST plain Halley steps; accepted where the last step meets the stopping rule
+    # of _phase1 and the result lies inside the bracket (then it is the bracket's zero: the
+    # pieces hold exactly one zero).  Elsewhere the safeguarded iteration from the start.
+    xf, resolution, good = _fast_halley(params, x, lo, hi, scale, cubic)
+    bad = np.flatnonzero(~good)
+    if bad.size:
+        xb, lb, hb, rb = _phase1(
+            _gather(params, bad), x[bad], lo[bad], hi[bad], slo[bad], scale[bad], cubic[bad]
+        )
+        xf[bad], resolution[bad] = xb, rb
+        lo, hi = lo.copy(), hi.copy()
+        lo[bad], hi[bad] = lb, hb
+    x = xf
+    redo = np.flatnonzero(resolution > 64.0 * _EPS * (np.abs(x) + scale))
+    if redo.size:
+        sub = _gather(base, redo)
+        tpair = _pair_params(*sub, None if a_p is None else a_p[redo])
+        xr, lr, hr, rr, sr = x[redo], lo[redo], hi[redo], resolution[redo], scale[redo]
+        # One Newton step on the pair form; enough where phase 1 came within 1e-8 (quadratic
+        # convergence), the full phase 2 elsewhere.
+        _, psi, dpsi, _ = _eval_pair(xr, tpair)
+        xn = xr - psi / dpsi
+        fine = (np.abs(xn - xr) <= 2.0 * rr) & (rr <= 1e-8 * (np.abs(xr) + sr)) & (xn >= lr) & (xn <= hr)
+        xr = np.where(fine, xn, xr)
+        more = np.flatnonzero(~fine)
+        if more.size:
+            xm, _, _, _ = _newton_phase(
+                _eval_pair,
+                _gather(tpair, more),
+                xr[more],
+                lr[more],
+                hr[more],
+                slo[redo][more],
+                sr[more],
+                _MAXIT,
+            )
+            xr[more] = xm
+        x[redo] = xr
     return x
-
-
-# ----------------------------------------------------------------------------------------------
-# root bounds
-# ----------------------------------------------------------------------------------------------
-
-
-def _bounds(e: np.ndarray, logf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(X_-, X_+)`` for ``sum_k +-f_k exp(e_k x - e_k^2/2)``; ``e``, ``logf`` shape ``(4, n)``.
-
-    ``logf = log f_k`` (``-inf`` for an absent term).  For ``x > X_+`` the top term is more than
-    3 times every other term, so more than their sum (at most 3 others), hence no zero;
-    symmetrically below ``X_-``.  A margin covers rounding; results are clipped to ``+-_BIG``.
-    """
-    present = logf > -np.inf
-    top = np.max(np.where(present, e, -np.inf), axis=0)
-    bot = np.min(np.where(present, e, np.inf), axis=0)
-    ltop = np.max(np.where(present & (e == top), logf, -np.inf), axis=0)
-    lbot = np.max(np.where(present & (e == bot), logf, -np.inf), axis=0)
-    up_ok = present & (e < top)
-    dn_ok = present & (e > bot)
-    gap_up = np.where(up_ok, top - e, 1.0)
-    gap_dn = np.where(dn_ok, e - bot, 1.0)
-    x_up = np.where(up_ok, (top + e) * 0.5 + (_LOG3 + logf - ltop) / gap_up, -np.inf)
-    x_dn = np.where(dn_ok, (bot + e) * 0.5 + (lbot - logf - _LOG3) / gap_dn, np.inf)
-    xp = np.max(x_up, axis=0)
-    xm = np.min(x_dn, axis=0)
-    xp = np.clip(xp + 1.0 + 1e-6 * np.abs(xp), -_BIG, _BIG)
-    xm = np.clip(xm - 1.0 - 1e-6 * np.abs(xm), -_BIG, _BIG)
-    return xm, xp
 
 
 # ----------------------------------------------------------------------------------------------
@@ -386,112 +639,109 @@ def _crossings(mu1, mu2, nu1, nu2):
     na, nb = np.fmin(nu1, nu2), np.fmax(nu1, nu2)
     ma, mb = np.fmin(mu1, mu2), np.fmax(mu1, mu2)
     roots = np.full((3, n), np.nan)
-    count = np.zeros(n, dtype=np.int64)
+    count = np.ones(n, dtype=np.int64)
     s_minus = np.where(na < ma, 1.0, -1.0)
 
     eq_aa, eq_bb, eq_ba, eq_ab = na == ma, nb == mb, nb == ma, na == mb
-    deg = eq_aa & eq_bb
-    two = (eq_aa | eq_bb | eq_ba | eq_ab) & ~deg
-    general = ~(deg | two)
-    count[deg] = -1
-    s_minus[deg] = 0.0
-
-    # Two terms left after an exact cancellation: closed form.
-    i2 = np.flatnonzero(two)
+    special = eq_aa | eq_bb | eq_ba | eq_ab
+    i2 = np.flatnonzero(special)
     if i2.size:
         a_, b_, c_, d_ = na[i2], nb[i2], ma[i2], mb[i2]
         e_aa, e_bb, e_ba = eq_aa[i2], eq_bb[i2], eq_ba[i2]
+        # Two terms left after an exact cancellation (nu_i == mu_j): closed form (nu + mu)/2.
         rnu = np.where(e_aa, b_, np.where(e_bb, a_, np.where(e_ba, a_, b_)))
         rmu = np.where(e_aa, d_, np.where(e_bb, c_, np.where(e_ba, d_, c_)))
-        roots[0, i2] = (rnu + rmu) * 0.5
-        count[i2] = 1
-        s_minus[i2] = np.where(rnu < rmu, 1.0, -1.0)
-
-    ig = np.flatnonzero(general)
+        deg = e_aa & e_bb  # mu = nu up to swap: g == 0
+        roots[0, i2] = np.where(deg, np.nan, (rnu + rmu) * 0.5)
+        count[i2] = np.where(deg, -1, 1)
+        s_minus[i2] = np.where(deg, 0.0, np.where(rnu < rmu, 1.0, -1.0))
+    ig = np.flatnonzero(~special)
     if ig.size:
-        _general(ig, na[ig], nb[ig], ma[ig], mb[ig], roots, count, s_minus)
+        roots[:, ig], count[ig] = _general(na[ig], nb[ig], ma[ig], mb[ig])
     return roots[0], roots[1], roots[2], count, s_minus
 
 
-def _general(rows, na, nb, ma, mb, roots, count, s_minus) -> None:
-    """Rows without exact cancellation (``nu_i != mu_j``); fills ``roots``, ``count``, ``s_minus``."""
-    m = rows.size
+def _margin(x: np.ndarray) -> np.ndarray:
+    return 1.0 + 1e-6 * np.abs(x)
+
+
+def _general(na, nb, ma, mb):
+    """Crossings of rows without exact cancellation (``nu_i != mu_j``): ``(roots (3, m), count)``."""
+    m = na.size
     sm = np.where(na < ma, 1.0, -1.0)  # sign of g at -inf
     sp = np.where(nb > mb, 1.0, -1.0)  # sign of g at +inf
     v1 = (nb < ma) | (mb < na)
     v3 = ((na < ma) & (ma < nb) & (nb < mb)) | ((ma < na) & (na < mb) & (mb < nb))
     v2 = ~(v1 | v3)
     scale = 1.0 + np.fmax(np.fmax(np.abs(na), np.abs(nb)), np.fmax(np.abs(ma), np.abs(mb)))
-    e = np.stack([na, nb, ma, mb])
-    lo4, hi4 = _bounds(e, np.zeros_like(e))
-    # Sorted exponents a1 <= a2 <= a3 <= a4 (closed form z2, starting points).
+    # Pairing for the pair form: each true mean with its nearest generator mean (sorted with
+    # sorted, or crossed), so that nearly equal exponents share a pair.
+    crossed = np.fmin(np.abs(na - mb), np.abs(nb - ma)) < np.fmin(np.abs(na - ma), np.abs(nb - mb))
+    pa, pb = np.where(crossed, mb, ma), np.where(crossed, ma, mb)
+    # Sorted exponents a1 <= a2 <= a3 <= a4 (merge of the sorted pairs).
     a1, a4 = np.fmin(na, ma), np.fmax(nb, mb)
     inner_lo, inner_hi = np.fmax(na, ma), np.fmin(nb, mb)
     a2, a3 = np.fmin(inner_lo, inner_hi), np.fmax(inner_lo, inner_hi)
+    # Root bounds of g: the candidates (a_n + a_k)/2 + log3/(a_n - a_k) grow with a_k < a_n,
+    # so the next distinct exponent gives the maximum (equal exponents only within nu or mu).
+    below = np.where(a3 < a4, a3, np.where(a2 < a4, a2, a1))
+    above = np.where(a2 > a1, a2, np.where(a3 > a1, a3, a4))
+    hi4 = (a4 + below) * 0.5 + _LOG3 / (a4 - below)
+    lo4 = (a1 + above) * 0.5 - _LOG3 / (above - a1)
+    hi4 = np.fmin(hi4 + _margin(hi4), _BIG)
+    lo4 = np.fmax(lo4 - _margin(lo4), -_BIG)
 
-    # Separators (zeros of S3 = (d/dx - a1) g): V = 2 -> exactly one; V = 3 -> none or two.
+    # Separators z0 < z1 (NaN if absent) with the signs of g there.
     sep = np.full((2, m), np.nan)
-    i2 = np.flatnonzero(v2 | v3)
-    if i2.size:
-        b1 = a1[i2]
-        e3 = e[:, i2]
-        with np.errstate(divide="ignore"):
-            lo3, hi3 = _bounds(e3, np.log(e3 - b1))  # log 0 = -inf drops the term a1
-        tlog = _log_params(na[i2], ma[i2], nb[i2], mb[i2], b1)
-        tpair = _pair_params(na[i2], ma[i2], nb[i2], mb[i2], b1)
-        is3 = v3[i2]
-        j2 = np.flatnonzero(~is3)
-        if j2.size:
-            x0 = (a3[i2][j2] + a4[i2][j2]) * 0.5
-            z = _solve(_take(tlog, j2), _take(tpair, j2), lo3[j2], hi3[j2], -sm[i2][j2], x0, scale[i2][j2])
-            sep[0, i2[j2]] = z
-        j3 = np.flatnonzero(is3)
-        if j3.size:
-            r3 = i2[j3]
-            b1, b2, b3, b4 = a1[r3], a2[r3], a3[r3], a4[r3]
-            # log((b3-b1)(b3-b2) / ((b4-b1)(b4-b2))) / h with h = b4 - b3, without cancellation
-            # when b3 is close to b4.
-            h = b4 - b3
-            z2 = (b3 + b4) * 0.5 + (np.log1p(-h / (b4 - b1)) + np.log1p(-h / (b4 - b2))) / h
-            s3z, _, _ = _eval_pair(z2, _take(tpair, j3))
-            s3_end = sp[r3]  # sign of S3 at both ends = sign of the top term of g
-            j = np.flatnonzero(np.sign(s3z) == -s3_end)
-            if j.size:
-                jj = np.concatenate([j3[j], j3[j]])
-                z = _solve(
-                    _take(tlog, jj),
-                    _take(tpair, jj),
-                    np.concatenate([lo3[j3[j]], z2[j]]),
-                    np.concatenate([z2[j], hi3[j3[j]]]),
-                    np.concatenate([-sm[r3[j]], -s3_end[j]]),
-                    np.concatenate([b2[j], b3[j]]),
-                    scale[i2[jj]],
-                )
-                sep[0, r3[j]] = z[: j.size]
-                sep[1, r3[j]] = z[j.size :]
-
-    # Signs of g at the separators (pair form: accurate even for mu close to nu).
-    has1 = ~np.isnan(sep[0])
-    has2 = ~np.isnan(sep[1])
     sg = np.zeros((2, m))
-    for k, has in ((0, has1), (1, has2)):
-        j = np.flatnonzero(has)
-        if j.size:
-            gv, _, _ = _eval_pair(sep[k, j], _pair_params(na[j], ma[j], nb[j], mb[j]))
-            sg[k, j] = np.sign(gv)
+    # V = 2: the inner pair's midpoint separates the two crossings, with the inner sign:
+    # both outer means are farther from it than both inner means.
+    sep[0] = np.where(v2, (a2 + a3) * 0.5, np.nan)
+    sg[0] = np.where(v2, -sm, 0.0)
+    i3 = np.flatnonzero(v3)
+    if i3.size:
+        # V = 3: S2 = (d/dx - a2) S3 has one zero z2 (closed form); S3 has the sign of g's top term
+        # at both ends, so S3 has two zeros iff S3(z2) has the opposite sign; otherwise
+        # e^{-a1 x} g is monotone and g has exactly one crossing (no separator needed).
+        b1, b2, b3, b4 = a1[i3], a2[i3], a3[i3], a4[i3]
+        h = b4 - b3
+        # log((a3-a1)(a3-a2) / ((a4-a1)(a4-a2))) / h without cancellation when a3 is close to a4.
+        z2 = (b3 + b4) * 0.5 + (np.log1p(-h / (b4 - b1)) + np.log1p(-h / (b4 - b2))) / h
+        base3 = (na[i3], pa[i3], nb[i3], pb[i3])
+        k = np.flatnonzero(_sign_level(z2, base3, b1) == -sp[i3])
+        if k.size:
+            r = i3[k]
+            basek = _gather(base3, k)
+            # Try a2, a3 as separators: signs -sm, +sm there isolate three crossings.
+            s2 = _sign_level(a2[r], basek, None)
+            s3 = _sign_level(a3[r], basek, None)
+            quick = (s2 == -sm[r]) & (s3 == sm[r])
+            q = r[quick]
+            sep[0, q], sep[1, q] = a2[q], a3[q]
+            sg[0, q], sg[1, q] = s2[quick], s3[quick]
+            slow = np.flatnonzero(~quick)
+            if slow.size:
+                r = r[slow]
+                z, sgz = _separators_s3(
+                    _gather(basek, slow), a1[r], a2[r], a3[r], a4[r], z2[k[slow]], sm[r], sp[r], scale[r]
+                )
+                sep[:, r] = z
+                sg[:, r] = sgz
 
-    # Pieces between the points -inf, sep0, sep1, +inf (signs sm, sg0, sg1, sp).
-    nsep = has1.astype(np.int64) + has2
-    pts = [lo4, np.where(has1, sep[0], hi4), np.where(has2, sep[1], hi4), hi4]
-    sgn = [sm, np.where(has1, sg[0], sp), np.where(has2, sg[1], sp), sp]
+    # Pieces between -inf (lo4), the separators and +inf (hi4), with the signs there.
+    has0 = ~np.isnan(sep[0])
+    has1 = ~np.isnan(sep[1])
+    nsep = has0.astype(np.int64) + has1
+    pts = (lo4, np.where(has0, sep[0], hi4), np.where(has1, sep[1], hi4), hi4)
+    sgn = (sm, np.where(has0, sg[0], sp), np.where(has1, sg[1], sp), sp)
     # Starting points: midpoints of adjacent exponents of opposite sign (where two terms cross).
     mid_v1 = np.where(nb < ma, (nb + ma) * 0.5, (mb + na) * 0.5)
-    starts = [
-        np.where(v1, mid_v1, np.where(v3 & (nsep == 0), (a2 + a3) * 0.5, (a1 + a2) * 0.5)),
+    starts = (
+        np.where(v1, mid_v1, np.where((nsep == 2) | v2, (a1 + a2) * 0.5, (a2 + a3) * 0.5)),
         np.where(v2, (a3 + a4) * 0.5, (a2 + a3) * 0.5),
         (a3 + a4) * 0.5,
-    ]
-    parts: list[tuple] = []
+    )
+    parts = []
     exact = np.full((2, m), np.nan)
     for k in range(3):
         j = np.flatnonzero((k <= nsep) & (sgn[k] * sgn[k + 1] < 0))
@@ -500,47 +750,88 @@ def _general(rows, na, nb, ma, mb, roots, count, s_minus) -> None:
             # A zero of g exactly at a separator with opposite signs around it is a crossing.
             at = (k < nsep) & (sgn[k + 1] == 0) & (sgn[k] * sgn[k + 2] < 0)
             exact[k, at] = pts[k + 1][at]
-    rows_t, lo, hi, slo, x0, piece = (np.concatenate(c) for c in zip(*parts))
-    pr = (na[rows_t], ma[rows_t], nb[rows_t], mb[rows_t])
-    x = _solve(_log_params(*pr), _pair_params(*pr), lo, hi, slo, x0, scale[rows_t])
+    rows, lo, hi, slo, x0, piece = (np.concatenate(c) for c in zip(*parts))
+    x = _solve((na[rows], pa[rows], nb[rows], pb[rows]), None, lo, hi, slo, x0, scale[rows])
     found = np.full((3, m), np.nan)
-    found[piece, rows_t] = x
-    # Order: piece0 < sep0 < piece1 < sep1 < piece2; compact the (at most 3) valid ones.
+    found[piece, rows] = x
+    # Order: piece0 < sep0 < piece1 < sep1 < piece2; compact the (at most 3) present ones.
     ordered = np.stack([found[0], exact[0], found[1], exact[1], found[2]])
     valid = ~np.isnan(ordered)
     rank = np.cumsum(valid, axis=0) - 1
     out = np.full((3, m), np.nan)
     r_i, c_i = np.nonzero(valid)
     out[rank[r_i, c_i], c_i] = ordered[r_i, c_i]
-    roots[:, rows] = out
-    count[rows] = valid.sum(axis=0)
-    s_minus[rows] = sm
+    return out, valid.sum(axis=0)
+
+
+def _separators_s3(base, a1, a2, a3, a4, z2, sm, sp, scale):
+    """The two zeros of ``S_3 = (d/dx - a1) g`` (``V = 3``, ``S_3(z2)`` of the inner sign).
+
+    ``S_3`` has one zero in ``(X3-, z2)`` and one in ``(z2, X3+)``.  Returns the zeros
+    ``(2, m)`` and the signs of ``g`` there.
+    """
+    # Root bounds of S3 (terms a2, a3, a4 with factors a_k - a1): candidates over k.
+    l2, l3, l4 = np.log(a2 - a1), np.log(a3 - a1), np.log(a4 - a1)
+    hi3 = np.fmax(
+        (a4 + a2) * 0.5 + (_LOG3 + l2 - l4) / (a4 - a2), (a4 + a3) * 0.5 + (_LOG3 + l3 - l4) / (a4 - a3)
+    )
+    lo3 = np.fmin(
+        (a2 + a3) * 0.5 + (l2 - l3 - _LOG3) / (a3 - a2), (a2 + a4) * 0.5 + (l2 - l4 - _LOG3) / (a4 - a2)
+    )
+    hi3 = np.fmin(hi3 + _margin(hi3), _BIG)
+    lo3 = np.fmax(lo3 - _margin(lo3), -_BIG)
+    m = a1.size
+    both = np.concatenate([np.arange(m), np.arange(m)])
+    sub = _gather(base, both)
+    zs = _solve(
+        sub,
+        a1[both],
+        np.concatenate([lo3, z2]),
+        np.concatenate([z2, hi3]),
+        np.concatenate([-sm, -sp]),
+        np.concatenate([a2, a3]),
+        scale[both],
+    )
+    sgs = _sign_level(zs, sub, None)
+    return zs.reshape(2, m), sgs.reshape(2, m)
+
+
+def _sign_level(x: np.ndarray, base: tuple, a_p) -> np.ndarray:
+    """``sign(S(x))`` (``g`` if ``a_p`` is None, else ``S_3``): log form, pair form where unresolved.
+
+    0 where ``|S|`` is below the rounding noise of the pair form too.
+    """
+    noise, phi, _, _ = _eval_log(x, _log_params(*base, a_p), np.empty((13, x.size)))
+    s = np.sign(phi)
+    j = np.flatnonzero(np.abs(phi) <= noise)
+    if j.size:
+        s[j] = _sign_pair(x[j], _pair_params(*_gather(base, j), None if a_p is None else a_p[j]))
+    return s
 
 
 def _encode(x1, x2, x3, count, s_minus):
-    """Crossings -> ``(l1, r1, l2, r2)`` (MODEL.md section 3 encoding)."""
+    """Crossings -> ``(l1, r1, l2, r2)`` (MODEL.md section 3 encoding).
+
+    ``s_minus > 0`` (``p* > p_mu`` far left): 1 crossing ``(-inf, x1, x1, x1)``, 2:
+    ``(-inf, x1, x2, inf)``, 3: ``(-inf, x1, x2, x3)``; ``s_minus < 0``: ``(x1, inf, inf, inf)``,
+    ``(x1, x2, x2, x2)``, ``(x1, x2, x3, inf)``.  Count 0 (not resolvable in float64):
+    ``(-inf, inf, inf, inf)`` or ``(0, 0, 0, 0)``; count -1: NaN.
+    """
     inf = np.inf
-    n = count.shape[0]
-    ell = np.full((4, n), np.nan)
     left = s_minus > 0
-    for c, (pos_left, neg_left) in {
-        1: ((-inf, "x1", "x1", "x1"), ("x1", inf, inf, inf)),
-        2: ((-inf, "x1", "x2", inf), ("x1", "x2", "x2", "x2")),
-        3: ((-inf, "x1", "x2", "x3"), ("x1", "x2", "x3", inf)),
-    }.items():
-        for pattern, mask in ((pos_left, left), (neg_left, ~left)):
-            rows = (count == c) & mask
-            if rows.any():
-                for k, v in enumerate(pattern):
-                    ell[k, rows] = {"x1": x1, "x2": x2, "x3": x3}[v][rows] if isinstance(v, str) else v
-    # count 0 (unresolvable in float64): A* = {} (collapsed at 0) or the whole line.
+    c1, c2 = count == 1, count == 2
+    l1 = np.where(left, -inf, x1)
+    r1 = np.where(c1, np.where(left, x1, inf), np.where(left, x1, x2))
+    l2 = np.where(c1, np.where(left, x1, inf), np.where(c2, np.where(left, x2, x2), np.where(left, x2, x3)))
+    r2 = np.where(c1, np.where(left, x1, inf), np.where(c2, np.where(left, inf, x2), np.where(left, x3, inf)))
     zero = count == 0
     if zero.any():
-        full = zero & left
-        ell[:, zero & ~left] = 0.0
-        ell[0, full] = -inf
-        ell[1:, full] = inf
-    return ell[0], ell[1], ell[2], ell[3]
+        for v, full_line in ((l1, -inf), (r1, inf), (l2, inf), (r2, inf)):
+            v[zero] = np.where(left[zero], full_line, 0.0)
+    bad = count < 0
+    for v in (l1, r1, l2, r2):
+        v[bad] = np.nan
+    return l1, r1, l2, r2
 
 
 def optimal_endpoints(mu1, mu2, nu1, nu2):

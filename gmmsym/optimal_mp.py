@@ -31,7 +31,13 @@ from gmmsym.mp import _check_dps, to_mpf_vector
 from gmmsym.mp import advantage as mp_advantage
 from gmmsym.mp import gradients as mp_gradients
 
-__all__ = ["optimal_discriminator", "tv_distance", "tv_gradient", "tv_gradient_and_discriminator", "crossings"]
+__all__ = [
+    "optimal_discriminator",
+    "tv_distance",
+    "tv_gradient",
+    "tv_gradient_and_discriminator",
+    "crossings",
+]
 
 _GUARD = 20  # extra decimal digits used internally
 _MAXIT = 2000

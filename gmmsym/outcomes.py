@@ -146,7 +146,8 @@ def classify(mu: ArrayLike, ell: ArrayLike, nu: ArrayLike, *, tol: float = 0.1) 
         Final generator means; may be non-finite (such rows are ``diverged``).
     ell : array_like, shape (N, 4) or (4,)
         Final discriminators ``(l1, r1, l2, r2)``; ``+-inf`` allowed, NaN marks divergence.
-        Rows that did not diverge must be ordered ``l1 <= r1 <= l2 <= r2``.
+        Rows that did not diverge must be ordered ``l1 <= r1 <= l2 <= r2``.  A single row is
+        broadcast.
     nu : array_like, shape (N, 2) or (2,)
         True means, finite; a single row is broadcast.
     tol : float, default 0.1
@@ -169,10 +170,10 @@ def classify(mu: ArrayLike, ell: ArrayLike, nu: ArrayLike, *, tol: float = 0.1) 
     mu_a = _as_rows("mu", mu, 2, allow_nonfinite=True)
     ell_a = _as_rows("ell", ell, 4, allow_nonfinite=True)
     nu_a = _as_rows("nu", nu, 2, allow_nonfinite=False)
-    n = max(mu_a.shape[0], ell_a.shape[0], nu_a.shape[0])
-    for name, arr in (("mu", mu_a), ("ell", ell_a), ("nu", nu_a)):
+    n = mu_a.shape[0]
+    for name, arr in (("ell", ell_a), ("nu", nu_a)):
         if arr.shape[0] not in (1, n):
-            raise ValueError(f"{name} has {arr.shape[0]} rows, expected {n} (or 1)")
+            raise ValueError(f"{name} has {arr.shape[0]} rows, mu has {n} (a single row is broadcast)")
     mu_a, ell_a, nu_a = (np.broadcast_to(a, (n, a.shape[1])) for a in (mu_a, ell_a, nu_a))
 
     with np.errstate(invalid="ignore"):
@@ -194,7 +195,8 @@ def classify(mu: ArrayLike, ell: ArrayLike, nu: ArrayLike, *, tol: float = 0.1) 
     lo, hi = e[:, 0::2], e[:, 1::2]
     with np.errstate(invalid="ignore"):  # inf - inf: an interval (+inf, +inf) is empty, l == r
         collapsed = ((hi == lo) | (hi - lo <= COLLAPSE_WIDTH)).all(axis=1)
-    gmu1, gmu2, *_ = PAPER_KERNELS.raw.gradients(*m.T, *e.T, *v.T)
+    with np.errstate(over="ignore"):  # (r - mu)**2 -> inf for huge endpoints: phi = exp(-inf) = 0
+        gmu1, gmu2, *_ = PAPER_KERNELS.raw.gradients(*m.T, *e.T, *v.T)
     gnorm = np.hypot(np.broadcast_to(gmu1, m.shape[:1]), np.broadcast_to(gmu2, m.shape[:1]))
     flags = {
         "diverged": diverged,

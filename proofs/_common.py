@@ -111,25 +111,25 @@ def mp_gradients_model_md(mu: Sequence, ell: Sequence, nu: Sequence) -> list[mpm
     return out
 
 
-def mp_crossings(mu: Sequence, nu: Sequence, *, span: float = 40.0, step: float = 0.05) -> list:
-    """Zeros of ``p* - p_mu`` found by a sign scan on ``[-span, span]`` and bisection (mpmath).
+def mp_crossings(mu: Sequence, nu: Sequence, *, span: float = 40.0, step: float = 0.01) -> list:
+    """Sign changes of ``p* - p_mu``: a float64 scan, refined at the current mpmath precision.
 
-    A plain numerical root finder for references (not a certificate): scans sign changes on a
-    grid of spacing ``step`` around the means and refines each bracket with
-    :func:`mpmath.findroot` (``anderson``/bisection-type solver on the bracket).
+    A plain numerical root finder for references, independent of :mod:`gmmsym.optimal` (not a
+    certificate): scans ``exp(x^2/2) (p* - p_mu)`` (same sign, no underflow) on a grid of
+    spacing ``step`` over ``[c - span, c + span]`` around the means' centre ``c`` and refines
+    each bracket with :func:`mpmath.findroot` (``anderson``) on ``p* - p_mu`` itself.
     """
     center = float(sum(float(v) for v in (*mu, *nu)) / 4)
     xs = np.arange(center - span, center + span + step / 2, step)
+    with np.errstate(over="ignore", invalid="ignore"):
+        scaled = sum(np.exp(xs * float(n) - float(n) ** 2 / 2) for n in nu) - sum(
+            np.exp(xs * float(m) - float(m) ** 2 / 2) for m in mu
+        )
+    sign = np.sign(scaled)
     gap = gap_function(mu, nu)
-    f = [gap(x) for x in xs]
     roots = []
-    for k in range(len(xs) - 1):
-        if f[k] == 0:
-            roots.append(mpmath.mpf(xs[k]))
-        elif f[k] * f[k + 1] < 0:
-            roots.append(
-                mpmath.findroot(gap, (mpmath.mpf(xs[k]), mpmath.mpf(xs[k + 1])), solver="anderson")
-            )
+    for k in np.nonzero(sign[:-1] * sign[1:] < 0)[0]:
+        roots.append(mpmath.findroot(gap, (mpmath.mpf(xs[k]), mpmath.mpf(xs[k + 1])), solver="anderson"))
     return roots
 
 

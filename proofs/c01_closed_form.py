@@ -45,8 +45,9 @@ CLAIM = Claim(
         "for all means and all ordered ell, infinite endpoints included."
     ),
     source=(
-        "The GMM-GAN model with a union-of-intervals discriminator, stated in the paper's abstract "
-        "(\"a simple yet rich parametric model\"); objective as in MODEL.md section 2."
+        "The parametric GMM-GAN model (mixture of two unit-variance Gaussians against a discriminator "
+        "that is a union of intervals) in which the paper studies GAN dynamics, stated in the paper's "
+        "abstract; the objective as written in MODEL.md section 2."
     ),
     method=SYMBOLIC,
     criterion=(

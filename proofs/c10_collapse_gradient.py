@@ -89,7 +89,8 @@ def run(budget: str = "default", *, seed: int = 0) -> Evidence:
     res = [sp.simplify(gi.subs(sub)) for gi in g]
     checks.add("symbolic: dL/dmu with r1 = l1, r2 = l2 is 0", all(r == 0 for r in res),
                residuals=[str(r) for r in res])
-    inf_res = [sp.simplify(gi.subs({m.l[0]: -sp.oo, m.r[0]: -sp.oo, m.l[1]: sp.oo, m.r[1]: sp.oo})) for gi in g]
+    at_inf = {m.l[0]: -sp.oo, m.r[0]: -sp.oo, m.l[1]: sp.oo, m.r[1]: sp.oo}
+    inf_res = [sp.simplify(gi.subs(at_inf)) for gi in g]
     checks.add("symbolic: dL/dmu with l1 = r1 = -oo, l2 = r2 = +oo is 0", all(r == 0 for r in inf_res),
                residuals=[str(r) for r in inf_res])
 

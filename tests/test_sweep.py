@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gmmsym.dynamics import simulate
+from gmmsym.dynamics import draw_ell0, simulate
 from gmmsym.experiments.store import RUN_COLUMNS, RunStore
 from gmmsym.experiments.sweep import Cell, expand_grid, initial_discriminators, sweep
 from gmmsym.outcomes import LABELS
@@ -62,7 +62,9 @@ def test_initial_discriminators_do_not_depend_on_the_range():
     full = initial_discriminators(12345, 0, 50)
     assert full.shape == (50, 4)
     assert (np.diff(full, axis=1) >= 0).all()
-    assert (full >= -2).all() and (full < 2).all()
+    assert (full >= -2).all() and (full <= 2).all()
+    for i in (0, 7, 49):  # the engine's per-row convention, run index = row index
+        np.testing.assert_array_equal(full[i], draw_ell0(12345, [i])[0])
     for a, b in [(0, 1), (7, 19), (49, 50), (13, 13)]:
         np.testing.assert_array_equal(initial_discriminators(12345, a, b), full[a:b])
     assert not np.array_equal(initial_discriminators(12346, 0, 50), full)
@@ -159,10 +161,34 @@ def test_export_csv_and_json(reference, tmp_path):
     doc = json.loads((tmp_path / "runs.json").read_text())
     assert len(table) == len(doc["runs"]) == len(rows) == GRID_RUNS
     assert doc["columns"] == list(RUN_COLUMNS)
-    floats = ["eta", "nu1", "nu2", "mu0_1", "mu0_2", "l0_1", "r0_1", "l0_2", "r0_2", "mu1", "mu2", "l1", "r1", "l2", "r2"]
+    floats = [
+        "eta",
+        "nu1",
+        "nu2",
+        "mu0_1",
+        "mu0_2",
+        "l0_1",
+        "r0_1",
+        "l0_2",
+        "r0_2",
+        "mu1",
+        "mu2",
+        "l1",
+        "r1",
+        "l2",
+        "r2",
+    ]
     for row, line, obj in zip(rows, table, doc["runs"]):
-        assert (line["config_hash"], int(line["run"]), int(line["seed"])) == (row["config_hash"], row["run"], row["seed"])
-        assert (obj["config_hash"], obj["run"], obj["label"]) == (row["config_hash"], row["run"], row["label"])
+        assert (line["config_hash"], int(line["run"]), int(line["seed"])) == (
+            row["config_hash"],
+            row["run"],
+            row["seed"],
+        )
+        assert (obj["config_hash"], obj["run"], obj["label"]) == (
+            row["config_hash"],
+            row["run"],
+            row["label"],
+        )
         assert line["label"] == row["label"] and obj["flags"] == row["flags"]
         for name in LABELS:
             assert int(line[f"flag_{name}"]) == int(row["flags"][name])
@@ -198,9 +224,9 @@ def test_cli_sweep_and_export(reference, tmp_path, capsys):
 # -- interruption ---------------------------------------------------------------------------------
 
 # Small chunks of a cheap engine: each chunk costs ~0.1-0.3 s, mostly per-step overhead.
-KILL_GRID = ["--dynamics", "simultaneous", "--steps", "1500", "--mu-grid", "-1", "1", "4", "--runs", "12"]
+KILL_GRID = ["--dynamics", "simultaneous", "--steps", "1500", "--mu-grid", "-1", "1", "4", "--runs", "6"]
 KILL_CHUNK = 24
-KILL_RUNS = 16 * 12
+KILL_RUNS = 16 * 6
 
 
 def _start(db: Path, *extra: str) -> subprocess.Popen:
@@ -243,7 +269,7 @@ def _interrupt_after_first_chunk(proc: subprocess.Popen, db: Path, sig: int) -> 
 @pytest.fixture(scope="module")
 def kill_reference(tmp_path_factory) -> Path:
     db = tmp_path_factory.mktemp("kill") / "ref.db"
-    grid = {"dynamics": "simultaneous", "steps": 1500, "mu_grid": [-1.0, 1.0, 4], "runs": 12}
+    grid = {"dynamics": "simultaneous", "steps": 1500, "mu_grid": [-1.0, 1.0, 4], "runs": 6}
     assert sweep(grid, db=db, progress=False).computed == KILL_RUNS
     return db
 

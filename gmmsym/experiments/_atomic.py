@@ -16,6 +16,13 @@ from typing import IO, Any
 __all__ = ["atomic_path", "atomic_write_text", "atomic_write_bytes", "atomic_savefig"]
 
 
+def _default_mode() -> int:
+    """Permissions of a newly created file (``0o666`` minus the umask); mkstemp would give 0o600."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; on success move it onto ``path`` atomically.
@@ -28,8 +35,9 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     Yields
     ------
     Path
-        A fresh temporary file (same directory, same suffix) to write to.  It is fsynced and
-        renamed onto ``path`` when the block exits normally, and removed when it raises.
+        A fresh temporary file (same directory, same suffix) to write to.  It is fsynced, given
+        the permissions of the file it replaces (or the umask default) and renamed onto ``path``
+        when the block exits normally, and removed when it raises.
     """
     dest = Path(path)
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -40,6 +48,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         yield tmp
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
+        os.chmod(tmp, dest.stat().st_mode & 0o7777 if dest.exists() else _default_mode())
         os.replace(tmp, dest)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

@@ -15,6 +15,13 @@ outlined), ``outcomes.png`` (stacked label shares per dynamics), ``summary.json`
 ``summary.md`` (comparison with the paper's claims, MODEL.md sections 6-7, and a small
 50-digit replay) and ``meta.json`` (parameters, timings, replay rows).  Runs are stored in
 ``DIR/figure2.db`` unless ``--db`` is given; re-running reuses them.
+
+Cost (measured, docs/figure2.md): the default is 40,100 runs and about 9e8 float64 row-gradient
+evaluations (``k + 1`` per step for alternating, so ``alternating-k20`` is 70% of the work), about
+240 s of CPU at ~240 ns per row-evaluation; with 2 idle cores the sweep takes about 2 minutes
+(the ``alternating-k20`` chunks bound the makespan), plus ~10 s for the default 2-run replay.
+The sweep is engine-bound: chunks are as large as the balance across workers allows (automatic
+chunking, longest first).
 """
 
 from __future__ import annotations
@@ -209,29 +216,21 @@ def _heatmap(path: Path, name: str, grid: dict[str, Any], stats: dict[str, Any],
     if n <= 12:
         for i in range(n):
             for j in range(n):
-                if not math.isnan(succ[i, j]):
-                    ax.text(
-                        axis[i],
-                        axis[j],
-                        f"{succ[i, j]:.2f}".lstrip("0") if succ[i, j] < 1 else "1",
-                        ha="center",
-                        va="center",
-                        fontsize=6,
-                        color="black" if succ[i, j] > 0.6 else "white",
-                    )
-    ax.plot(
-        [nu[0], nu[1]], [nu[1], nu[0]], "r*", markersize=11, markeredgecolor="white", label="true means nu"
-    )
+                v = succ[i, j]
+                if not math.isnan(v):
+                    text = "0" if v == 0 else "1" if v == 1 else f"{v:.2f}".lstrip("0")
+                    colour = "black" if v > 0.6 else "white"
+                    ax.text(axis[i], axis[j], text, ha="center", va="center", fontsize=6, color=colour)
+    ax.plot([nu[0], nu[1]], [nu[1], nu[0]], "r*", markersize=11, markeredgecolor="white")
     ax.set_xlim(lo, hi)
     ax.set_ylim(lo, hi)
     ax.set_xlabel("initial mu_1")
     ax.set_ylabel("initial mu_2")
     ax.set_title(
         f"{name}: success {stats['success']:.1%} (off-diagonal {stats['success_offdiag']:.1%})\n"
-        f"{stats['runs_per_cell']} run(s) per cell, dashed = diagonal mu_1 = mu_2",
+        f"{stats['runs_per_cell']} run(s) per cell; dashed: diagonal mu_1 = mu_2; stars: true means",
         fontsize=9,
     )
-    ax.legend(loc="upper right", fontsize=7, framealpha=0.6)
     atomic_savefig(fig, path, dpi=110)
 
 
@@ -357,6 +356,24 @@ def _markdown(summary: dict[str, dict[str, Any]], meta: dict[str, Any], replay: 
         )
     lines += [
         "",
+        "Cost of the runs computed by this invocation (worker wall time and CPU time; "
+        "one row-evaluation = one float64 gradient evaluation of one run):",
+        "",
+        "| dynamics | gradient evaluations per step | worker wall s | worker CPU s "
+        "| CPU ns per row-evaluation |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, s in summary.items():
+        evals = meta["evaluations_per_step"][name]
+        work = s["runs"] * p["steps"] * evals
+        per = 1e9 * s["cpu_seconds"] / work if work and s["cpu_seconds"] else math.nan
+        lines.append(
+            f"| {name} | {evals} | {s['compute_seconds']:.1f} | {s['cpu_seconds']:.1f} | "
+            + ("n/a" if math.isnan(per) else f"{per:.0f}")
+            + " |"
+        )
+    lines += [
+        "",
         "## The paper's claims (MODEL.md sections 6-7) against this run",
         "",
         "| claim | found | verdict |",
@@ -419,7 +436,7 @@ def reproduce_figure2(
     executor: Executor | None = None,
     chunk_size: int | None = None,
     seed: int = 0,
-    replay: int = 4,
+    replay: int = 2,
     replay_dynamics: Sequence[str] = REPLAY_DYNAMICS,
     replay_precision: int = 50,
     progress: bool = True,
@@ -444,7 +461,7 @@ def reproduce_figure2(
         As in :func:`gmmsym.experiments.sweep.sweep`.
     seed : int
         Base seed of the discriminator initialisations (and of the replay sample).
-    replay : int, default 4
+    replay : int, default 2
         Runs re-run with mpmath (failures first), from ``replay_dynamics``; 0 disables.
     replay_dynamics : sequence of str
         Panels the replay sample is drawn from (default the cheap ones; about 6-10 s per run).
@@ -458,6 +475,7 @@ def reproduce_figure2(
     dict
         The content of ``summary.json``.
     """
+    from gmmsym.dynamics import gradient_evaluations
     from gmmsym.experiments.replay import replay as run_replay
 
     t0 = time.perf_counter()
@@ -501,6 +519,7 @@ def reproduce_figure2(
         summary, grids = summarise(cells, store)
     for name, stats in summary.items():
         stats["compute_seconds"] = res.compute_seconds.get(name, 0.0)
+        stats["cpu_seconds"] = res.cpu_seconds.get(name, 0.0)
     replay_dict = None
     if replay:
         rep = run_replay(
@@ -526,6 +545,9 @@ def reproduce_figure2(
         "sweep_seconds": sweep_seconds,
         "sweep": res.as_dict(),
         "replay_dynamics": list(replay_dynamics),
+        "evaluations_per_step": {
+            dynamics_name(d, k): gradient_evaluations(d, k) for d, k in FIGURE2_DYNAMICS
+        },
         "replay": replay_dict,
         "cells": {name: grids[name]["success"].tolist() for name in grids},
         "axis": grids[next(iter(grids))]["axis"].tolist() if grids else [],

@@ -6,10 +6,11 @@
 reports how many keep their float64 label.  Results go to the ``replays`` table of the same
 database; runs already replayed at that precision are not recomputed.
 
-Cost: the mpmath engine evaluates one row at a time, about 2 ms per gradient evaluation at 50
-digits on the reference machine (a 3000-step ``simultaneous`` run takes about 6 s, an
-``alternating`` run with ``k`` steps about ``k + 1`` times that, an ``optimal`` run about 40 s),
-so keep samples small or restrict them with ``dynamics`` / ``max_evaluations``.
+Cost: the mpmath engine evaluates one row at a time, about 1.8 ms of CPU per gradient evaluation
+at 50 digits on the reference machine (2 cores, no AVX-512): a 3000-step ``simultaneous`` run
+takes about 6 s of CPU, ``alternating`` with ``k = 1`` about 10 s (``k + 1`` evaluations per
+step), an ``optimal`` run about 40 s.  Keep samples small or restrict them with ``dynamics`` /
+``max_evaluations``; ``workers`` replays runs in parallel.
 """
 
 from __future__ import annotations
@@ -156,7 +157,7 @@ class ReplayReport:
         return float(sum(r["seconds"] for r in self.rows))
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-serialisable summary (NaN rate as None)."""
+        """JSON-serialisable summary (non-finite numbers, e.g. of diverged runs, as None)."""
         return {
             "precision": self.precision,
             "n": self.n,
@@ -164,7 +165,10 @@ class ReplayReport:
             "rate": None if math.isnan(self.rate) else self.rate,
             "seconds": self.seconds,
             "compute_seconds": self.compute_seconds,
-            "rows": self.rows,
+            "rows": [
+                {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in r.items()}
+                for r in self.rows
+            ],
         }
 
     def table(self) -> str:

@@ -6,8 +6,10 @@ Tables
     The canonical JSON of every cell configuration (see :class:`gmmsym.experiments.sweep.Cell`).
 ``runs``
     One row per finished run, primary key ``(config_hash, run)``: the configuration (repeated
-    as columns for easy querying), the seed of the discriminator initialisation stream, the
-    initial state (``mu0_1, mu0_2, l0_1, r0_1, l0_2, r0_2``), the final state
+    as columns for easy querying), the cell ``seed`` of the discriminator initialisations
+    (run ``i`` starts from ``gmmsym.dynamics.draw_ell0(seed, [i])``), the initial state
+    (``mu0_1, mu0_2, l0_1, r0_1, l0_2, r0_2``; for ``optimal`` the ``ell0`` columns hold
+    ``ell*(mu0)`` as reported by the engine), the final state
     (``mu1, mu2, l1, r1, l2, r2``), the primary ``label`` and the ``flags`` (a JSON object
     ``{name: bool}``, MODEL.md section 5).
 ``chunks``
@@ -115,7 +117,7 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE INDEX IF NOT EXISTS runs_label ON runs (label);
 CREATE TABLE IF NOT EXISTS chunks (
     id INTEGER PRIMARY KEY, engine TEXT NOT NULL, rows INTEGER NOT NULL,
-    seconds REAL NOT NULL, committed_at REAL NOT NULL
+    seconds REAL NOT NULL, cpu_seconds REAL NOT NULL, committed_at REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS replays (
     config_hash TEXT NOT NULL, run INTEGER NOT NULL, precision TEXT NOT NULL,
@@ -198,7 +200,9 @@ class RunStore:
                 "INSERT OR IGNORE INTO configs (hash, config) VALUES (?, ?)", sorted(configs.items())
             )
 
-    def write_chunk(self, rows: Sequence[Mapping[str, Any]], *, engine: str, seconds: float) -> int:
+    def write_chunk(
+        self, rows: Sequence[Mapping[str, Any]], *, engine: str, seconds: float, cpu_seconds: float = math.nan
+    ) -> int:
         """Insert the runs of one chunk and its log entry in a single transaction.
 
         Parameters
@@ -208,7 +212,9 @@ class RunStore:
         engine : str
             Description of the engine parameters (for the ``chunks`` log).
         seconds : float
-            Compute time of the chunk.
+            Compute (wall) time of the chunk in its worker.
+        cpu_seconds : float
+            CPU time of the worker process during the chunk.
 
         Returns
         -------
@@ -226,8 +232,9 @@ class RunStore:
             self._con.executemany(sql, values)
             inserted = self._con.total_changes - before
             self._con.execute(
-                "INSERT INTO chunks (engine, rows, seconds, committed_at) VALUES (?, ?, ?, ?)",
-                (engine, len(values), float(seconds), time.time()),
+                "INSERT INTO chunks (engine, rows, seconds, cpu_seconds, committed_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (engine, len(values), float(seconds), float(cpu_seconds), time.time()),
             )
         return inserted
 
@@ -350,9 +357,10 @@ class RunStore:
         return out
 
     def chunk_log(self) -> list[dict[str, Any]]:
-        """The ``chunks`` log (engine, rows, seconds, committed_at), in commit order."""
-        cur = self._con.execute("SELECT engine, rows, seconds, committed_at FROM chunks ORDER BY id")
-        return [dict(zip(("engine", "rows", "seconds", "committed_at"), v)) for v in cur]
+        """The ``chunks`` log (engine, rows, seconds, cpu_seconds, committed_at), in commit order."""
+        keys = ("engine", "rows", "seconds", "cpu_seconds", "committed_at")
+        cur = self._con.execute(f"SELECT {', '.join(keys)} FROM chunks ORDER BY id")
+        return [dict(zip(keys, v)) for v in cur]
 
     # -- export -----------------------------------------------------------------------------
     def export(self, fmt: str, path: str | os.PathLike[str]) -> Path:

@@ -6,12 +6,13 @@ a base ``seed`` and the number ``runs`` of discriminator initialisations; run ``
 starts from ``(mu0, ell0_i)``.
 
 Discriminator initialisation **[choice]**: ``ell0_i`` = four i.i.d. uniform draws on
-``[-2, 2)``, sorted (MODEL.md section 6).  The draws of a cell come from one PCG64 stream
-whose seed (``Cell.init_seed``, stored in the ``seed`` column) is derived by
-``numpy.random.SeedSequence`` from the base seed and ``(nu, mu0)``; run ``i`` uses outputs
-``4 i .. 4 i + 3`` of that stream (reached with ``PCG64.advance``).  Hence a run's initial state
-depends only on ``(seed, nu, mu0, i)``: not on the chunk size, on the chunk the run lands in,
-on the order of execution or on the number of runs of the cell.  The same ``(seed, nu, mu0)``
+``[-2, 2]``, sorted (MODEL.md section 6), seeded per run with the engine's own convention:
+``ell0_i = gmmsym.dynamics.draw_ell0(seed, [i])``, i.e. ``sort(default_rng([seed, i]).uniform(-2, 2, 4))``.
+The cell seed ``seed`` (``Cell.init_seed``, stored in the ``seed`` column of every run) is
+derived by ``numpy.random.SeedSequence`` from the base seed and ``(nu, mu0)``.  Hence a run's
+initial state depends only on ``(seed, nu, mu0, i)``: not on the chunk size, on the chunk the
+run lands in, on the order of execution or on the number of runs of the cell (cost: ~55 us per
+run, in the workers).  The same ``(seed, nu, mu0)``
 gives the same discriminators for every dynamics (paired comparison).  Optimal-discriminator
 dynamics ignore ``ell0`` and are deterministic, so an ``optimal`` cell always has one run.
 
@@ -62,8 +63,6 @@ __all__ = [
     "cells_by_dynamics",
     "DEFAULT_CHUNK_SIZE",
     "chunk_cost",
-    "INIT_LOW",
-    "INIT_HIGH",
 ]
 
 #: Dynamics accepted by sweeps (the dynamics contract's ``DYNAMICS``).
@@ -75,11 +74,9 @@ USES_K: tuple[str, ...] = ("alternating",)
 #: Largest number of rows of one chunk (one batched ``simulate`` call).
 DEFAULT_CHUNK_SIZE = 10_000
 #: Smallest automatic chunk: below this the per-step Python overhead dominates.
-MIN_AUTO_CHUNK = 5_000
-#: Range of the uniform discriminator initialisation (MODEL.md section 6).
-INIT_LOW, INIT_HIGH = -2.0, 2.0
+MIN_AUTO_CHUNK = 2_000
 _SCHEMA_TAG = "gmmsym-sweep/1"
-_INIT_TAG = "uniform[-2,2) x4 sorted; PCG64 stream per (seed, nu, mu0), run i = outputs 4i..4i+3"
+_INIT_TAG = "draw_ell0(init_seed, [run]): sort(default_rng([init_seed, run]).uniform(-2, 2, 4))"
 
 Engine = Callable[..., Any]
 
@@ -190,7 +187,7 @@ class Cell:
 
     @cached_property
     def init_seed(self) -> int:
-        """Seed (63-bit) of this cell's discriminator-initialisation stream (see module docstring)."""
+        """Seed (63-bit) of this cell's discriminator initialisations (see module docstring)."""
         key = json.dumps({"nu": list(self.nu), "mu0": list(self.mu0)}, sort_keys=True).encode()
         words = np.frombuffer(hashlib.sha256(key).digest()[:16], dtype="<u4").tolist()
         state = np.random.SeedSequence([self.seed, *words]).generate_state(1, np.uint64)
@@ -218,7 +215,7 @@ class Cell:
 #: reference machine): a batched call costs about as much as this many extra rows.
 CALL_OVERHEAD_ROWS = 1000.0
 #: Optimal-discriminator step: cost per row and per call (root isolation), same units.
-OPTIMAL_ROW_COST, OPTIMAL_CALL_COST = 40.0, 40_000.0
+OPTIMAL_ROW_COST, OPTIMAL_CALL_COST = 40.0, 10_000.0
 
 
 def chunk_cost(engine: Mapping[str, Any], rows: int) -> float:
@@ -240,17 +237,15 @@ def chunk_cost(engine: Mapping[str, Any], rows: int) -> float:
 def initial_discriminators(init_seed: int, start: int, stop: int) -> np.ndarray:
     """Initial discriminators of runs ``start .. stop - 1`` of a cell, shape ``(stop - start, 4)``.
 
-    Run ``i`` takes outputs ``4 i .. 4 i + 3`` of ``PCG64(init_seed)``, as uniforms on
-    ``[INIT_LOW, INIT_HIGH)`` (``Generator.uniform``), sorted.  Any sub-range gives the same
-    rows as the corresponding slice of the full range.
+    Run ``i`` gets ``gmmsym.dynamics.draw_ell0(init_seed, [i])``: four uniforms on
+    ``[-2, 2]`` (MODEL.md section 6) from ``numpy.random.default_rng([init_seed, i])``, sorted.  Any
+    sub-range gives the same rows as the corresponding slice of the full range.
     """
+    from gmmsym.dynamics import draw_ell0
+
     start = check_int("start", start, minimum=0)
     stop = check_int("stop", stop, minimum=start)
-    bits = np.random.PCG64(init_seed)
-    bits.advance(4 * start)
-    draws = np.random.Generator(bits).uniform(INIT_LOW, INIT_HIGH, size=(stop - start, 4))
-    draws.sort(axis=1)
-    return draws
+    return draw_ell0(init_seed, np.arange(start, stop))
 
 
 def mu_grid(lo: float = -1.0, hi: float = 1.0, n: int = 10) -> list[tuple[float, float]]:
@@ -438,7 +433,7 @@ def _worker_init() -> None:
 
 def _run_chunk(task: dict[str, Any]) -> dict[str, Any]:
     """Run one chunk with the float64 engine; return plain arrays (executed in a worker)."""
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     engine = task["engine"]
     simulate = task["engine_fn"]
     if simulate is None:
@@ -477,6 +472,7 @@ def _run_chunk(task: dict[str, Any]) -> dict[str, Any]:
         "label": np.asarray(out.label).astype(str),
         "flags": {name: np.asarray(v, dtype=bool) for name, v in out.flags.items()},
         "seconds": time.perf_counter() - t0,
+        "cpu_seconds": time.process_time() - c0,
     }
 
 
@@ -504,7 +500,10 @@ class SweepSummary:
     seconds : float
         Wall time of this call.
     compute_seconds : dict
-        Worker compute time per dynamics name (``alternating-k5`` style for ``alternating``).
+        Worker compute (wall) time per dynamics name (``alternating-k5`` style for ``alternating``).
+    cpu_seconds : dict
+        Worker CPU time per dynamics name (the process's CPU time during its chunks; with a
+        thread executor it includes other threads of that process).
     labels : dict
         Primary-label counts over all runs of the grid (from the database).
     hashes : list of str
@@ -519,6 +518,7 @@ class SweepSummary:
     chunks: int
     seconds: float
     compute_seconds: dict[str, float] = field(default_factory=dict)
+    cpu_seconds: dict[str, float] = field(default_factory=dict)
     labels: dict[str, int] = field(default_factory=dict)
     hashes: list[str] = field(default_factory=list, repr=False)
 
@@ -533,6 +533,7 @@ class SweepSummary:
             "chunks": self.chunks,
             "seconds": self.seconds,
             "compute_seconds": dict(self.compute_seconds),
+            "cpu_seconds": dict(self.cpu_seconds),
             "labels": dict(self.labels),
         }
 
@@ -632,11 +633,12 @@ class _Progress:
 
 def _stop_pool(pool: ProcessPoolExecutor) -> None:
     """Cancel pending chunks and end the pool's worker processes (after Ctrl-C or an error)."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())  # the processes this pool started
     pool.shutdown(wait=False, cancel_futures=True)
-    for proc in list(getattr(pool, "_processes", {}).values()):  # processes this pool started
+    for proc in procs:
         if proc.is_alive():
             proc.terminate()
-    for proc in list(getattr(pool, "_processes", {}).values()):
+    for proc in procs:
         proc.join(timeout=5)
 
 
@@ -752,16 +754,21 @@ def sweep(
         chunks = _plan(segments, chunk_size, workers)
         computed = 0
         compute_seconds: dict[str, float] = {}
+        cpu_seconds: dict[str, float] = {}
 
         def commit(chunk: _Chunk, result: dict[str, Any]) -> None:
             nonlocal computed
             rows = _rows_of(chunk, result)
             store.write_chunk(
-                rows, engine=json.dumps(chunk.engine, sort_keys=True), seconds=result["seconds"]
+                rows,
+                engine=json.dumps(chunk.engine, sort_keys=True),
+                seconds=result["seconds"],
+                cpu_seconds=result["cpu_seconds"],
             )
             computed += len(rows)
             name = dynamics_name(chunk.engine["dynamics"], chunk.engine["k"])
             compute_seconds[name] = compute_seconds.get(name, 0.0) + float(result["seconds"])
+            cpu_seconds[name] = cpu_seconds.get(name, 0.0) + float(result["cpu_seconds"])
 
         total_cost = sum(c.cost for c in chunks)
         with _Progress(progress, total_cost, todo, description) as bar:
@@ -781,6 +788,7 @@ def sweep(
         chunks=len(chunks),
         seconds=time.perf_counter() - t0,
         compute_seconds=compute_seconds,
+        cpu_seconds=cpu_seconds,
         labels=labels,
         hashes=[c.hash for c in cells],
     )

@@ -1,0 +1,276 @@
+"""``gmmsym verify``: run the claims C1..C13 and write a report.
+
+Usage::
+
+    gmmsym verify [--quick | --thorough] [--only C3,C7] [--out DIR] [--seed S]
+
+Runs the selected claims (all by default) at the chosen budget with a progress bar, prints a
+table (id, claim, method, status, key figure) and writes into ``DIR`` (default
+``gmmsym-report/``), each file atomically (a temporary file in ``DIR``, then ``os.replace``):
+
+* ``report.json``: ``{"claims": [{"id", "title", "status", "method", "source", "statement",
+  "criterion", "evidence": {"key_figure", "details", "seconds", "figures"}}, ...],
+  "budget", "seed", "versions", "seconds", "passed", "command"}``;
+* ``report.md``: the same for people;
+* ``<figure>.png`` for every figure a claim produced (matplotlib, Agg, no pyplot).
+
+A claim that raises is reported with status ``error`` and a traceback summary; the others still
+run.  Exit status 0 when every selected claim passes, 1 otherwise (2 for bad arguments).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from proofs.framework import BUDGETS, CLAIM_MODULES, Evidence, load_claim, run_claim
+
+__all__ = ["add_parser", "run", "verify", "parse_only", "write_report", "versions"]
+
+DEFAULT_OUT = "gmmsym-report"
+_DISTRIBUTIONS = ("numpy", "scipy", "sympy", "mpmath", "python-flint", "hypothesis", "matplotlib", "rich")
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Register ``gmmsym verify`` on the subparsers ``sub``."""
+    p = sub.add_parser(
+        "verify",
+        help="check the paper's claims C1..C13 and write a report",
+        description=(
+            "Run the machine checks of the claims of Li, Madry, Peebles, Schmidt (ICML 2018) as stated in "
+            "MODEL.md and write report.md, report.json and figures into --out. Exit status 1 if a claim "
+            "fails or errors."
+        ),
+    )
+    size = p.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="small samples (all claims in under a minute)")
+    size.add_argument("--thorough", action="store_true", help="large samples (long)")
+    p.add_argument("--only", default=None, metavar="IDS", help="comma-separated claim ids, e.g. C3,C7")
+    p.add_argument(
+        "--out", default=DEFAULT_OUT, metavar="DIR", help=f"output directory (default {DEFAULT_OUT}/)"
+    )
+    p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of every random draw (default 0)")
+    p.set_defaults(func=run)
+    return p
+
+
+def parse_only(only: str | None) -> list[str]:
+    """Claim ids from ``--only`` (``None``: all, in order); ``ValueError`` for unknown ids."""
+    if only is None:
+        return list(CLAIM_MODULES)
+    ids = [s.strip().upper() for s in only.split(",") if s.strip()]
+    if not ids:
+        raise ValueError("--only: no claim id given")
+    unknown = [i for i in ids if i not in CLAIM_MODULES]
+    if unknown:
+        raise ValueError(
+            f"--only: unknown claim id(s) {', '.join(unknown)}; choose from {', '.join(CLAIM_MODULES)}"
+        )
+    return sorted(set(ids), key=list(CLAIM_MODULES).index)
+
+
+def versions() -> dict[str, str]:
+    """Versions of gmmsym, Python and the numeric dependencies."""
+    from importlib import metadata
+
+    import gmmsym
+
+    out = {"gmmsym": gmmsym.__version__, "python": platform.python_version()}
+    for dist in _DISTRIBUTIONS:
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = "not installed"
+    return out
+
+
+def verify(
+    ids: list[str], budget: str = "default", *, seed: int = 0, progress: bool = True
+) -> list[tuple[str, Evidence]]:
+    """Run the claims ``ids`` at ``budget``; every claim runs even if another one fails or raises."""
+    if budget not in BUDGETS:
+        raise ValueError(f"budget must be one of {BUDGETS}, got {budget!r}")
+    results: list[tuple[str, Evidence]] = []
+    if not progress:
+        return [(cid, run_claim(cid, budget, seed=seed)) for cid in ids]
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task(f"verify ({budget})", total=len(ids))
+        for cid in ids:
+            bar.update(task, description=f"verify ({budget}): {cid}")
+            results.append((cid, run_claim(cid, budget, seed=seed)))
+            bar.advance(task)
+    return results
+
+
+# ----------------------------------------------------------------------------------------------
+# output
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to a temporary file next to ``path``, then ``os.replace`` it into place."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; give the usual file mode
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def _atomic_savefig(fig: Any, path: Path) -> None:
+    import io
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig)  # attach an Agg canvas: no pyplot, no GUI backend
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    _atomic_write_bytes(path, buf.getvalue())
+
+
+def _claim_meta(cid: str) -> dict[str, str]:
+    try:
+        return load_claim(cid).CLAIM.as_dict()
+    except Exception as exc:  # noqa: BLE001 - a module that cannot even be imported
+        return {"id": cid, "title": "(module failed to import)", "statement": "", "source": "",
+                "method": "", "criterion": "", "import_error": f"{type(exc).__name__}: {exc}"}
+
+
+def _short(obj: Any, limit: int = 300) -> str:
+    text = json.dumps(obj, separators=(", ", ": "))
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _markdown(doc: dict[str, Any]) -> str:
+    lines = [
+        "# gmmsym verify report",
+        "",
+        f"Budget `{doc['budget']}`, seed {doc['seed']}, {doc['seconds']:.1f} s; "
+        f"{'all claims pass' if doc['passed'] else 'SOME CLAIMS DID NOT PASS'}.",
+        "",
+        f"Command: `{doc['command']}`",
+        "",
+        "| id | claim | method | status | key figure |",
+        "|---|---|---|---|---|",
+    ]
+    for c in doc["claims"]:
+        kf = c["evidence"]["key_figure"].replace("|", "\\|")
+        title = c["title"].replace("|", "\\|")
+        lines.append(f"| {c['id']} | {title} | {c['method']} | **{c['status']}** | {kf} |")
+    lines += ["", "Versions: " + ", ".join(f"{k} {v}" for k, v in doc["versions"].items()), ""]
+    for c in doc["claims"]:
+        ev = c["evidence"]
+        lines += [
+            f"## {c['id']}: {c['title']} ({c['status']})",
+            "",
+            f"*Statement.* {c['statement']}",
+            "",
+            f"*Source.* {c['source']}",
+            "",
+            f"*Method.* {c['method']}.  *Pass criterion.* {c['criterion']}",
+            "",
+            f"*Key figure.* {ev['key_figure']} ({ev['seconds']:.1f} s)",
+            "",
+        ]
+        for chk in ev["details"].get("checks", []):
+            measured = {k: v for k, v in chk.items() if k not in ("check", "passed")}
+            lines.append(f"- {'PASS' if chk['passed'] else 'FAIL'}: {chk['check']}  \n  `{_short(measured)}`")
+        if "error" in ev["details"]:
+            lines += [f"- ERROR: `{ev['details']['error']}`"]
+        for fig in ev.get("figures", []):
+            lines += ["", f"![{fig}]({fig})"]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def write_report(
+    out: str | os.PathLike, results: list[tuple[str, Evidence]], *, budget: str, seed: int, seconds: float,
+    command: str = ""
+) -> dict[str, Any]:
+    """Write ``report.json``, ``report.md`` and the figures into ``out``; return the JSON document."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    claims = []
+    for cid, ev in results:
+        meta = _claim_meta(cid)
+        figures = []
+        for name, fig in ev.figures.items():
+            fname = f"{name}.png"
+            try:
+                _atomic_savefig(fig, out / fname)
+                figures.append(fname)
+            except Exception as exc:  # noqa: BLE001 - a figure must not lose the report
+                ev.details.setdefault("figure_errors", []).append(f"{fname}: {type(exc).__name__}: {exc}")
+        evidence = ev.as_dict()
+        evidence["figures"] = figures
+        claims.append({**meta, "status": ev.status, "evidence": evidence})
+    doc = {
+        "claims": claims,
+        "budget": budget,
+        "seed": seed,
+        "versions": versions(),
+        "seconds": round(seconds, 3),
+        "passed": all(c["status"] == "pass" for c in claims),
+        "command": command,
+    }
+    _atomic_write_bytes(out / "report.json", (json.dumps(doc, indent=1, allow_nan=False) + "\n").encode())
+    _atomic_write_bytes(out / "report.md", _markdown(doc).encode())
+    return doc
+
+
+def _print_table(doc: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    style = {"pass": "green", "fail": "bold red", "error": "bold magenta"}
+    table = Table(title=f"gmmsym verify ({doc['budget']}, seed {doc['seed']}, {doc['seconds']:.1f} s)")
+    for col in ("id", "claim", "method", "status", "key figure"):
+        table.add_column(col, overflow="fold")
+    for c in doc["claims"]:
+        table.add_row(c["id"], c["title"], c["method"], f"[{style[c['status']]}]{c['status']}[/]",
+                      c["evidence"]["key_figure"])
+    Console().print(table)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Handler of ``gmmsym verify``: run, print, write; exit status 0 iff every claim passes."""
+    budget = "quick" if args.quick else "thorough" if args.thorough else "default"
+    ids = parse_only(args.only)
+    if args.seed < 0:
+        raise ValueError(f"--seed must be >= 0, got {args.seed}")
+    t0 = time.perf_counter()
+    results = verify(ids, budget, seed=args.seed, progress=sys.stderr.isatty())
+    seconds = time.perf_counter() - t0
+    command = "gmmsym verify" + {"quick": " --quick", "thorough": " --thorough"}.get(budget, "")
+    if args.only:
+        command += f" --only {','.join(ids)}"
+    command += f" --seed {args.seed}"
+    doc = write_report(args.out, results, budget=budget, seed=args.seed, seconds=seconds, command=command)
+    _print_table(doc)
+    print(f"report: {Path(args.out) / 'report.md'}")
+    return 0 if doc["passed"] else 1

@@ -1,0 +1,152 @@
+"""The claims C1..C13 (``proofs/``) and ``gmmsym verify``.
+
+Every claim runs once at the quick budget (module-level cache shared by the tests below) and
+must pass; deliberately broken kernels must make the claims that guard them fail.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+
+import numpy as np
+import pytest
+
+from gmmsym.kernels import PAPER_KERNELS
+from proofs import framework
+from proofs.framework import METHODS, Checks, Claim, Evidence, all_claim_ids, load_claim, run_claim
+
+
+@functools.cache
+def quick(claim_id: str) -> Evidence:
+    """One quick run per claim for the whole module (seed 0)."""
+    return run_claim(claim_id, "quick", seed=0)
+
+
+@pytest.mark.parametrize("claim_id", all_claim_ids())
+def test_claim_passes_at_quick_budget(claim_id):
+    ev = quick(claim_id)
+    failed = [c for c in ev.details.get("checks", []) if not c["passed"]]
+    assert ev.status == "pass", (ev.key_figure, ev.details.get("error"), failed)
+    assert ev.details["checks"], "a claim must run at least one check"
+    json.dumps(ev.as_dict(), allow_nan=False)  # strictly JSON-serialisable
+    assert ev.key_figure and "\n" not in ev.key_figure
+
+
+@pytest.mark.parametrize("claim_id", all_claim_ids())
+def test_claim_metadata(claim_id):
+    module = load_claim(claim_id)
+    claim = module.CLAIM
+    assert isinstance(claim, Claim) and claim.id == claim_id
+    assert claim.method in METHODS
+    assert "as numbered in the paper" in claim.source or "stated in the paper's abstract" in claim.source
+    assert module.__doc__ and "Pass criterion" in module.__doc__
+
+
+def test_claim_list_is_c1_to_c13():
+    assert all_claim_ids() == [f"C{i}" for i in range(1, 14)]
+
+
+def _flipped(fn, which=None):
+    def wrapper(*args):
+        out = fn(*args)
+        if which is None:
+            return tuple(-np.asarray(x) for x in out)
+        return tuple(-np.asarray(x) if k in which else x for k, x in enumerate(out))
+
+    return wrapper
+
+
+def test_sign_flipped_gradient_kernel_fails_c2_and_c4(monkeypatch):
+    raw = PAPER_KERNELS.raw
+    monkeypatch.setattr(raw, "gradients", _flipped(raw.gradients))
+    for claim_id in ("C2", "C4"):
+        ev = run_claim(claim_id, "quick")
+        assert ev.status == "fail", (claim_id, ev.key_figure)
+
+
+def test_one_wrong_component_fails_c2(monkeypatch):
+    raw = PAPER_KERNELS.raw
+    monkeypatch.setattr(raw, "gradients", _flipped(raw.gradients, which={0}))  # dL/dmu1 only
+    ev = run_claim("C2", "quick")
+    assert ev.status == "fail"
+    kernel_check = [c for c in ev.details["checks"] if c["check"].startswith("float64 kernel")][0]
+    assert not kernel_check["passed"]
+
+
+def test_sign_flipped_advantage_kernel_fails_c4(monkeypatch):
+    raw = PAPER_KERNELS.raw
+    orig = raw.advantage
+    monkeypatch.setattr(raw, "advantage", lambda *a: -np.asarray(orig(*a)))
+    assert run_claim("C4", "quick").status == "fail"
+
+
+def test_crashing_claim_is_an_error_not_an_exception(monkeypatch):
+    module = load_claim("C10")
+
+    def boom(budget, *, seed=0):
+        raise RuntimeError("deliberate")
+
+    monkeypatch.setattr(module, "run", boom)
+    ev = run_claim("C10", "quick")
+    assert ev.status == "error" and "deliberate" in ev.details["error"]
+
+
+def test_checks_and_evidence():
+    c = Checks(seed=1)
+    assert c.evidence("nothing ran").status == "fail"  # no check: not a pass
+    c.add("ok", True, x=np.float64(1.5))
+    c.add("bad", np.bool_(False), y=np.array([1.0, np.inf]))
+    ev = c.evidence("fig")
+    assert ev.status == "fail" and "bad" in ev.key_figure
+    assert json.loads(json.dumps(ev.as_dict()))["details"]["checks"][1]["y"] == [1.0, "inf"]
+    with pytest.raises(ValueError):
+        Evidence("maybe", "x")
+    with pytest.raises(ValueError):
+        Claim("C99", "t", "s", "no citation here", METHODS[0], "c")
+    with pytest.raises(ValueError):
+        Claim("C99", "t", "s", "Lemma 4.3 as numbered in the paper", "vibes", "c")
+    with pytest.raises(ValueError):
+        framework.sized("huge", 1, 2, 3)
+
+
+def test_property_check_reports_counterexample():
+    from hypothesis import strategies as st
+
+    res = framework.property_check(
+        st.integers(0, 100), lambda x: (x < 50, {"x": x}), max_examples=200, seed=3
+    )
+    assert not res["passed"] and res["counterexample"]["example"] >= 50
+    ok = framework.property_check(st.integers(0, 10), lambda x: (True, {}), max_examples=20, seed=3)
+    assert ok["passed"] and ok["examples"] > 0
+
+
+def test_verify_cli_writes_report(tmp_path, capsys):
+    from gmmsym.cli import main
+
+    out = tmp_path / "rep"
+    rc = main(["verify", "--quick", "--only", "c10,C13", "--out", str(out), "--seed", "0"])
+    assert rc == 0
+    doc = json.loads((out / "report.json").read_text())
+    assert [c["id"] for c in doc["claims"]] == ["C10", "C13"]
+    assert doc["budget"] == "quick" and doc["passed"] and doc["versions"]["gmmsym"]
+    assert all(c["status"] == "pass" and "key_figure" in c["evidence"] for c in doc["claims"])
+    assert "| C10 |" in (out / "report.md").read_text()
+    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_verify_exit_status_on_failure(tmp_path, monkeypatch):
+    from gmmsym.cli import main
+
+    module = load_claim("C10")
+    monkeypatch.setattr(module, "run", lambda budget, *, seed=0: Checks().evidence("no checks"))
+    rc = main(["verify", "--quick", "--only", "C10", "--out", str(tmp_path)])
+    assert rc == 1
+    assert json.loads((tmp_path / "report.json").read_text())["claims"][0]["status"] == "fail"
+
+
+def test_verify_rejects_unknown_ids(tmp_path, capsys):
+    from gmmsym.cli import main
+
+    assert main(["verify", "--quick", "--only", "C14", "--out", str(tmp_path)]) == 2
+    assert "C14" in capsys.readouterr().err
