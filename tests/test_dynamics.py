@@ -447,3 +447,32 @@ def test_cli_simulate_errors(tmp_path, capsys):
     assert main(["simulate", "--mu", "0.2", "0.9", "--seed", "1", "--steps", "5", "--precision", "20",
                  "--json", str(tmp_path / "mp.json")]) == 0  # fmt: skip
     assert json.loads((tmp_path / "mp.json").read_text())["config"]["precision"] == 20
+
+
+@pytest.mark.parametrize("dynamics", ["simultaneous", "alternating", "extragradient", "optimal"])
+def test_fixed_point_retirement_changes_nothing(monkeypatch, dynamics):
+    """Retiring rows at exact fixed points gives bitwise the results of running every step."""
+    import gmmsym.dynamics as dyn
+
+    g = np.linspace(-1, 1, 6)
+    mu0 = np.array([(a, b) for a in g for b in g])
+    kw = dict(dynamics=dynamics, k=3, steps=400, seed=11, record_every=50)
+    calls = []
+    real = dyn._Float64.unchanged
+
+    def counting(old, new):
+        mask = real(old, new)
+        calls.append(0 if mask is None else int(mask.sum()))
+        return mask
+
+    monkeypatch.setattr(dyn._Float64, "unchanged", staticmethod(counting))
+    fast = dyn.simulate([-0.5, 0.5], mu0, **kw)
+    monkeypatch.setattr(dyn, "FIXED_POINT_CHECK", 10**9)  # only the check at t = 0
+    slow = dyn.simulate([-0.5, 0.5], mu0, **kw)
+    if dynamics != "optimal":
+        assert sum(calls) > 0  # some rows were retired early in this setting
+    for a, b in ((fast.mu, slow.mu), (fast.ell, slow.ell)):
+        np.testing.assert_array_equal(a.view(np.int64), b.view(np.int64))
+    np.testing.assert_array_equal(fast.trajectory["mu"], slow.trajectory["mu"])
+    np.testing.assert_array_equal(fast.trajectory["ell"], slow.trajectory["ell"])
+    np.testing.assert_array_equal(fast.label, slow.label)

@@ -76,7 +76,7 @@ def _cond(terms, x):
 def _dist(x, ball) -> float:
     """Upper bound of the distance from ``x`` (float or mpf) to the ball, at 256 bits."""
     with ctx.workprec(256):
-        return float(abs(arb(str(x) if isinstance(x, mpmath.mpf) else x) - ball).upper())
+        return float(abs(arb(mpmath.nstr(x, 80) if isinstance(x, mpmath.mpf) else x) - ball).upper())
 
 
 def _crossings(ell: np.ndarray) -> list[float]:
@@ -145,7 +145,7 @@ def test_encoding_and_sign_patterns():
             "x1", "x2", "x3", "inf"),  # 3 crossings, p_mu first
         ((0.0, 2.0), (1.0, 1.0)): ("x1", "x2", "x2", "x2"),  # nu1 = nu2
         ((3.0, 3.0), (-2.0, -2.0)): ("-inf", "x1", "x1", "x1"),  # mu1 = mu2 and nu1 = nu2
-        ((0.0, 1.0), (1.0, 2.0)): ("-inf", "x1", "x1", "x1"),  # exact cancellation mu2 = nu1
+        ((0.0, 1.0), (1.0, 2.0)): ("x1", "inf", "inf", "inf"),  # exact cancellation mu2 = nu1
     }  # fmt: skip
     for (mu, nu), pattern in cases.items():
         ell, n = optimal_discriminator(mu, nu)
@@ -217,7 +217,7 @@ def test_far_apart_means_no_warnings():
         g = tv_gradient(mu, nu)
     assert not np.isnan(ell).any() and np.isin(n, [1, 2, 3]).all()
     assert np.isfinite(tv).all() and np.isfinite(g).all()
-    assert (np.diff(ell, axis=1) >= 0).all()
+    assert (ell[:, 1:] >= ell[:, :-1]).all()
     for i in range(0, 2000, 200):
         assert n[i] == len(optimal_mp.crossings(mu[i], nu[i], dps=30)[0])
 
