@@ -37,6 +37,7 @@ __all__ = [
     "signed_tail",
     "mp_normal_pdf",
     "mp_normal_cdf",
+    "mp_upper_tail",
     "mp_normal_mass",
     "mp_unit_step",
     "mp_signed_tail",
@@ -86,6 +87,26 @@ def signed_tail(x):
     return np.copysign(special.ndtr(-np.abs(x)), x)
 
 
+def mp_upper_tail(t):
+    """``Phi(-t)`` for ``t >= 0`` at the current mpmath precision, also for huge ``t``.
+
+    * ``exp(-t**2/2)`` needs the exponent ``t**2/2`` to an absolute accuracy of about one ulp
+      of the result, i.e. ``2 log2(t)`` bits beyond the working precision: the evaluation runs
+      with that many extra bits and the result is rounded back.
+    * ``mpmath.ncdf`` (1.3) overflows beyond ``t ~ 1e155``.  There the Mills-ratio bounds
+      ``phi(t) t / (1 + t**2) < Phi(-t) < phi(t) / t`` pin ``Phi(-t)`` to a relative ``1/t**2``;
+      ``phi(t)/t`` is used once ``1/t**2 < 2**-(prec + 20)``, below the working precision.
+    """
+    t = mpmath.mpf(t)
+    if mpmath.isinf(t):
+        return mpmath.mpf(0)
+    prec = mpmath.mp.prec
+    asymptotic = t * t > mpmath.mpf(2) ** (prec + 20)
+    with mpmath.workprec(prec + 2 * max(0, int(mpmath.mag(t)) if t else 0) + 10):
+        val = mpmath.npdf(t) / t if asymptotic else mpmath.ncdf(-t)
+    return +val
+
+
 def mp_normal_pdf(z):
     """``phi(z)`` at the current mpmath precision."""
     return mpmath.npdf(z)
@@ -101,8 +122,13 @@ def mp_normal_mass(a, b):
     a = mpmath.mpf(a)
     b = mpmath.mpf(b)
     if a > 0 and b > 0:
-        return mpmath.ncdf(-a) - mpmath.ncdf(-b)
-    return mpmath.ncdf(b) - mpmath.ncdf(a)
+        return mp_upper_tail(a) - mp_upper_tail(b)
+    if a < 0 and b < 0:
+        return mp_upper_tail(-b) - mp_upper_tail(-a)
+    # Opposite signs (or a zero): the mass of the middle is 1 minus the two outer tails.
+    if a <= b:
+        return 1 - mp_upper_tail(b) - mp_upper_tail(-a)
+    return -(1 - mp_upper_tail(a) - mp_upper_tail(-b))
 
 
 def mp_unit_step(x):
@@ -113,4 +139,4 @@ def mp_unit_step(x):
 def mp_signed_tail(x):
     """``T(x) = H(x) - Phi(x)`` at the current mpmath precision, without cancellation."""
     x = mpmath.mpf(x)
-    return -mpmath.ncdf(x) if x < 0 else mpmath.ncdf(-x)
+    return -mp_upper_tail(-x) if x < 0 else mp_upper_tail(x)

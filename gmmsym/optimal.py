@@ -152,8 +152,8 @@ def _log_params(nu_a, mu_a, nu_b, mu_b, a_p=None) -> tuple:
     ``P = e^{u_a} + e^{u_b}``, ``u_i = nu_i x + o_i``, ``o_i = log(alpha_i) - nu_i^2/2`` (``N``
     alike with ``mu``, ``beta``); level 4 (``g``): ``alpha = beta = 1``; level 3
     (``S_3 = (d/dx - a_p) g``): ``alpha_i = nu_i - a_p``, ``beta_i = mu_i - a_p`` (``log 0 = -inf``
-    drops the term ``a_p``).  Returns 17 arrays: for each part ``(s_a, o_a, s_b, o_b, d, d^2,
-    |s_a|, |s_b| - |s_a|)`` (``d = s_b - s_a``), then ``ks = max |slope|``.
+    drops the term ``a_p``).  Returns 15 arrays: for each part ``(s_a, o_a, s_b, o_b,
+    (s_b - s_a)^2, |s_a|, |s_b|)``, then ``ks = max |slope|``.
     """
     slopes = (nu_a, nu_b, mu_a, mu_b)
     ks = np.fmax(np.fmax(np.abs(nu_a), np.abs(nu_b)), np.fmax(np.abs(mu_a), np.abs(mu_b)))
@@ -164,22 +164,22 @@ def _log_params(nu_a, mu_a, nu_b, mu_b, a_p=None) -> tuple:
             offs = [np.log(v - a_p) - (v * v) * 0.5 for v in slopes]
     dn = nu_b - nu_a
     dm = mu_b - mu_a
-    an, am = np.abs(nu_a), np.abs(mu_a)
     return (
-        (nu_a, offs[0], nu_b, offs[1], dn, dn * dn, an, np.abs(nu_b) - an)
-        + (mu_a, offs[2], mu_b, offs[3], dm, dm * dm, am, np.abs(mu_b) - am)
+        (nu_a, offs[0], nu_b, offs[1], dn * dn, np.abs(nu_a), np.abs(nu_b))
+        + (mu_a, offs[2], mu_b, offs[3], dm * dm, np.abs(mu_a), np.abs(mu_b))
         + (ks,)
     )
 
 
-def _group(x, sa, oa, sb, ob, ds, ds2, asa, das, w):
+def _group(x, sa, oa, sb, ob, ds2, asa, asb, w):
     """Two-term log-sum-exp ``log(e^{u_a} + e^{u_b})`` with ``u = s x + o``, in the 7 rows of ``w``.
 
-    Returns views ``(top, 1 + e, mean, var, amean)``: ``top = max(u_a, u_b)``,
+    Returns views ``(top, e, mean, var, amean)``: ``top = max(u_a, u_b)``,
     ``e = exp(-|u_b - u_a|)`` (the value is ``top + log(1 + e)``), the softmax mean and variance
-    of the slopes (the first and second derivatives) and the softmax mean of ``|slope|``.
+    of the slopes (the first and second derivatives; the mean as ``w_a s_a + w_b s_b`` keeps a
+    tiny dominant slope exactly) and the softmax mean of ``|slope|``.
     """
-    ua, ub, e, top, one_e, mean, amean = w
+    ua, ub, e, top, w_a, mean, amean = w
     np.multiply(sa, x, out=ua)
     ua += oa
     np.multiply(sb, x, out=ub)
@@ -189,32 +189,37 @@ def _group(x, sa, oa, sb, ob, ds, ds2, asa, das, w):
     np.abs(ub, out=e)
     np.negative(e, out=e)
     np.exp(e, out=e)
-    np.add(e, 1.0, out=one_e)
-    np.divide(1.0, one_e, out=ua)  # r = 1 / (1 + e)
+    np.add(e, 1.0, out=ua)
+    np.divide(1.0, ua, out=ua)  # r = 1 / (1 + e)
     np.subtract(ua, 0.5, out=mean)
-    np.copysign(mean, ub, out=mean)
-    mean += 0.5  # softmax weight of term b: r if d >= 0 else e r
-    np.multiply(mean, das, out=amean)
-    amean += asa
-    mean *= ds
-    mean += sa
-    e *= ua
-    e *= ua
-    e *= ds2  # variance: e r^2 ds^2
-    return top, one_e, mean, e, amean
+    np.copysign(mean, ub, out=mean)  # +-(r - 1/2)
+    np.subtract(0.5, mean, out=w_a)  # softmax weight of term a: e r if d >= 0 else r
+    mean += 0.5  # weight of term b
+    np.multiply(mean, asb, out=amean)
+    np.multiply(w_a, asa, out=ub)
+    amean += ub
+    mean *= sb
+    np.multiply(w_a, sa, out=ub)
+    mean += ub
+    np.multiply(e, ua, out=w_a)
+    w_a *= ua
+    w_a *= ds2  # variance: e r^2 (s_b - s_a)^2
+    return top, e, mean, w_a, amean
 
 
 def _eval_log(x: np.ndarray, t: tuple, w: np.ndarray):
     """``(noise, phi, phi', phi'')`` with ``phi = log P - log N`` (``sign(phi) = sign(S)``).
 
     Computed in the workspace ``w`` (15 rows of ``x.size``; the results are views into it).
-    ``noise = 2 eps (2 |x| (|s|_P + |s|_N) + |top_P| + |top_N| + 1)`` (``|s|`` the softmax mean of
-    ``|slope|``, ``top`` the larger exponent of each part) bounds the rounding error of ``phi``
-    (of ``s x``, ``o`` and the exponents of the dominant terms): below it the sign of ``phi`` is
-    not trustworthy.
+    ``noise = 2 eps (2 |x| (|s|_P + |s|_N) + |top_P| + |top_N| + [e_P > 0] + [e_N > 0]
+    + |log((1+e_P)/(1+e_N))|)`` (``|s|`` the softmax mean of ``|slope|``, ``top`` the larger exponent
+    and ``e`` the ratio of the smaller to the larger term of each part; ``1 + e`` is rounded by
+    up to ``eps/2`` absolute) bounds the rounding error of ``phi``; it stays relative to ``phi``
+    where each part has a single term (tiny values of ``phi`` on plateaus remain resolvable).
+    Below it the sign of ``phi`` is not trustworthy.
     """
-    tp, sp, dp, vp, ap = _group(x, *t[0:8], w[0:7])
-    tn, sn, dn, vn, an = _group(x, *t[8:16], w[7:14])
+    tp, ep, dp, vp, ap = _group(x, *t[0:7], w[0:7])
+    tn, en, dn, vn, an = _group(x, *t[7:14], w[7:14])
     noise = w[14]
     np.add(ap, an, out=noise)
     np.abs(x, out=ap)
@@ -224,12 +229,19 @@ def _eval_log(x: np.ndarray, t: tuple, w: np.ndarray):
     noise += ap
     np.abs(tn, out=ap)
     noise += ap
-    noise += 1.0
+    np.sign(ep, out=ap)  # rounding of 1 + e in each part: up to eps/2, absolute, when e > 0
+    noise += ap
+    np.sign(en, out=ap)
+    noise += ap
+    ep += 1.0
+    en += 1.0
+    ep /= en
+    np.log(ep, out=ep)
+    np.abs(ep, out=an)
+    noise += an
     noise *= 2.0 * _EPS
-    sp /= sn
-    np.log(sp, out=sp)
     tp -= tn
-    tp += sp  # phi
+    tp += ep  # phi
     dp -= dn
     vp -= vn
     return noise, tp, dp, vp
@@ -378,7 +390,9 @@ def _pair(x, nu, mu, al, be, lev3):
       at level 3 and 0 at level 4) for ``|Delta| < 1``, where nearly equal terms would cancel,
       and ``p - n`` beyond, where ``1 + em`` would lose the smaller term;
     * ``slope = k (1 if Delta < 0 else r) + alpha nu em (1 if Delta < 0 else -1)`` with
-      ``k = alpha nu - beta mu`` (``nu - mu`` at level 4, ``(nu - mu)(nu + mu - a_p)`` at level 3).
+      ``k = alpha nu - beta mu`` (``nu - mu`` at level 4, ``(nu - mu)(nu + mu - a_p)`` at level 3);
+    * ``noise = |value| + max(alpha, beta) |Delta| r``, in units of eps: the rounding of ``value``
+      and the (relative) error of ``Delta`` times ``|d value / d Delta|``.
     """
     dl = nu - mu
     delta = dl * ((x - nu) + (x - mu)) * 0.5
@@ -394,7 +408,8 @@ def _pair(x, nu, mu, al, be, lev3):
     value = np.where(ad < 1.0, dl * lev3 + em * (negf * al - posf * be), p - n)
     k = dl * np.where(lev3 > 0, (nu + mu) - (nu - al), 1.0)  # alpha nu - beta mu
     slope = k * (negf + posf * r) + (al * nu) * em * (negf - posf)
-    noise = np.abs(value) + np.fmax(np.abs(al), np.abs(be)) * np.abs(dl) * (np.abs(x - nu) + np.abs(x - mu))
+    # rounding of value, plus the relative error of Delta times |d value / d Delta| <= max(alpha, beta) r
+    noise = np.abs(value) + np.fmax(np.abs(al), np.abs(be)) * ad * r
     return big, value, slope, n, mu * n, noise
 
 
@@ -585,7 +600,7 @@ def _solve(base: tuple, a_p, lo, hi, slo, x0, scale) -> np.ndarray:
     x = np.where((x0 > lo) & (x0 < hi), x0, _bitmid(lo, hi))
     params = _log_params(*base, a_p)
     # A third of |phi'''| is at most 0.1 (spread_P^3 + spread_N^3) / 3, spread <= 2 max|slope|.
-    cubic = 0.54 * params[16] ** 3
+    cubic = 0.54 * params[14] ** 3
     # Fast path: _FAST plain Halley steps; accepted where the last step meets the stopping rule
     # of _phase1 and the result lies inside the bracket (then it is the bracket's zero: the
     # pieces hold exactly one zero).  Elsewhere the safeguarded iteration from the start.

@@ -13,9 +13,10 @@ docstring), implemented independently:
   ``x = log(-c_1/c_2)/(a_2 - a_1)``).
 * Unbounded pieces are closed with the dominance bound
   ``X_+ = max_k (log(n-1) + log|c_k| - log|c_n|)/(a_n - a_k)`` (and ``X_-``).
-* A sign at a separator within rounding of 0 makes the whole computation restart with three
-  times as many guard digits (up to ``20 * 3^5``); beyond that it is taken as 0, a touching
-  zero.
+* A sign at a separator within rounding of 0, or a point of the root iteration where
+  ``P - N`` is within rounding of 0 but the zero is not yet located to the tolerance, makes the
+  whole computation restart with three times as many guard digits (up to ``20 * 3^5``); beyond
+  that the separator's sign is taken as 0 (a touching zero) and the point as the zero.
 * Each piece: safeguarded Newton on ``phi = log P - log N`` (the positive and negative parts)
   with bisection fallback, at ``dps + guard`` digits, stopped when the bracket or the Newton
   step is below ``10^-(dps + guard/2)`` relative; then rounded to ``dps`` digits.
@@ -94,10 +95,17 @@ def _bounds(terms: list[tuple]) -> tuple:
     return dn - 1 - abs(dn) / 1000, up + 1 + abs(up) / 1000
 
 
-def _solve(terms: list[tuple], lo, hi, slo: int, tol_digits: int) -> mpmath.mpf:
-    """The zero of the sum in ``(lo, hi)`` (one sign change, sign ``slo`` just above ``lo``)."""
+def _solve(terms: list[tuple], lo, hi, slo: int, tol_digits: int, strict: bool = True) -> mpmath.mpf:
+    """The zero of the sum in ``(lo, hi)`` (one sign change, sign ``slo`` just above ``lo``).
+
+    Where ``P - N`` is within rounding of 0 the sign carries no information; that point is
+    accepted only if the rounding moves the zero by less than the tolerance (``2^(10-prec) /
+    |phi'|``), else :class:`_Unresolved` is raised (``strict``) so that the caller retries with
+    more digits -- e.g. on a plateau where ``phi`` is tiny over a huge range.
+    """
     pos = [(a, c) for a, c in terms if c > 0]
     neg = [(a, -c) for a, c in terms if c < 0]
+    floor = mpmath.ldexp(1, 10 - mpmath.mp.prec)
 
     def phi(x):
         p = [c * mpmath.exp(a * x) for a, c in pos]
@@ -105,17 +113,18 @@ def _solve(terms: list[tuple], lo, hi, slo: int, tol_digits: int) -> mpmath.mpf:
         sp, sq = mpmath.fsum(p), mpmath.fsum(q)
         dp = mpmath.fsum(a * v for (a, _), v in zip(pos, p)) / sp
         dq = mpmath.fsum(a * v for (a, _), v in zip(neg, q)) / sq
-        return mpmath.log(sp) - mpmath.log(sq), dp - dq
+        return mpmath.log(sp) - mpmath.log(sq), dp - dq, abs(sp - sq) <= floor * (sp + sq)
 
     rel = mpmath.mpf(10) ** (-tol_digits)
     x = (lo + hi) / 2
     step_prev2 = step_prev = hi - lo
     for _ in range(_MAXIT):
-        f, df = phi(x)
-        s = _sign(f)
-        if s == 0:
-            return x
-        if s == slo:
+        f, df, unresolved = phi(x)
+        if unresolved:
+            if not strict or (df != 0 and floor / abs(df) <= rel * (abs(x) + 1)):
+                return x
+            raise _Unresolved
+        if _sign(f) == slo:
             lo = x
         else:
             hi = x
@@ -153,7 +162,7 @@ def _roots(terms: list[tuple], tol_digits: int, strict: bool = True) -> list:
     out = []
     for k in range(len(pts) - 1):
         if signs[k] * signs[k + 1] < 0:
-            out.append(_solve(terms, pts[k], pts[k + 1], signs[k], tol_digits))
+            out.append(_solve(terms, pts[k], pts[k + 1], signs[k], tol_digits, strict))
         if 0 < k + 1 < len(pts) - 1 and signs[k + 1] == 0 and signs[k] * signs[k + 2] < 0:
             out.append(pts[k + 1])  # a zero exactly at a separator, with a sign change: a crossing
     return out
@@ -228,12 +237,21 @@ def optimal_discriminator(mu, nu, dps: int = 50) -> tuple[tuple, int]:
         return _encode(xs, s_minus), (-1 if s_minus == 0 else len(xs))
 
 
+_FAR = mpmath.mpf(10) ** 30
+
+
 def tv_distance(mu, nu, dps: int = 50) -> mpmath.mpf:
-    """``TV(P*, G_mu) = L(mu, ell*) - 1`` at ``dps`` digits (0 where ``mu = nu`` up to swap)."""
+    """``TV(P*, G_mu) = L(mu, ell*) - 1`` at ``dps`` digits (0 where ``mu = nu`` up to swap).
+
+    Crossings beyond ``|x| = 1e30`` (possible when two means differ by ~1e-30 or less) enter as
+    ``+-inf``: the normal mass beyond them is below ``exp(-4e59)``, i.e. 0 at any usable precision,
+    and ``mpmath.ncdf`` fails for arguments beyond about ``1e154``.
+    """
     ell, n = optimal_discriminator(mu, nu, dps)
     with mpmath.workdps(_check_dps(dps)):
         if n < 0:
             return mpmath.mpf(0)
+        ell = tuple(x if abs(x) <= _FAR else mpmath.inf * mpmath.sign(x) for x in ell)
         return mp_advantage(mu, ell, nu, dps=dps)
 
 

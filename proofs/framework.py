@@ -21,7 +21,8 @@ import importlib
 import math
 import time
 import traceback
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -312,6 +313,39 @@ def run_claim(claim_id: str, budget: str = "default", *, seed: int = 0) -> Evide
     return evidence
 
 
+@contextmanager
+def _without_local_constants() -> Iterator[None]:
+    """Hypothesis without its pool of "local constants" (reproducibility across contexts).
+
+    Hypothesis (>= 6.131) occasionally draws numeric literals collected from the source of
+    every *local* module in ``sys.modules`` (not site-packages).  Which modules are loaded,
+    and whether gmmsym counts as local (editable install or not), then changes the examples
+    a seeded property sees, so ``gmmsym verify --only C5`` and a full run would check
+    different examples.  This swaps the collector for an empty pool while the property runs
+    and restores it afterwards; with other Hypothesis versions (no such collector) it does
+    nothing.  Hypothesis' global constants (0, inf, nasty floats, ...) are still drawn.
+    """
+    try:
+        from hypothesis.internal.conjecture import providers
+    except ImportError:  # pragma: no cover - a Hypothesis without that module
+        yield
+        return
+    original = getattr(providers, "_get_local_constants", None)
+    cache = getattr(providers, "CONSTANTS_CACHE", None)
+    constants_cls = getattr(providers, "Constants", None)
+    if original is None or cache is None or constants_cls is None:  # pragma: no cover
+        yield
+        return
+    empty = constants_cls()
+    providers._get_local_constants = lambda: empty
+    cache.cache.clear()
+    try:
+        yield
+    finally:
+        providers._get_local_constants = original
+        cache.cache.clear()
+
+
 def property_check(
     strategy: Any,
     predicate: Callable[[Any], tuple[bool, dict[str, Any]]],
@@ -331,8 +365,9 @@ def property_check(
     max_examples : int
         Hypothesis ``max_examples``.
     seed : int
-        Passed to :func:`hypothesis.seed`; no example database, so a run depends only on the
-        seed and the Hypothesis version.
+        Passed to :func:`hypothesis.seed`; no example database and no "local constants" pool
+        (:func:`_without_local_constants`), so a run depends only on the seed and the
+        Hypothesis version, not on which modules happen to be loaded.
     explicit : iterable
         Examples always run first (like ``@example``).
 
@@ -370,7 +405,8 @@ def property_check(
     )(test)
     test = hyp_seed(int(seed))(test)
     try:
-        test()
+        with _without_local_constants():
+            test()
         passed = True
     except AssertionError:
         passed = False

@@ -156,3 +156,30 @@ def test_numeric_path_does_not_import_sympy():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "0", out.stdout + out.stderr
+
+
+def test_mp_tails_beyond_ncdf_overflow():
+    """Phi(-t) for huge t: extra precision for the exponent; Mills ratio past ncdf's overflow.
+
+    Reference: mpmath.ncdf at 120 extra digits (enough for the 50-digit exponent of t = 1e25);
+    beyond 1e155 only the Mills bounds phi(t) t/(1+t^2) < Phi(-t) < phi(t)/t are available.
+    """
+    from gmmsym._special import mp_signed_tail, mp_upper_tail
+
+    with mpmath.workdps(30):
+        t = mpmath.mpf("1e25")
+        got = mp_upper_tail(t)
+        with mpmath.workdps(150):
+            want = mpmath.ncdf(-t)
+            assert abs(got / want - 1) < mpmath.mpf(10) ** -28
+        huge = mpmath.mpf("1e300")
+        val = mp_upper_tail(huge)
+        with mpmath.workdps(700):
+            lo = mpmath.npdf(huge) * huge / (1 + huge**2)
+            hi = mpmath.npdf(huge) / huge
+            assert lo * (1 - mpmath.mpf(10) ** -28) < val < hi * (1 + mpmath.mpf(10) ** -28)
+        assert mp_signed_tail(-huge) == -val
+    # The case that overflowed in claim C3/C4 sampling: a crossing near 1e174.
+    mu = (4.623267667822188e-246 - 1e-15, 4.623267667822188e-246)
+    tv = gmp.tv_distance(mu, (0.0, -2.3134647747601553))
+    assert 0 < tv < 1

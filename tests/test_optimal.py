@@ -41,7 +41,9 @@ GRAD_TOL = 8 * 1.2 * EPS  # absolute (|grad| <= 1/sqrt(2 pi))
 def mean_pairs(draw):
     """(mu, nu) with means up to 50 and near-degenerate configurations."""
     r = draw(st.sampled_from([1.0, 3.0, 10.0, 50.0]))
-    f = st.floats(-r, r, allow_nan=False, allow_infinity=False)
+    # Nonzero means below 1e-6 in magnitude are snapped to 0: next to O(1) means they put crossings
+    # near 1e200 (pinned as explicit examples below); they are not a regime of the model.
+    f = st.floats(-r, r, allow_nan=False, allow_infinity=False).map(lambda v: 0.0 if abs(v) < 1e-6 else v)
     nu = [draw(f), draw(f)]
     mu = [draw(f), draw(f)]
     kind = draw(st.sampled_from(["free", "mu~nu", "mu~swap", "mu1~mu2", "nu1~nu2", "mu1~nu2"]))
@@ -94,6 +96,9 @@ def _crossings(ell: np.ndarray) -> list[float]:
 @example(((16.350032490497377, -33.82559106319581), (16.350032490497384, -33.82559106319578)))
 @example(((36.264961626237316, -10.927662410237106), (36.26496162623731, -10.927662410237119)))
 @example(((32.681943644213796, 7.155041096073788), (42.07322406201071, 32.6819434561947)))
+@example(((1.0844715840260318e-285, -1.0), (0.0, 0.0)))  # crossing near 6e284
+@example(((-6.709858560152304e-112, 0.0), (1.0844715840260318e-285, -1.0)))  # crossing near 6e113
+@example(((-1e-15, 1.0773483523291613e-271), (-0.24752017329176268, 0.0)))  # plateau up to 1e270
 def test_crossings_match_mp_and_are_zeros(case):
     mu, nu = case
     ell, n = optimal_discriminator(mu, nu)
@@ -125,7 +130,7 @@ def test_crossings_match_certified(case):
     with mpmath.workdps(50):
         terms = _terms(mu, nu)
         for x, ball, x_mp in zip(_crossings(ell), cert.intervals, xs_mp):
-            assert _dist(x_mp, ball) < 1e-40 * (1 + abs(x_mp))
+            assert _dist(x_mp, ball) <= 2 * float(ball.rad()) + 1e-45 * (1 + abs(x_mp))  # inside
             tol = ROOT_TOL * EPS * float(_cond(terms, x_mp))
             assert _dist(x, ball) <= tol
 
@@ -151,11 +156,15 @@ def test_encoding_and_sign_patterns():
         ell, n = optimal_discriminator(mu, nu)
         xs_mp, _ = optimal_mp.crossings(mu, nu, dps=50)
         assert n == len(xs_mp) == len({p for p in pattern if p.startswith("x")})
-        expect = [{"-inf": -inf, "inf": inf}[p] if "inf" in p else float(xs_mp[int(p[1]) - 1]) for p in pattern]
+        expect = [
+            {"-inf": -inf, "inf": inf}[p] if "inf" in p else float(xs_mp[int(p[1]) - 1]) for p in pattern
+        ]
         np.testing.assert_allclose(ell, expect, rtol=8 * EPS, atol=8 * EPS)
 
 
-@pytest.mark.parametrize("mu, nu", [((1.0, 2.0), (1.0, 2.0)), ((2.0, 1.0), (1.0, 2.0)), ((0.5, 0.5), (0.5, 0.5))])
+@pytest.mark.parametrize(
+    "mu, nu", [((1.0, 2.0), (1.0, 2.0)), ((2.0, 1.0), (1.0, 2.0)), ((0.5, 0.5), (0.5, 0.5))]
+)
 def test_not_unique_when_mu_equals_nu(mu, nu):
     ell, n = optimal_discriminator(mu, nu)
     assert n == -1 and np.isnan(ell).all()
@@ -200,7 +209,8 @@ def test_near_coincident_crossings(tangency, gap):
             assert _dist(x, ball) <= tol
     # before the tangency: one crossing
     m2_before = float(m2_star * (1 - mpmath.mpf(gap)))
-    assert optimal_discriminator((m1, m2_before), nu)[1] == len(optimal_mp.crossings((m1, m2_before), nu)[0]) == 1
+    n_before = optimal_discriminator((m1, m2_before), nu)[1]
+    assert n_before == len(optimal_mp.crossings((m1, m2_before), nu)[0]) == 1
 
 
 def test_far_apart_means_no_warnings():
@@ -343,14 +353,16 @@ def test_tv_gradient_matches_mp_finite_differences(case):
     if optimal_mp.crossings(mu, nu, dps=30)[1] == 0:
         return
     g = tv_gradient(mu, nu)
-    h = mpmath.mpf(10) ** -20
-    with mpmath.workdps(50):
+    # h = 1e-30 at 70 digits: rounding 1e-70/h = 1e-40; truncation h^2 TV''' ~ h^2/|mu - nu|^2 stays
+    # below 1e-30 even for means 1e-15 apart (TV has curvature ~ 1/|mu - nu| near mu = nu).
+    h = mpmath.mpf(10) ** -30
+    with mpmath.workdps(70):
         for i in range(2):
             up = [mpmath.mpf(v) for v in mu]
             dn = [mpmath.mpf(v) for v in mu]
             up[i] += h
             dn[i] -= h
-            fd = (optimal_mp.tv_distance(up, nu, dps=50) - optimal_mp.tv_distance(dn, nu, dps=50)) / (2 * h)
+            fd = (optimal_mp.tv_distance(up, nu, dps=70) - optimal_mp.tv_distance(dn, nu, dps=70)) / (2 * h)
             assert abs(g[i] - fd) <= GRAD_TOL + 1e-25
     gm = optimal_mp.tv_gradient(mu, nu, dps=50)
     assert all(abs(g[i] - gm[i]) <= GRAD_TOL for i in range(2))
@@ -362,7 +374,7 @@ def test_mp_api_and_certified_agree():
     assert n == 3
     cert = certified_crossings(mu, nu, prec=256)
     for x, ball in zip(ell[1:], cert.intervals):
-        assert _dist(x, ball) < 1e-55
+        assert _dist(x, ball) <= 2 * float(ball.rad()) + 1e-58
     grad, ell2 = optimal_mp.tv_gradient_and_discriminator(mu, nu, dps=60)
     assert ell2 == ell
     assert gmmsym.mp.tv_gradient(mu, nu, dps=60) == grad

@@ -94,7 +94,8 @@ def test_variational_inequality(y, z):
     q = [Fraction(v) for v in x]
     ip = sum((Fraction(a) - b) * (Fraction(c) - b) for a, b, c in zip(y, q, z))
     e = _tol(y + z)
-    slack = e * (float(np.sum(np.abs(np.subtract(y, x)))) + float(np.sum(np.abs(np.subtract(z, x))))) + 4 * e * e
+    dist = float(np.sum(np.abs(np.subtract(y, x)))) + float(np.sum(np.abs(np.subtract(z, x))))
+    slack = e * dist + 4 * e * e
     assert float(ip) <= slack
 
 
