@@ -6,22 +6,20 @@ Mirrors :func:`gmmsym.dynamics.simulate`::
         --steps 3000 --json out.json --plot out.png
 
 prints a table (initial and final means, final discriminator, label), and optionally writes
-``{"config", "mu_final", "ell_final", "label", "flags"}`` as JSON (lists per row; infinite
-endpoints as ``Infinity``, NaN as ``NaN``, which Python's ``json`` reads back) and a PNG of
-``mu_1(t), mu_2(t)`` and the four endpoints over time with the true means marked.  Both files
-are written atomically (temporary file in the target directory, then ``os.replace``).
+``{"config", "mu_final", "ell_final", "label", "flags"}`` as strict JSON (lists per row;
+infinite endpoints as the strings ``"inf"``/``"-inf"``, NaN as ``null``: :func:`gmmsym._io.json_text`)
+and a PNG of ``mu_1(t), mu_2(t)`` and the four endpoints over time with the true means marked.
+Both files are written atomically (:mod:`gmmsym._io`).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import tempfile
-from collections.abc import Callable
 from typing import Any
 
-__all__ = ["add_parser", "atomic_write", "precision_arg"]
+from gmmsym._io import atomic_savefig, atomic_write_text, json_text
+
+__all__ = ["add_parser", "precision_arg"]
 
 _PLOT_RECORDS = 500  # default number of trajectory records for --plot
 
@@ -68,20 +66,6 @@ def add_parser(sub: Any) -> None:
     p.set_defaults(func=_run)
 
 
-def atomic_write(path: str, write: Callable[[str], None], suffix: str = "") -> None:
-    """Call ``write(tmp)`` on a temporary file next to ``path``, then ``os.replace`` it onto ``path``."""
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=directory)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def _run(args: argparse.Namespace) -> int:
     import numpy as np
 
@@ -120,14 +104,9 @@ def _run(args: argparse.Namespace) -> int:
             "flags": {name: flag.tolist() for name, flag in res.outcomes.flags.items()},
         }
 
-        def write_json(tmp: str) -> None:
-            with open(tmp, "w", encoding="utf-8") as fh:
-                json.dump(payload, fh, indent=1)
-                fh.write("\n")
-
-        atomic_write(args.json, write_json, ".json")
+        atomic_write_text(args.json, json_text(payload, indent=1))
     if args.plot:
-        atomic_write(args.plot, lambda tmp: _plot(res, tmp), ".png")
+        _plot(res, args.plot)
     return 0
 
 
@@ -178,5 +157,5 @@ def _plot(res, path: str) -> None:
         ax_mu.legend(fontsize=7, ncol=2)
         ax_ell.legend(fontsize=6, ncol=4)
     fig.tight_layout()
-    fig.savefig(path, format="png", dpi=100)
+    atomic_savefig(fig, path, dpi=100)
     plt.close(fig)

@@ -25,11 +25,11 @@ import json
 import os
 import platform
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+from gmmsym._io import atomic_savefig, atomic_write_text, json_text
 from proofs.framework import BUDGETS, CLAIM_MODULES, Evidence, load_claim, run_claim
 
 __all__ = ["add_parser", "run", "verify", "parse_only", "write_report", "versions"]
@@ -118,39 +118,11 @@ def verify(
 # output
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file next to ``path``, then ``os.replace`` it into place."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; give the usual file mode
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
-
 def _atomic_savefig(fig: Any, path: Path) -> None:
-    import io
-
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     FigureCanvasAgg(fig)  # attach an Agg canvas: no pyplot, no GUI backend
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    _atomic_write_bytes(path, buf.getvalue())
+    atomic_savefig(fig, path, dpi=110)
 
 
 def _claim_meta(cid: str) -> dict[str, str]:
@@ -238,8 +210,8 @@ def write_report(
         "passed": all(c["status"] == "pass" for c in claims),
         "command": command,
     }
-    _atomic_write_bytes(out / "report.json", (json.dumps(doc, indent=1, allow_nan=False) + "\n").encode())
-    _atomic_write_bytes(out / "report.md", _markdown(doc).encode())
+    atomic_write_text(out / "report.json", json_text(doc, indent=1))
+    atomic_write_text(out / "report.md", _markdown(doc))
     return doc
 
 

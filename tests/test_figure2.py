@@ -163,24 +163,3 @@ def test_replay_matches_direct_mpmath_runs_and_is_cached(small_db, capsys):
 
     assert main(["replay", "--db", str(small_db), "--sample", "3", "--precision", "30", "--no-progress"]) == 0
     assert f"{rep.agree}/3 runs keep their label at 30 digits" in capsys.readouterr().out
-
-
-def test_atomic_writes_replace_whole_files_or_nothing(tmp_path):
-    import os
-    import stat
-
-    from gmmsym.experiments._atomic import atomic_path, atomic_write_text
-
-    path = tmp_path / "a.txt"
-    atomic_write_text(path, "old")
-    with pytest.raises(RuntimeError):
-        with atomic_path(path) as tmp:
-            tmp.write_text("partial")
-            raise RuntimeError("interrupted")
-    assert path.read_text() == "old"
-    assert list(tmp_path.iterdir()) == [path]
-    mask = os.umask(0o022)
-    os.umask(mask)
-    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask  # not mkstemp's 0o600
-    atomic_write_text(path, "new")
-    assert path.read_text() == "new" and list(tmp_path.iterdir()) == [path]

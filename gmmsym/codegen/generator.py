@@ -21,11 +21,11 @@ import importlib
 import os
 import re
 import sys
-import tempfile
 import types
 from dataclasses import dataclass
 from pathlib import Path
 
+from gmmsym._io import atomic_write_text
 from gmmsym.spec import PAPER, ModelSpec
 
 __all__ = [
@@ -217,21 +217,14 @@ def doprint(spec: ModelSpec = PAPER, target: str = "numpy") -> str:
 def write(spec: ModelSpec = PAPER, target: str = "numpy", directory: str | os.PathLike | None = None) -> Path:
     """Write the module for ``spec``/``target`` into ``directory`` atomically; return its path.
 
-    The text goes to a temporary file in the same directory first and is renamed into place,
-    so an interrupted write never leaves a half-written module.
+    The text goes to a temporary file in the same directory first and is renamed into place
+    (:func:`gmmsym._io.atomic_write_text`), so an interrupted write never leaves a half-written
+    module.
     """
     directory = GENERATED_DIR if directory is None else Path(directory)
     text = doprint(spec, target)
-    directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{module_name(spec, target)}.py"
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_text(path, text)
     return path
 
 

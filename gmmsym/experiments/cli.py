@@ -267,7 +267,7 @@ def _figure2(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from gmmsym.experiments._atomic import atomic_write_text
+    from gmmsym._io import atomic_write_text
     from gmmsym.experiments.replay import replay
 
     rep = replay(

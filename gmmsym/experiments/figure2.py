@@ -37,8 +37,8 @@ from typing import Any
 
 import numpy as np
 
+from gmmsym._io import atomic_savefig, atomic_write_text, json_clean
 from gmmsym._validate import check_int
-from gmmsym.experiments._atomic import atomic_savefig, atomic_write_text
 from gmmsym.experiments.store import RunStore
 from gmmsym.experiments.sweep import Cell, dynamics_name, mu_grid, sweep
 from gmmsym.outcomes import LABELS
@@ -413,18 +413,6 @@ def _markdown(summary: dict[str, dict[str, Any]], meta: dict[str, Any], replay: 
     return "\n".join(lines)
 
 
-def _json_clean(x: Any) -> Any:
-    if isinstance(x, dict):
-        return {k: _json_clean(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_json_clean(v) for v in x]
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    if isinstance(x, np.generic):
-        return _json_clean(x.item())
-    return x
-
-
 def reproduce_figure2(
     out: str | os.PathLike[str],
     *,
@@ -552,8 +540,8 @@ def reproduce_figure2(
         "cells": {name: grids[name]["success"].tolist() for name in grids},
         "axis": grids[next(iter(grids))]["axis"].tolist() if grids else [],
     }
-    clean = _json_clean(summary)
+    clean = json_clean(summary)
     atomic_write_text(out / "summary.json", json.dumps(clean, indent=2, allow_nan=False) + "\n")
     atomic_write_text(out / "summary.md", _markdown(summary, meta, replay_dict))
-    atomic_write_text(out / "meta.json", json.dumps(_json_clean(meta), indent=2, allow_nan=False) + "\n")
+    atomic_write_text(out / "meta.json", json.dumps(json_clean(meta), indent=2, allow_nan=False) + "\n")
     return clean

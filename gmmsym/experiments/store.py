@@ -40,7 +40,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from gmmsym.experiments._atomic import atomic_write_text
+from gmmsym._io import atomic_write_text, json_text
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -396,14 +396,9 @@ class RunStore:
                 )
             return atomic_write_text(path, buf.getvalue())
 
-        def enc(v: Any) -> Any:
-            if isinstance(v, float) and not math.isfinite(v):
-                return None if math.isnan(v) else ("inf" if v > 0 else "-inf")
-            return v
-
         doc = {
             "schema": SCHEMA_VERSION,
             "columns": list(RUN_COLUMNS),
-            "runs": [{c: enc(r[c]) for c in RUN_COLUMNS} for r in runs],
+            "runs": [{c: r[c] for c in RUN_COLUMNS} for r in runs],
         }
-        return atomic_write_text(path, json.dumps(doc, allow_nan=False, indent=1) + "\n")
+        return atomic_write_text(path, json_text(doc, indent=1))

@@ -1,19 +1,33 @@
-"""Atomic file output: write to a temporary file in the target directory, fsync, ``os.replace``.
+"""File output shared by every command: atomic writes and strict JSON.
 
-A reader (or a crash) therefore sees either the old file or the complete new one, never a
-partial file.  Used for every file the experiments write (exports, figures, summaries).
+Atomic: write to a temporary file in the target directory, fsync, ``os.replace``.  A reader
+(or a crash) therefore sees either the old file or the complete new one, never a partial file.
+Used for every file gmmsym writes (generated kernels, exports, figures, summaries, reports).
+
+Strict JSON (:func:`json_text`): non-finite floats, which JSON cannot represent, become the
+strings ``"inf"``, ``"-inf"`` (infinite interval endpoints are meaningful) and ``null`` (NaN);
+NumPy scalars and arrays become Python numbers and lists.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
+import math
 import os
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["atomic_path", "atomic_write_text", "atomic_write_bytes", "atomic_savefig"]
+__all__ = [
+    "atomic_path",
+    "atomic_write_text",
+    "atomic_write_bytes",
+    "atomic_savefig",
+    "json_clean",
+    "json_text",
+]
 
 
 def _default_mode() -> int:
@@ -79,3 +93,21 @@ def atomic_savefig(fig: Any, path: str | os.PathLike[str], **kwargs: Any) -> Pat
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format=fmt, **kwargs)
     return Path(path)
+
+
+def json_clean(x: Any) -> Any:
+    """``x`` with NumPy values converted and non-finite floats encoded (module docstring)."""
+    if isinstance(x, dict):
+        return {str(k): json_clean(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [json_clean(v) for v in x]
+    if hasattr(x, "tolist") and not isinstance(x, (str, bytes)):  # numpy arrays and scalars
+        return json_clean(x.tolist())
+    if isinstance(x, float) and not math.isfinite(x):
+        return None if math.isnan(x) else ("inf" if x > 0 else "-inf")
+    return x
+
+
+def json_text(x: Any, **kwargs: Any) -> str:
+    """Strict JSON text of :func:`json_clean` ``(x)`` with a final newline."""
+    return json.dumps(json_clean(x), allow_nan=False, **kwargs) + "\n"
