@@ -35,13 +35,24 @@ change fewer (the first two coefficients of ``g`` differ in sign when ``V >= 2``
 
     z_2 = \\frac{a_3 + a_4}{2}
         + \\frac{\\log\\frac{(a_3 - a_1)(a_3 - a_2)}{(a_4 - a_1)(a_4 - a_2)}}{a_4 - a_3}
-    \\quad \\text{(evaluated with log1p of } -\\tfrac{a_4 - a_3}{a_4 - a_k}\\text{)}.
+    \\quad \\text{(each log-ratio without cancellation, see } \\texttt{\\_log\\_ratio}\\text{)}.
 
-So: ``V = 2``: one zero ``z`` of ``S_3`` splits the line into two pieces, each holding one crossing.
-``V = 3``: ``z_2`` splits the line for ``S_3`` (zero or two zeros ``z_a < z_b``, decided by the
-sign of ``S_3(z_2)``), and ``z_a, z_b`` split it for ``g``.  On each piece a crossing exists iff
-``g`` has strictly opposite signs at its ends (the signs at ``+-inf`` are those of the extreme
-terms).
+*Separators* (points between consecutive crossings, with the sign of ``g`` there):
+
+* ``V = 2``: the midpoint ``c`` of the inner pair (``a_2``, ``a_3``, both true or both generator
+  means) -- both outer means are farther from ``c`` than both inner means, so the inner mixture's
+  density is the larger one at ``c``: ``g(c)`` has the inner sign and ``(-inf, c)``, ``(c, inf)``
+  hold one crossing each.  No root of ``S_3`` is needed.
+* ``V = 3``: ``S_3`` has the sign of ``g``'s top term at both ends, so it has two zeros iff
+  ``S_3(z_2)`` has the opposite sign; otherwise ``e^{-a_1 x} g`` is monotone and there is exactly
+  one crossing.  With two zeros, ``a_2`` and ``a_3`` are tried first (three crossings are
+  isolated when ``g`` has the signs ``-s, +s`` there, ``s`` its sign at ``-inf``); otherwise the
+  two zeros ``z_a < z_b`` of ``S_3`` are solved for (in ``(X_3-, z_2)`` and ``(z_2, X_3+)``) and
+  the signs of ``g`` there decide the pieces.
+
+On each piece a crossing exists iff ``g`` has strictly opposite signs at its ends (the signs at
+``+-inf`` are those of the extreme terms); a separator where ``g`` is exactly 0 (within its
+rounding) with opposite signs around it is itself the crossing.
 
 *Root bounds*: the top term dominates the others beyond
 
@@ -49,28 +60,43 @@ terms).
    \\qquad \\lambda_k = \\log|c_k|,
 
 (and symmetrically ``X_-``), so every zero lies in ``[X_-, X_+]``; these close the unbounded
-pieces (clipped to ``+-1e200``).
+pieces (clipped to ``+-1e306 / (1 + max|mean|)`` so that ``a x`` stays finite; a crossing beyond
+that -- means closer than about ``1e-306`` -- is reported at the clip).
 
-*Solving a piece*: safeguarded Newton on the log ratio ``phi = log(P/N)`` (``P``, ``N`` the
-positive and negative parts of the sum: asymptotically linear, so Newton steps are good even far
-from the zero) with the bracket updated by the sign of ``g`` at every iterate; a Newton step
-leaving the bracket or not halving (Numerical Recipes' ``rtsafe`` rule) is replaced by bisection
-in the bit pattern of the floats (at most 64 halvings for any finite bracket).  Each element
-stops on its own test (step below ``4 eps (|x| + scale)``, adjacent floats, or ``_MAXIT``
-iterations), so its result does not depend on the batch.
+*Solving a piece* (:func:`_solve`; elementwise, every row independent):
 
-*Scaling and accuracy*: ``g`` is evaluated in *pair form* with ``nu_a`` paired with ``mu_a`` and
-``nu_b`` with ``mu_b``:
+1. Fast path: 3 plain Halley steps on the log ratio ``phi = log P - log N`` (``P``, ``N`` the
+   two-term positive and negative parts; ``phi`` is asymptotically linear, so steps are good even
+   far from the zero; ``phi'``, ``phi''`` are softmax means and variances of the exponents),
+   accepted when the last step is converged (below ``4 eps |x| + eps scale``, or Halley's cubic
+   error estimate below the resolution), the zero is resolved by the log form (rounding noise of
+   ``phi`` over ``|phi'|`` below ``1e-8 (|x| + scale)``) and the result lies in the piece.
+2. Otherwise safeguarded Halley with a bracket (updated only where ``|phi|`` exceeds its rounding
+   noise); steps leaving the bracket or not halving (Numerical Recipes' ``rtsafe`` rule) are
+   replaced by bisection (arithmetic, or in bit-pattern order for brackets wider than
+   ``64 scale``: at most 64 halvings for any finite bracket).
+3. Where the log form cannot resolve the zero to ``64 eps (|x| + scale)`` (nearly cancelling
+   terms), Newton on the *pair form* below: one step if the log form got within ``1e-8``, else a
+   bracketed iteration as in 2.
+
+Each element stops on its own tests and is recorded when it stops; working sets are compacted
+without reordering the arithmetic of any element, so results are bitwise independent of the
+batch.
+
+*Pair form* (accuracy near ``mu = nu``): each true mean is paired with its nearest generator
+mean and
 
 .. math::
 
     e^{t_\\nu} - e^{t_\\mu} = \\operatorname{sign}(\\Delta)\\, e^{\\max(t_\\nu, t_\\mu)}
         \\,(-\\operatorname{expm1}(-|\\Delta|)),
-    \\qquad \\Delta = t_\\nu - t_\\mu = (\\nu - \\mu)(x - \\tfrac{\\nu+\\mu}{2}),
+    \\qquad \\Delta = t_\\nu - t_\\mu = (\\nu - \\mu)\\,\\frac{(x - \\nu) + (x - \\mu)}{2},
 
 each pair scaled by ``exp(M_i - max(M_1, M_2))`` (no overflow or underflow for means up to
-``1e100``), so ``g`` keeps a small *relative* error even when ``mu`` is close to ``nu`` (no
-cancellation of nearly equal terms).
+``1e100``), so ``g`` keeps a small *relative* error even where nearly equal terms cancel.  It is
+used for all sign decisions at separators.  (Second-order cancellation, e.g. ``nu_1 = nu_2`` with
+``mu_1``, ``mu_2`` symmetric around it within ``1e-14``, leaves crossings set by
+``O(|mu - nu|^2)`` terms; float64 then resolves them only to about ``eps / |mu - nu|``.)
 
 Tangencies: a zero without a sign change (a double root, a touching zero) is **not** a crossing:
 it does not bound ``A*`` (``{g > 0}`` is unchanged by it).  A triple zero is a crossing.
@@ -84,9 +110,9 @@ three: ``(-inf, x1, x2, x3)`` or ``(x1, x2, x3, inf)``.
 Non-uniqueness: at ``mu = nu`` up to swapping ``g == 0`` and every discriminator is optimal.  Such
 rows get ``n_crossings = -1``, ``ell* = NaN``, ``TV = 0`` and gradient ``0`` (``TV`` attains its
 minimum there, so ``0`` is a (Clarke) subgradient; Danskin's formula does not apply).
-``n_crossings = 0`` would mean that float64 cannot resolve the sign change of a ``V = 2`` row (it
-never happened in testing); such a row gets ``ell*`` collapsed (``A* = {}``) or ``(-inf, inf, inf,
-inf)``.
+Otherwise there are 1, 2 or 3 crossings (``V = 1``: one; ``V = 2``: two, by the separator
+argument; ``V = 3``: the ends have opposite signs), so ``n_crossings = 0`` does not occur; the
+encoder still maps it to ``(-inf, inf, inf, inf)`` or ``(0, 0, 0, 0)`` for totality.
 """
 
 from __future__ import annotations
@@ -106,7 +132,7 @@ _BIG = 1e306  # root brackets are clipped to [-_BIG/scale, _BIG/scale] (a x stay
 _LOG3 = float(np.log(3.0))
 _EPS = float(np.finfo(np.float64).eps)
 _MAXIT = 100
-_FAST = 3  # unguarded Halley steps tried first (see _solve)
+_FAST = 4  # unguarded Halley steps tried first (see _solve)
 _MIN_KEY = np.int64(-(2**63))
 
 
@@ -470,13 +496,14 @@ def _newton_phase(evaluate, t: tuple, x, lo, hi, slo, scale, maxit: int, cubic=N
     becomes a bisection: arithmetic for brackets up to ``64 scale`` wide, in bit-pattern order
     beyond (at most 64 halvings for any finite bracket).
 
-    An element stops when its step is below its resolution ``max(4 eps |x| + eps scale,
-    4 noise / |f'|)`` (the step is taken if it stays in the bracket), when its bracket is
-    narrower than ``4 eps |x| + eps scale``, when ``|f|`` is below its noise, or after ``maxit``
-    iterations.  For Halley steps, ``cubic`` (per element) bounds a third of the third
-    derivative; an element also stops after taking a step ``h`` with
-    ``C |h|^3 <= resolution / 4``, ``C = (f''/(2 f'))^2 + cubic / |f'|`` (Halley's error
-    constant: the next error is below the resolution).
+    An element stops when its step is below ``tol = 4 eps |x| + eps scale`` (the step is taken
+    if it stays in the bracket), when its bracket is narrower than ``tol``, when ``|f| <= 4 noise``
+    (the zero cannot be located any better), or after ``maxit`` iterations.  For Halley steps,
+    ``cubic`` (per element) bounds a third of the third derivative; an element also stops after
+    taking a step ``h`` with ``C |h|^3 <= min(resolution, 1e-8 (|x| + scale)) / 4``,
+    ``C = (f''/(2 f'))^2 + cubic / |f'|`` (Halley's error constant: the next step would be below
+    that).  The returned ``resolution = max(tol, 4 noise / |f'|)`` estimates how well ``f``
+    locates the zero.
 
     Each element's iterates depend only on its own data and are recorded when it stops, so
     results do not depend on the batch; the working set is compacted once half of it is done.
@@ -725,8 +752,7 @@ def _general(na, nb, ma, mb):
         # e^{-a1 x} g is monotone and g has exactly one crossing (no separator needed).
         b1, b2, b3, b4 = a1[i3], a2[i3], a3[i3], a4[i3]
         h = b4 - b3
-        # log((a3-a1)(a3-a2) / ((a4-a1)(a4-a2))) / h without cancellation when a3 is close to a4.
-        z2 = (b3 + b4) * 0.5 + (np.log1p(-h / (b4 - b1)) + np.log1p(-h / (b4 - b2))) / h
+        z2 = (b3 + b4) * 0.5 + (_log_ratio(b3, b4, b1) + _log_ratio(b3, b4, b2)) / h
         base3 = (na[i3], pa[i3], nb[i3], pb[i3])
         k = np.flatnonzero(_sign_level(z2, base3, b1) == -sp[i3])
         if k.size:
@@ -756,11 +782,16 @@ def _general(na, nb, ma, mb):
     sgn = (sm, np.where(has0, sg[0], sp), np.where(has1, sg[1], sp), sp)
     # Starting points: midpoints of adjacent exponents of opposite sign (where two terms cross).
     mid_v1 = np.where(nb < ma, (nb + ma) * 0.5, (mb + na) * 0.5)
-    starts = (
+    starts = [
         np.where(v1, mid_v1, np.where((nsep == 2) | v2, (a1 + a2) * 0.5, (a2 + a3) * 0.5)),
         np.where(v2, (a3 + a4) * 0.5, (a2 + a3) * 0.5),
         (a3 + a4) * 0.5,
-    )
+    ]
+    i2 = np.flatnonzero(v2)
+    if i2.size:  # V = 2: the outer crossings, from the outer term against the inner pair
+        b1, b2, b3, b4 = a1[i2], a2[i2], a3[i2], a4[i2]
+        starts[0][i2] = _outer_start(b1, b2, b3)
+        starts[1][i2] = _outer_start(b4, b3, b2)
     parts = []
     exact = np.full((2, m), np.nan)
     for k in range(3):
@@ -782,6 +813,41 @@ def _general(na, nb, ma, mb):
     r_i, c_i = np.nonzero(valid)
     out[rank[r_i, c_i], c_i] = ordered[r_i, c_i]
     return out, valid.sum(axis=0)
+
+
+def _log_ratio(a3, a4, ak):
+    """``log((a3 - ak) / (a4 - ak))`` for ``ak < a3 < a4`` without cancellation.
+
+    ``log1p(-(a4 - a3)/(a4 - ak))`` when ``a3`` is close to ``a4`` (the ratio near 1), the plain
+    logarithm of the ratio when ``a3`` is close to ``ak`` (``log1p`` of an argument near -1).
+    """
+    d = a4 - ak
+    q = (a4 - a3) / d
+    with np.errstate(divide="ignore"):
+        return np.where(q < 0.5, np.log1p(-q), np.log((a3 - ak) / d))
+
+
+def _outer_start(a_o, a_n, a_f):
+    """Start for the crossing of the outer term ``a_o`` with the inner pair ``(a_n, a_f)`` (V = 2).
+
+    Two Newton steps from the two-term crossing ``(a_o + a_n)/2`` on
+    ``F(x) = u_o - log(e^{u_n} + e^{u_f}) = (a_o - a_n)(x - m_on) - softplus((a_f - a_n)(x - m_fn))``
+    (``u_a = a x - a^2/2``, ``m_ij = (a_i + a_j)/2``; the other outer term is negligible there).
+    ``F`` is concave, so Newton from the inner side approaches the zero monotonically; the far
+    inner term can move the crossing by ``log 2 / |a_o - a_n|``, far beyond the two-term guess.
+    """
+    d_on = a_o - a_n
+    d_fn = a_f - a_n
+    m_on = (a_o + a_n) * 0.5
+    m_fn = (a_f + a_n) * 0.5
+    x = m_on
+    for _ in range(2):
+        z = d_fn * (x - m_fn)
+        e = np.exp(-np.abs(z))
+        softplus = np.fmax(z, 0.0) + np.log1p(e)
+        sigma = np.where(z >= 0, 1.0, e) / (1.0 + e)
+        x = x - (d_on * (x - m_on) - softplus) / (d_on - d_fn * sigma)
+    return x
 
 
 def _separators_s3(base, a1, a2, a3, a4, z2, sm, sp, scale):
