@@ -111,3 +111,10 @@ def json_clean(x: Any) -> Any:
 def json_text(x: Any, **kwargs: Any) -> str:
     """Strict JSON text of :func:`json_clean` ``(x)`` with a final newline."""
     return json.dumps(json_clean(x), allow_nan=False, **kwargs) + "\n"
+
+
+def table_console(min_width: int = 110, **kwargs: Any) -> Any:
+    """A ``rich`` console at least ``min_width`` columns wide (rich assumes 80 off a terminal)."""
+    from rich.console import Console
+
+    return Console(width=max(Console(**kwargs).width, min_width), **kwargs)

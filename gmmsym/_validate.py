@@ -22,8 +22,13 @@ __all__ = [
 ]
 
 
-def as_points(name: str, value: object, width: int, *, allow_inf: bool = False) -> np.ndarray:
+def as_points(
+    name: str, value: object, width: int, *, allow_inf: bool = False, allow_nan: bool = False
+) -> np.ndarray:
     """Return ``value`` as a float64 array of shape ``(..., width)``.
+
+    ``allow_nan`` is for states that may have diverged (outcome classification); inputs to the
+    kernels and dynamics never allow it.
 
     Raises
     ------
@@ -44,7 +49,7 @@ def as_points(name: str, value: object, width: int, *, allow_inf: bool = False) 
     arr = arr.astype(np.float64, copy=False)
     if arr.ndim == 0 or arr.shape[-1] != width:
         raise ValueError(f"{name} must have shape (..., {width}), got shape {arr.shape}")
-    if np.isnan(arr).any():
+    if not allow_nan and np.isnan(arr).any():
         raise ValueError(f"{name} contains NaN")
     if not allow_inf and np.isinf(arr).any():
         raise ValueError(f"{name} must be finite, got an infinite value")

@@ -517,10 +517,10 @@ def markdown_table(rows: Sequence[AccuracyRow]) -> str:
 
 def print_table(rows: Sequence[AccuracyRow], *, title: str | None = None, console=None) -> None:
     """Print :func:`format_table` with ``rich``."""
-    from rich.console import Console
 
-    # Wide enough for every column when stdout is not a terminal (rich would assume 80).
-    (console or Console(width=max(Console().width, 110))).print(format_table(rows, title=title))
+    from gmmsym._io import table_console
+
+    (console or table_console()).print(format_table(rows, title=title))
 
 
 # --------------------------------------------------------------------------------------------

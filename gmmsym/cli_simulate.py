@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from gmmsym._io import atomic_savefig, atomic_write_text, json_text
+from gmmsym._io import atomic_savefig, atomic_write_text, json_text, table_console
 
 __all__ = ["add_parser", "precision_arg"]
 
@@ -111,7 +111,6 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _print_table(res) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(title=f"gmmsym simulate: {res.config['dynamics']}, {res.config['steps']} steps")
@@ -123,7 +122,7 @@ def _print_table(res) -> None:
 
     for i in range(res.mu.shape[0]):
         table.add_row(str(i), fmt(res.mu0[i]), fmt(res.mu[i]), fmt(res.ell[i]), str(res.label[i]))
-    console = Console()
+    console = table_console()
     console.print(table)
     counts = ", ".join(f"{name} {n}" for name, n in res.outcomes.counts().items() if n)
     console.print(f"labels: {counts}")

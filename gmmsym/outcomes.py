@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from gmmsym._validate import check_positive
+from gmmsym._validate import as_points, check_positive
 from gmmsym.kernels import PAPER_KERNELS
 
 __all__ = [
@@ -90,21 +90,11 @@ class Outcomes:
 
 def _as_rows(name: str, value: object, width: int, *, allow_nonfinite: bool) -> np.ndarray:
     """``value`` as float64 of shape ``(N, width)``; a single ``(width,)`` row becomes ``(1, width)``."""
-    try:
-        arr = np.asarray(value)
-    except Exception as exc:  # ragged nested sequences
-        raise ValueError(f"{name}: cannot be read as an array ({exc})") from None
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
-        raise TypeError(f"{name} must be a real numeric array, got dtype {arr.dtype}")
-    if np.issubdtype(arr.dtype, np.complexfloating):
-        raise TypeError(f"{name} must be real, got complex dtype {arr.dtype}")
-    arr = arr.astype(np.float64, copy=False)
+    arr = as_points(name, value, width, allow_inf=allow_nonfinite, allow_nan=allow_nonfinite)
     if arr.ndim == 1:
         arr = arr[None, :]
-    if arr.ndim != 2 or arr.shape[1] != width:
+    if arr.ndim != 2:
         raise ValueError(f"{name} must have shape (N, {width}) or ({width},), got shape {np.shape(value)}")
-    if not allow_nonfinite and not np.isfinite(arr).all():
-        raise ValueError(f"{name} must be finite")
     return arr
 
 

@@ -182,9 +182,7 @@ def discriminators(
     return build()
 
 
-def batches(
-    elements: SearchStrategy, *, min_size: int = 1, max_size: int = 16
-) -> SearchStrategy[np.ndarray]:
+def batches(elements: SearchStrategy, *, min_size: int = 1, max_size: int = 16) -> SearchStrategy[np.ndarray]:
     """Float64 arrays of shape ``(N, width)`` whose rows are drawn from ``elements`` (tuples)."""
     if min_size < 1 or max_size < min_size:
         raise ValueError(f"need 1 <= min_size <= max_size, got {min_size}, {max_size}")

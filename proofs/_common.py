@@ -87,8 +87,12 @@ def gap_function(mu: Sequence, nu: Sequence):
         x = mpmath.mpf(x)
         if mpmath.isinf(x):
             return mpmath.mpf(0)
-        return c * (exp(-((x - n1) ** 2) / 2) + exp(-((x - n2) ** 2) / 2)
-                    - exp(-((x - m1) ** 2) / 2) - exp(-((x - m2) ** 2) / 2))
+        return c * (
+            exp(-((x - n1) ** 2) / 2)
+            + exp(-((x - n2) ** 2) / 2)
+            - exp(-((x - m1) ** 2) / 2)
+            - exp(-((x - m2) ** 2) / 2)
+        )
 
     return gap
 

@@ -75,8 +75,11 @@ def _symbolic(checks: Checks) -> None:
         r2 = sp.simplify(to_exp(sp.diff(L_erf, param)) - want)
         residuals[name] = (str(r1), str(r2))
     ok = all(a == "0" and b == "0" for a, b in residuals.values())
-    checks.add("symbolic: SymPy derivatives of L - MODEL.md formulas = 0 (6 components, 2 routes)", ok,
-               residuals=residuals)
+    checks.add(
+        "symbolic: SymPy derivatives of L - MODEL.md formulas = 0 (6 components, 2 routes)",
+        ok,
+        residuals=residuals,
+    )
 
 
 def _references(mus, ells, nus) -> np.ndarray:

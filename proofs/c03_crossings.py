@@ -147,16 +147,23 @@ def _symbolic(checks: Checks) -> None:
                 s = _merge(expo, [cv * sc for cv, sc in zip(coeffs, scale)])
                 worst = max(worst, sign_changes(s))
                 orders += 1
-    checks.add("symbolic (c): two + and two - coefficients, any order and merges: V <= 3 = 2K - 1",
-               worst <= 3, max_sign_changes=worst, cases=orders)
+    checks.add(
+        "symbolic (c): two + and two - coefficients, any order and merges: V <= 3 = 2K - 1",
+        worst <= 3,
+        max_sign_changes=worst,
+        cases=orders,
+    )
 
     most_positive = 0
     for n_pieces in range(1, 5):
         for first in (1, -1):
             seq = [first * (-1) ** k for k in range(n_pieces)]
             most_positive = max(most_positive, sum(1 for s in seq if s > 0))
-    checks.add("symbolic (d): <= 3 sign changes => at most 2 positive pieces (A* = <= 2 intervals)",
-               most_positive <= 2, max_positive_pieces=most_positive)
+    checks.add(
+        "symbolic (d): <= 3 sign changes => at most 2 positive pieces (A* = <= 2 intervals)",
+        most_positive <= 2,
+        max_positive_pieces=most_positive,
+    )
 
 
 def _draw(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:

@@ -96,8 +96,11 @@ def _attained(checks: Checks, rng: np.random.Generator, budget: str) -> dict:
         f"{len(mu)} pairs",
         worst64 <= TOL64,
         pairs=len(mu),
-        max_err_ulps_of_1={"advantage": errs[:, 0].max() / ULP1, "objective-1": errs[:, 1].max() / ULP1,
-                           "tv_distance": errs[:, 2].max() / ULP1},
+        max_err_ulps_of_1={
+            "advantage": errs[:, 0].max() / ULP1,
+            "objective-1": errs[:, 1].max() / ULP1,
+            "tv_distance": errs[:, 2].max() / ULP1,
+        },
         crossings=np.bincount(count, minlength=4)[1:].tolist(),
         tolerance_ulps_of_1=TOL64 / ULP1,
     )
@@ -168,14 +171,22 @@ def _kkt(checks: Checks, rng: np.random.Generator, budget: str) -> dict:
             want = -side  # the derivative must point back to the crossing
             ok = np.sign(g[:, k]) == want
             with mpmath.workdps(DPS):
-                resolvable = np.array([
-                    abs(gap_function(mu[r], nu[r])(e[i, k])) > 16 * ULP1 for i, r in enumerate(rows)
-                ])
+                resolvable = np.array(
+                    [abs(gap_function(mu[r], nu[r])(e[i, k])) > 16 * ULP1 for i, r in enumerate(rows)]
+                )
             checked += int(resolvable.sum())
             skipped += int((~resolvable).sum())
             for i in np.nonzero(resolvable & ~ok)[0][:3]:
-                wrong.append({"mu": mu[rows[i]], "nu": nu[rows[i]], "ell": ell[rows[i]], "endpoint": k,
-                              "side": side, "dL/de": float(g[i, k])})
+                wrong.append(
+                    {
+                        "mu": mu[rows[i]],
+                        "nu": nu[rows[i]],
+                        "ell": ell[rows[i]],
+                        "endpoint": k,
+                        "side": side,
+                        "dL/de": float(g[i, k]),
+                    }
+                )
     checks.add(
         "first order: gradient kernel points back to every finite endpoint of ell* from both sides",
         not wrong and checked > 0,

@@ -122,8 +122,14 @@ def _compare(example) -> tuple[bool, dict]:
     with mpmath.workdps(DPS):
         lib = gmp.tv_gradient([mpmath.mpf(v) for v in mu_f], nu, dps=DPS)
         lib_err = max(abs(a - b) for a, b in zip(lib, g))
-    info = {"mu": mu_f, "nu": nu, "crossings": n_cross, "fd_err": float(fd_err), "mp_err": float(lib_err),
-            "danskin": [float(v) for v in g]}
+    info = {
+        "mu": mu_f,
+        "nu": nu,
+        "crossings": n_cross,
+        "fd_err": float(fd_err),
+        "mp_err": float(lib_err),
+        "danskin": [float(v) for v in g],
+    }
     return fd_err <= TOL_FD and lib_err <= TOL_MP, info
 
 
@@ -155,7 +161,10 @@ def run(budget: str = "default", *, seed: int = 0) -> Evidence:
     """Check C5 at ``budget``; see the module docstring for the check and the criterion."""
     checks = Checks(seed=seed, budget=budget, dps=DPS, h=float(H))
     res = property_check(
-        _strategy(), _compare, max_examples=sized(budget, 12, 120, 600), seed=seed,
+        _strategy(),
+        _compare,
+        max_examples=sized(budget, 12, 120, 600),
+        seed=seed,
         explicit=[((0.3, -0.8), (-0.5, 0.5)), ((0.0, 0.0), (-0.5, 0.5))],
     )
     infos = res["infos"]

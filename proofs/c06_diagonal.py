@@ -129,14 +129,18 @@ def run(budget: str = "default", *, seed: int = 0) -> Evidence:
     mp_ok = True
     mp_info = {}
     for dyn, k in _schedules():
-        r = gmmsym.simulate(nu0[:mp_rows], mu0[:mp_rows], dynamics=dyn, k=k, eta=0.1, steps=mp_steps,
-                            precision=30, seed=seed)
+        r = gmmsym.simulate(
+            nu0[:mp_rows], mu0[:mp_rows], dynamics=dyn, k=k, eta=0.1, steps=mp_steps, precision=30, seed=seed
+        )
         mps = r.mp_state["mu"]
         eq = all(mps[i, 0] == mps[i, 1] for i in range(mp_rows))
         mp_ok &= bool(eq)
         mp_info[dyn if dyn != "alternating" else f"alternating-k{k}"] = bool(eq)
-    checks.add(f"dynamics (30 digits): final mu1 == mu2 exactly ({mp_rows} rows x {mp_steps} steps)", mp_ok,
-               per_dynamics=mp_info)
+    checks.add(
+        f"dynamics (30 digits): final mu1 == mu2 exactly ({mp_rows} rows x {mp_steps} steps)",
+        mp_ok,
+        per_dynamics=mp_info,
+    )
     total_rows = len(mu0) * len(_schedules())
     return checks.evidence(
         f"mu1 == mu2 bitwise at all {steps} steps, {total_rows} runs over {len(_schedules())} dynamics; "

@@ -88,8 +88,12 @@ def _descent(example, steps: int) -> tuple[bool, dict]:
             if not new < tv:
                 return False, {"step": t + 1, "tv_before": float(tv), "tv_after": float(new)}
             tv = new
-    return True, {"steps_checked": checked, "tv0": float(tv0), "tv_end": float(tv),
-                  "min_drop": float(min_drop) if checked else None}
+    return True, {
+        "steps_checked": checked,
+        "tv0": float(tv0),
+        "tv_end": float(tv),
+        "min_drop": float(min_drop) if checked else None,
+    }
 
 
 def _float64(checks: Checks, budget: str, seed: int) -> dict:
@@ -120,8 +124,14 @@ def _float64(checks: Checks, budget: str, seed: int) -> dict:
         steps=steps,
         step_pairs_checked=int(active.sum()),
         violations=int(bad.sum()),
-        first_violation=None if not len(where) else {"step": int(where[0, 0]), "row": int(where[0, 1]),
-                                                      "nu": nu[where[0, 1]], "mu0": mu0[where[0, 1]]},
+        first_violation=None
+        if not len(where)
+        else {
+            "step": int(where[0, 0]),
+            "row": int(where[0, 1]),
+            "nu": nu[where[0, 1]],
+            "mu0": mu0[where[0, 1]],
+        },
         min_drop=min_drop,
         runs_reaching_delta_stop=int((tv <= DELTA_STOP).any(axis=0).sum()),
     )

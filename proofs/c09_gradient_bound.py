@@ -158,8 +158,12 @@ def _signs(a: float, b: float, m1: arb, m2: arb, n1: arb, n2: arb, wmin: float, 
 
 
 def gradient_enclosure(
-    box: tuple[float, float, float, float], nu: tuple[float, float] = NU, *, w0: float = 0.5,
-    wmin: float | None = None, prec: int = PREC
+    box: tuple[float, float, float, float],
+    nu: tuple[float, float] = NU,
+    *,
+    w0: float = 0.5,
+    wmin: float | None = None,
+    prec: int = PREC,
 ) -> tuple[arb, arb]:
     """Balls containing ``dTV/dmu_1`` and ``dTV/dmu_2`` for every ``mu`` in ``box``.
 
@@ -264,13 +268,24 @@ def _certify(box, nu, prec) -> tuple[float | None, tuple]:
 def _split(box, depth):
     a1, b1, a2, b2 = box
     c1, c2 = 0.5 * (a1 + b1), 0.5 * (a2 + b2)
-    return [((a1, c1, a2, c2), depth + 1), ((c1, b1, a2, c2), depth + 1),
-            ((a1, c1, c2, b2), depth + 1), ((c1, b1, c2, b2), depth + 1)]
+    return [
+        ((a1, c1, a2, c2), depth + 1),
+        ((c1, b1, a2, c2), depth + 1),
+        ((a1, c1, c2, b2), depth + 1),
+        ((c1, b1, c2, b2), depth + 1),
+    ]
 
 
 def certified_cover(
-    nu: tuple[float, float] = NU, box: float = BOX, delta: float = DELTA, *, h0: float = 0.1,
-    max_depth: int = 6, half: bool = True, prec: int = PREC, target: float = 0.0
+    nu: tuple[float, float] = NU,
+    box: float = BOX,
+    delta: float = DELTA,
+    *,
+    h0: float = 0.1,
+    max_depth: int = 6,
+    half: bool = True,
+    prec: int = PREC,
+    target: float = 0.0,
 ) -> CoverResult:
     """Certify ``||grad TV|| > 0`` on the region of the module docstring by adaptive boxes.
 
@@ -369,8 +384,13 @@ def _figure(cover: CoverResult, points: int = 201) -> object:
     for (a1, b1, a2, b2), lb, _ in cover.boxes:
         rects.append(Rectangle((a1, a2), b1 - a1, b2 - a2))
         values.append(lb)
-    coll = PatchCollection(rects, cmap="magma", norm=LogNorm(vmin=max(min(values), 1e-6), vmax=max(values)),
-                           edgecolor="k", linewidth=0.2)
+    coll = PatchCollection(
+        rects,
+        cmap="magma",
+        norm=LogNorm(vmin=max(min(values), 1e-6), vmax=max(values)),
+        edgecolor="k",
+        linewidth=0.2,
+    )
     coll.set_array(np.array(values))
     ax1.add_collection(coll)
     fig.colorbar(coll, ax=ax1, label="certified lower bound of ||grad TV||")
@@ -378,8 +398,13 @@ def _figure(cover: CoverResult, points: int = 201) -> object:
     mu = np.stack(np.meshgrid(g, g, indexing="ij"), axis=-1).reshape(-1, 2)
     norm = np.linalg.norm(gmmsym.tv_gradient(mu, np.array(NU)), axis=1).reshape(points, points)
     norm = np.where(_in_region(mu, NU, DELTA).reshape(points, points), norm, np.nan)
-    im = ax2.imshow(norm.T, origin="lower", extent=(-BOX, BOX, -BOX, BOX), cmap="magma",
-                    norm=LogNorm(vmin=max(np.nanmin(norm), 1e-6), vmax=np.nanmax(norm)))
+    im = ax2.imshow(
+        norm.T,
+        origin="lower",
+        extent=(-BOX, BOX, -BOX, BOX),
+        cmap="magma",
+        norm=LogNorm(vmin=max(np.nanmin(norm), 1e-6), vmax=np.nanmax(norm)),
+    )
     fig.colorbar(im, ax=ax2, label="float64 ||grad TV|| on R")
     for ax, title in ((ax1, f"certified cover ({len(rects)} boxes)"), (ax2, "grid estimate")):
         ax.set_xlim(-BOX, BOX)
@@ -433,14 +458,29 @@ def run(budget: str = "default", *, seed: int = 0) -> Evidence:
         budget,
         [((-1.0, 1.0), 2.0, 0.1)],
         [((-1.0, 1.0), 2.0, 0.1), ((0.0, 0.3), 1.0, 0.1), ((-0.5, 0.5), 1.0, 0.2), ((-1.5, 0.5), 2.0, 0.2)],
-        [((-1.0, 1.0), 2.0, 0.1), ((0.0, 0.3), 1.0, 0.1), ((-0.5, 0.5), 1.0, 0.2), ((-1.5, 0.5), 2.0, 0.2),
-         ((-2.5, 2.5), 3.0, 0.1), ((1.0, 1.2), 2.0, 0.05)],
+        [
+            ((-1.0, 1.0), 2.0, 0.1),
+            ((0.0, 0.3), 1.0, 0.1),
+            ((-0.5, 0.5), 1.0, 0.2),
+            ((-1.5, 0.5), 2.0, 0.2),
+            ((-2.5, 2.5), 3.0, 0.1),
+            ((1.0, 1.2), 2.0, 0.05),
+        ],
     )
     table = []
     for nu, C, delta in settings:
         gmin, where = grid_minimum(nu, C, delta, points)
-        table.append({"nu": nu, "C": C, "delta": delta, "grid": points, "min_norm": gmin, "argmin": where,
-                      "delta_exp_minus_C2_over_C": delta * math.exp(-C * C) / C})
+        table.append(
+            {
+                "nu": nu,
+                "C": C,
+                "delta": delta,
+                "grid": points,
+                "min_norm": gmin,
+                "argmin": where,
+                "delta_exp_minus_C2_over_C": delta * math.exp(-C * C) / C,
+            }
+        )
     checks.add(
         "grid: min ||tv_gradient|| > 0 in every setting",
         all(row["min_norm"] > 0 for row in table),

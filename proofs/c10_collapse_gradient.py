@@ -45,7 +45,7 @@ CLAIM = Claim(
         "the generator stops receiving gradient (discriminator collapse)."
     ),
     source=(
-        "\"Discriminator collapse\" (the paper's name for this failure; MODEL.md section 7 and "
+        '"Discriminator collapse" (the paper\'s name for this failure; MODEL.md section 7 and '
         "section 5, label 3), a case of the unstable first-order dynamics stated in the paper's "
         "abstract."
     ),
@@ -87,12 +87,18 @@ def run(budget: str = "default", *, seed: int = 0) -> Evidence:
     g = m.grad_mu()
     sub = {m.r[0]: m.l[0], m.r[1]: m.l[1]}
     res = [sp.simplify(gi.subs(sub)) for gi in g]
-    checks.add("symbolic: dL/dmu with r1 = l1, r2 = l2 is 0", all(r == 0 for r in res),
-               residuals=[str(r) for r in res])
+    checks.add(
+        "symbolic: dL/dmu with r1 = l1, r2 = l2 is 0",
+        all(r == 0 for r in res),
+        residuals=[str(r) for r in res],
+    )
     at_inf = {m.l[0]: -sp.oo, m.r[0]: -sp.oo, m.l[1]: sp.oo, m.r[1]: sp.oo}
     inf_res = [sp.simplify(gi.subs(at_inf)) for gi in g]
-    checks.add("symbolic: dL/dmu with l1 = r1 = -oo, l2 = r2 = +oo is 0", all(r == 0 for r in inf_res),
-               residuals=[str(r) for r in inf_res])
+    checks.add(
+        "symbolic: dL/dmu with l1 = r1 = -oo, l2 = r2 = +oo is 0",
+        all(r == 0 for r in inf_res),
+        residuals=[str(r) for r in inf_res],
+    )
 
     rng = rng_for(CLAIM.id, seed)
     n = sized(budget, 300, 3000, 30000)
@@ -105,8 +111,12 @@ def run(budget: str = "default", *, seed: int = 0) -> Evidence:
         balls, _ = certified.gradients_ball(mus[k], ells[k], nus[k])
         if not all(b.mid() == 0 and b.rad() == 0 for b in balls):
             nonzero.append({"mu": mus[k], "ell": ells[k], "nu": nus[k], "balls": [str(b) for b in balls]})
-    checks.add(f"certified: dL/dmu balls are exact zeros at {n_cert} collapsed points", not nonzero,
-               points=n_cert, nonzero=nonzero[:5])
+    checks.add(
+        f"certified: dL/dmu balls are exact zeros at {n_cert} collapsed points",
+        not nonzero,
+        points=n_cert,
+        nonzero=nonzero[:5],
+    )
 
     g_mu, _ = gmmsym.gradients(mus, ells, nus)
     S = _scale(mus, ells)
@@ -129,8 +139,12 @@ def run(budget: str = "default", *, seed: int = 0) -> Evidence:
             for i in range(2):
                 tol = 4 * u_mp * mpmath.mpf(S[k, i])
                 worst = max(worst, float(abs(a[i]) / tol) if tol > 0 else (0.0 if a[i] == 0 else math.inf))
-    checks.add(f"mpmath kernel (50 digits): |dL/dmu_i| <= 4 u S_i at {n_mp} collapsed points", worst <= 1.0,
-               points=n_mp, max_ratio_to_tolerance=worst)
+    checks.add(
+        f"mpmath kernel (50 digits): |dL/dmu_i| <= 4 u S_i at {n_mp} collapsed points",
+        worst <= 1.0,
+        points=n_mp,
+        max_ratio_to_tolerance=worst,
+    )
     return checks.evidence(
         f"symbolic/certified exactly 0; float64 max |dL/dmu| {np.abs(g_mu).max():.1e} "
         f"({ratio.max():.2f} of 4uS)"

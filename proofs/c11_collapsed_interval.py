@@ -60,7 +60,7 @@ CLAIM = Claim(
         "unless the block pools with a neighbour; so the interval stays collapsed while p* < p_mu there."
     ),
     source=(
-        "\"Discriminator collapse\" (the paper's name for this failure of first-order dynamics; "
+        '"Discriminator collapse" (the paper\'s name for this failure of first-order dynamics; '
         "MODEL.md sections 4 and 7), a case of the unstable first-order dynamics stated in the "
         "paper's abstract."
     ),

@@ -64,8 +64,12 @@ CLAIM = Claim(
     ),
 )
 
-SCHEDULES: tuple[tuple[str, int], ...] = (("simultaneous", 1), ("alternating", 1), ("alternating", 5),
-                                          ("alternating", 20))
+SCHEDULES: tuple[tuple[str, int], ...] = (
+    ("simultaneous", 1),
+    ("alternating", 1),
+    ("alternating", 5),
+    ("alternating", 20),
+)
 ETA = 0.1
 Z99 = 2.5758293035489004  # two-sided 99% normal quantile
 
@@ -95,8 +99,14 @@ def _heatmaps(grid: np.ndarray, cells: list, rates: dict) -> object:
         img = np.full((n, n), np.nan)
         for (i, j), v in zip(cells, per_cell):
             img[j, i] = v
-        im = ax.imshow(img, origin="lower", vmin=0, vmax=1, cmap="viridis",
-                       extent=(grid[0] - 0.11, grid[-1] + 0.11, grid[0] - 0.11, grid[-1] + 0.11))
+        im = ax.imshow(
+            img,
+            origin="lower",
+            vmin=0,
+            vmax=1,
+            cmap="viridis",
+            extent=(grid[0] - 0.11, grid[-1] + 0.11, grid[0] - 0.11, grid[-1] + 0.11),
+        )
         ax.plot([grid[0], grid[-1]], [grid[0], grid[-1]], "w--", lw=0.8)
         ax.set_title(name, fontsize=9)
         ax.set_xlabel("mu1(0)")
@@ -112,8 +122,9 @@ def run(budget: str = "default", *, seed: int = 0) -> Evidence:
     idx = sized(budget, [0, 3, 6, 9], list(range(10)), list(range(10)))
     inits = sized(budget, 8, 10, 100)
     steps = sized(budget, 600, 3000, 3000)
-    checks = Checks(seed=seed, budget=budget, nu=NU_FIG2, eta=ETA, steps=steps, inits_per_cell=inits,
-                    cells=len(idx) ** 2)
+    checks = Checks(
+        seed=seed, budget=budget, nu=NU_FIG2, eta=ETA, steps=steps, inits_per_cell=inits, cells=len(idx) ** 2
+    )
     cells = [(i, j) for i in idx for j in idx]
     mu_cells = np.array([(grid[i], grid[j]) for i, j in cells])
     diag = np.array([i == j for i, j in cells])
@@ -162,6 +173,7 @@ def run(budget: str = "default", *, seed: int = 0) -> Evidence:
         schedules=summary,
     )
     checks.figures["c12_figure2_heatmaps"] = _heatmaps(grid, cells, rates)
-    parts = ", ".join(f"{n.replace('alternating-', 'alt-')} {s['off_diagonal_success']:.0%}"
-                      for n, s in summary.items())
+    parts = ", ".join(
+        f"{n.replace('alternating-', 'alt-')} {s['off_diagonal_success']:.0%}" for n, s in summary.items()
+    )
     return checks.evidence(f"off-diagonal success: optimal {rate_opt:.0%}; {parts} ({steps} steps)")

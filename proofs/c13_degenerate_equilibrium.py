@@ -82,8 +82,11 @@ def _symbolic(checks: Checks):
     adv = m.advantage()
     r1 = sp.simplify(adv.subs(at_nu))
     r2 = sp.simplify(adv.subs(at_swap))
-    checks.add("symbolic: L(nu, ell) - 1 = 0 and L((nu2, nu1), ell) - 1 = 0", r1 == 0 and r2 == 0,
-               residuals=[str(r1), str(r2)])
+    checks.add(
+        "symbolic: L(nu, ell) - 1 = 0 and L((nu2, nu1), ell) - 1 = 0",
+        r1 == 0 and r2 == 0,
+        residuals=[str(r1), str(r2)],
+    )
     J = m.jacobian()
     J_nu = J.subs(at_nu)
     block = sp.simplify(J_nu[2:, 2:])
@@ -145,8 +148,12 @@ def run(budget: str = "default", *, seed: int = 0) -> Evidence:
     ells = draw_discriminators(rng, n)
     bad = [k for k in range(n) if not _zero_ball(certified.advantage_ball(nus[k], ells[k], nus[k]))]
     bad += [k for k in range(n) if not _zero_ball(certified.advantage_ball(nus[k, ::-1], ells[k], nus[k]))]
-    checks.add(f"certified: L - 1 = 0 exactly at mu = nu and at the swap, {n} discriminators", not bad,
-               points=n, nonzero=[{"nu": nus[k], "ell": ells[k]} for k in bad[:5]])
+    checks.add(
+        f"certified: L - 1 = 0 exactly at mu = nu and at the swap, {n} discriminators",
+        not bad,
+        points=n,
+        nonzero=[{"nu": nus[k], "ell": ells[k]} for k in bad[:5]],
+    )
 
     cds = np.sort(rng.uniform(-6, 6, size=(n, 2)), axis=1)
     families = [np.array([c, c, d, d]) for c, d in cds]
@@ -169,8 +176,12 @@ def run(budget: str = "default", *, seed: int = 0) -> Evidence:
 
     L = gmmsym.objective(nus, ells, nus)
     err = float(np.abs(L - 1.0).max())
-    checks.add(f"float64: |L(nu, ell) - 1| <= 4 ulps of 1 at {n} points", err <= 4 * ULP1,
-               points=n, max_abs_err_ulps_of_1=err / ULP1)
+    checks.add(
+        f"float64: |L(nu, ell) - 1| <= 4 ulps of 1 at {n} points",
+        err <= 4 * ULP1,
+        points=n,
+        max_abs_err_ulps_of_1=err / ULP1,
+    )
     return checks.evidence(
         f"L(nu, .) = 1 exactly (certified); rank J <= 4; >= 2 zero eigenvalues "
         f"(2nd smallest |lambda| {fmt(eig['second_smallest'])}, largest >= {fmt(eig['largest_min'])})"

@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from gmmsym._io import atomic_savefig, atomic_write_text, json_text
+from gmmsym._io import atomic_savefig, atomic_write_text, json_text, table_console
 from proofs.framework import BUDGETS, CLAIM_MODULES, Evidence, load_claim, run_claim
 
 __all__ = ["add_parser", "run", "verify", "parse_only", "write_report", "versions"]
@@ -129,8 +129,15 @@ def _claim_meta(cid: str) -> dict[str, str]:
     try:
         return load_claim(cid).CLAIM.as_dict()
     except Exception as exc:  # noqa: BLE001 - a module that cannot even be imported
-        return {"id": cid, "title": "(module failed to import)", "statement": "", "source": "",
-                "method": "", "criterion": "", "import_error": f"{type(exc).__name__}: {exc}"}
+        return {
+            "id": cid,
+            "title": "(module failed to import)",
+            "statement": "",
+            "source": "",
+            "method": "",
+            "criterion": "",
+            "import_error": f"{type(exc).__name__}: {exc}",
+        }
 
 
 def _short(obj: Any, limit: int = 300) -> str:
@@ -181,8 +188,13 @@ def _markdown(doc: dict[str, Any]) -> str:
 
 
 def write_report(
-    out: str | os.PathLike, results: list[tuple[str, Evidence]], *, budget: str, seed: int, seconds: float,
-    command: str = ""
+    out: str | os.PathLike,
+    results: list[tuple[str, Evidence]],
+    *,
+    budget: str,
+    seed: int,
+    seconds: float,
+    command: str = "",
 ) -> dict[str, Any]:
     """Write ``report.json``, ``report.md`` and the figures into ``out``; return the JSON document."""
     out = Path(out)
@@ -216,7 +228,6 @@ def write_report(
 
 
 def _print_table(doc: dict[str, Any]) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     style = {"pass": "green", "fail": "bold red", "error": "bold magenta"}
@@ -224,9 +235,14 @@ def _print_table(doc: dict[str, Any]) -> None:
     for col in ("id", "claim", "method", "status", "key figure"):
         table.add_column(col, overflow="fold")
     for c in doc["claims"]:
-        table.add_row(c["id"], c["title"], c["method"], f"[{style[c['status']]}]{c['status']}[/]",
-                      c["evidence"]["key_figure"])
-    Console().print(table)
+        table.add_row(
+            c["id"],
+            c["title"],
+            c["method"],
+            f"[{style[c['status']]}]{c['status']}[/]",
+            c["evidence"]["key_figure"],
+        )
+    table_console(120).print(table)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -96,8 +96,10 @@ def test_discriminators_reach_infinite_and_collapsed():
     assert all(seen.values()), seen
 
 
-@given(gst.mean_batches(min_separation=0.3, min_size=2, max_size=5),
-       gst.discriminator_batches(min_size=1, max_size=3))
+@given(
+    gst.mean_batches(min_separation=0.3, min_size=2, max_size=5),
+    gst.discriminator_batches(min_size=1, max_size=3),
+)
 def test_batches_shapes(mus, ells):
     assert mus.dtype == np.float64 and mus.ndim == 2 and mus.shape[1] == 2 and 2 <= len(mus) <= 5
     assert np.all(np.abs(mus[:, 0] - mus[:, 1]) >= 0.3)
