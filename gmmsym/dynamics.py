@@ -79,7 +79,7 @@ from numpy.typing import ArrayLike
 from gmmsym._validate import as_points, check_choice, check_int, check_ordered, check_positive
 from gmmsym.kernels import PAPER_KERNELS
 from gmmsym.outcomes import DIVERGENCE_BOUND, Outcomes, classify
-from gmmsym.projection import project4
+from gmmsym.projection import project4, project_scalars
 
 __all__ = ["DYNAMICS", "SimulationResult", "simulate", "draw_ell0", "gradient_evaluations"]
 
@@ -201,7 +201,7 @@ class _Mp:
 
     @staticmethod
     def proj(ell):
-        return _pav(ell)
+        return project_scalars(ell)
 
     def tv(self, mu):
         from gmmsym import optimal_mp
@@ -216,34 +216,6 @@ class _Mp:
     @staticmethod
     def rows(comps, mask=None) -> np.ndarray:
         return np.array([comps], dtype=object)
-
-
-def _pav(y: tuple) -> tuple:
-    """Isotonic regression (pool adjacent violators) of a short tuple of scalars.
-
-    Blocks are merged while a block mean exceeds the next one; each output is its block's
-    mean ``(y_i + ... + y_j) / (j - i + 1)``.  The comparisons act on the computed means, so the
-    output is exactly ordered at the working precision, and an ordered input (no merges) is
-    returned unchanged.  Same projection as :func:`gmmsym.projection.project_ell` (that one is
-    vectorized float64); used by the mpmath backend.
-    """
-    sums: list = []
-    counts: list[int] = []
-    means: list = []
-    for v in y:
-        sums.append(v)
-        counts.append(1)
-        means.append(v)
-        while len(means) > 1 and means[-2] > means[-1]:
-            s, c = sums.pop(), counts.pop()
-            means.pop()
-            sums[-1] += s
-            counts[-1] += c
-            means[-1] = sums[-1] / counts[-1]
-    out: list = []
-    for m, c in zip(means, counts):
-        out.extend([m] * c)
-    return tuple(out)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -56,7 +56,7 @@ from numpy.typing import ArrayLike
 
 from gmmsym._validate import as_points
 
-__all__ = ["project_ell", "project4"]
+__all__ = ["project_ell", "project4", "project_scalars"]
 
 
 def _mean_next(m: np.ndarray, y: np.ndarray, length: int, out: np.ndarray | None = None) -> np.ndarray:
@@ -258,3 +258,31 @@ def project_ell(ell: ArrayLike) -> np.ndarray:
         where = f" at row {np.unravel_index(row, lead)}" if lead else ""
         raise ValueError(f"ell has +inf before -inf{where}: the projection onto the ordered set is undefined")
     return result.reshape(lead + (width,))
+
+
+def project_scalars(y: tuple) -> tuple:
+    """Isotonic regression (pool adjacent violators) of a short tuple of scalars.
+
+    Blocks are merged while a block mean exceeds the next one; each output is its block's
+    mean ``(y_i + ... + y_j) / (j - i + 1)``.  The comparisons act on the computed means, so the
+    output is exactly ordered at the working precision, and an ordered input (no merges) is
+    returned unchanged.  Same projection as :func:`gmmsym.projection.project_ell` (that one is
+    vectorized float64); for ``mpmath`` numbers (the mpmath dynamics, claim C11).
+    """
+    sums: list = []
+    counts: list[int] = []
+    means: list = []
+    for v in y:
+        sums.append(v)
+        counts.append(1)
+        means.append(v)
+        while len(means) > 1 and means[-2] > means[-1]:
+            s, c = sums.pop(), counts.pop()
+            means.pop()
+            sums[-1] += s
+            counts[-1] += c
+            means[-1] = sums[-1] / counts[-1]
+    out: list = []
+    for m, c in zip(means, counts):
+        out.extend([m] * c)
+    return tuple(out)

@@ -46,10 +46,11 @@ import gmmsym
 import gmmsym.mp as gmp
 from gmmsym import certified
 from gmmsym import strategies as gst
+from gmmsym.projection import project_scalars
 from proofs._common import fmt
 from proofs.framework import PROPERTY, Checks, Claim, Evidence, property_check, sized
 
-__all__ = ["CLAIM", "run", "pav_mp"]
+__all__ = ["CLAIM", "run"]
 
 CLAIM = Claim(
     id="C11",
@@ -80,22 +81,6 @@ ULP1 = 2.0**-52
 #: not resolved by the arithmetic and the claim says nothing about the rounded dynamics.
 MARGIN64 = 8 * ULP1
 MARGIN_MP = 1e-45
-
-
-def pav_mp(y: list) -> list:
-    """Euclidean projection of ``y`` onto ``y_1 <= ... <= y_n`` (pool adjacent violators), exact
-    up to the mpmath rounding of the block means."""
-    blocks: list[list] = []  # [sum, count]
-    for v in y:
-        blocks.append([v, 1])
-        while len(blocks) > 1 and blocks[-2][0] / blocks[-2][1] > blocks[-1][0] / blocks[-1][1]:
-            s, c = blocks.pop()
-            blocks[-1][0] += s
-            blocks[-1][1] += c
-    out = []
-    for s, c in blocks:
-        out += [s / c] * c
-    return out
 
 
 def _example_strategy(margin: float):
@@ -156,7 +141,7 @@ def _mp_run(ex, steps: int) -> tuple[bool, dict]:
         worst = mpmath.mpf(0)
         for step in range(steps):
             _, g = gmp.gradients(mu, ell, nu, dps=DPS)
-            ell = pav_mp([e + eta * gk for e, gk in zip(ell, g)])
+            ell = list(project_scalars([e + eta * gk for e, gk in zip(ell, g)]))
             if ell[2 * j] != ell[2 * j + 1]:
                 return False, {"step": step + 1, "ell": [str(e) for e in ell], "why": "interval opened"}
             worst = max(worst, abs(ell[2 * j] - cm))

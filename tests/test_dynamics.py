@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 import gmmsym
 from gmmsym import strategies as gst
-from gmmsym.dynamics import DYNAMICS, _pav, draw_ell0, gradient_evaluations, simulate
-from gmmsym.projection import project_ell
+from gmmsym.dynamics import DYNAMICS, draw_ell0, gradient_evaluations, simulate
+from gmmsym.projection import project_ell, project_scalars
 
 NU = np.array([-0.5, 0.5])
 FIRST_ORDER = tuple(d for d in DYNAMICS if d != "optimal")
@@ -357,17 +357,17 @@ def test_mpmath_state_and_rounding():
 @example(y=[3.0, 1.0, 2.0, 0.0])
 @example(y=[1.0, 1.0, 1.0, 1.0])
 def test_mpmath_projection_matches_project_ell(y):
-    # _pav (the mpmath backend's projection) against project_ell: both compute block means of
+    # project_scalars (the mpmath backend's projection) against project_ell: both compute block means of
     # at most 4 numbers; project_ell's recursive means are within 3 half-ulps of max|y| per
     # block, and the 50-digit PAV is exact to ~1e-50, so 4 ulps of max|y| bound the difference.
     with mpmath.workdps(50):
-        got = _pav(tuple(mpmath.mpf(v) for v in y))
+        got = project_scalars(tuple(mpmath.mpf(v) for v in y))
         want = project_ell(y)
         scale = max(abs(v) for v in y) or 1.0
         for g, w in zip(got, want):
             assert abs(g - mpmath.mpf(float(w))) <= 4 * EPS * scale + 4 * 2.0**-1074  # + subnormal floor
         assert all(got[i] <= got[i + 1] for i in range(3))
-        assert _pav(got) == got  # ordered input comes back unchanged
+        assert project_scalars(got) == got  # ordered input comes back unchanged
 
 
 # --- invalid input ------------------------------------------------------------------------------
