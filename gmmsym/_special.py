@@ -5,25 +5,15 @@ Generated code calls these by name (see :mod:`gmmsym.codegen.printers`); they on
 
 * ``normal_pdf(z) = phi(z) = exp(-z**2/2) / sqrt(2*pi)``
 * ``normal_cdf(z) = Phi(z)``  (``scipy.special.ndtr``)
-* ``normal_mass(a, b) = Phi(b) - Phi(a)`` in a tail-safe form:
-
-  - both arguments positive: ``(erfc(a/sqrt2) - erfc(b/sqrt2)) / 2`` (right-tail masses),
-  - both negative: the mirror image ``Phi(-a) - Phi(-b)`` of the above,
-  - otherwise: ``(erf(b/sqrt2) - erf(a/sqrt2)) / 2``.
-
-  So ``Phi(b) - Phi(a)`` never subtracts two numbers close to 1 (or to 0.5): the error stays
-  a few ulps of the term scale ``min(Phi(a), Phi(-a)) + min(Phi(b), Phi(-b))``.
-
 * ``unit_step(x) = H(x)`` and ``signed_tail(x) = T(x) = H(x) - Phi(x)``: ``Phi = H - T`` with
   ``H`` exact (0 or 1, by the sign bit so that ``+-0`` and ``+-inf`` are consistent) and
-  ``|T(x)| = Phi(-|x|)`` a tail probability.  Sums of masses that cancel (``P*(I) - G_mu(I)``)
-  are generated as (exact sum of steps) + (sum of signed tails), see
-  :func:`gmmsym.symbolic.functions.split_mass`.
+  ``|T(x)| = Phi(-|x|)`` a tail probability.  An interval mass ``Phi(b) - Phi(a)``, and any sum
+  of masses that cancel (``P*(I) - G_mu(I)``), is generated as (exact sum of steps) + (sum of
+  signed tails), see :func:`gmmsym.symbolic.functions.split_mass`: it never subtracts two
+  numbers close to 1, so the error stays a few ulps of the term scale.
 """
 
 from __future__ import annotations
-
-import math
 
 import mpmath
 import numpy as np
@@ -32,19 +22,16 @@ from scipy import special
 __all__ = [
     "normal_pdf",
     "normal_cdf",
-    "normal_mass",
     "unit_step",
     "signed_tail",
     "mp_normal_pdf",
     "mp_normal_cdf",
     "mp_upper_tail",
-    "mp_normal_mass",
     "mp_unit_step",
     "mp_signed_tail",
 ]
 
 INV_SQRT_2PI = 0.3989422804014327  # 1/sqrt(2*pi), correctly rounded
-SQRT1_2 = math.sqrt(0.5)
 
 
 def normal_pdf(z):
@@ -56,24 +43,6 @@ def normal_pdf(z):
 def normal_cdf(z):
     """``Phi(z)``, elementwise (``scipy.special.ndtr``; accurate in the left tail)."""
     return special.ndtr(z)
-
-
-def normal_mass(a, b):
-    """``Phi(b) - Phi(a)`` without cancellation when ``a`` and ``b`` lie in the same tail."""
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
-    left = (a < 0) & (b < 0)
-    # Mirror the left tail onto the right one: Phi(b) - Phi(a) = Phi(-a) - Phi(-b).
-    lo = np.where(left, -b, a) * SQRT1_2
-    hi = np.where(left, -a, b) * SQRT1_2
-    tail = (lo > 0) & (hi > 0)
-    with np.errstate(invalid="ignore"):
-        out = np.where(
-            tail,
-            special.erfc(lo) - special.erfc(hi),
-            special.erf(hi) - special.erf(lo),
-        )
-    return 0.5 * out
 
 
 def unit_step(x):
@@ -115,20 +84,6 @@ def mp_normal_pdf(z):
 def mp_normal_cdf(z):
     """``Phi(z)`` at the current mpmath precision."""
     return mpmath.ncdf(z)
-
-
-def mp_normal_mass(a, b):
-    """``Phi(b) - Phi(a)`` at the current mpmath precision, tail-safe as :func:`normal_mass`."""
-    a = mpmath.mpf(a)
-    b = mpmath.mpf(b)
-    if a > 0 and b > 0:
-        return mp_upper_tail(a) - mp_upper_tail(b)
-    if a < 0 and b < 0:
-        return mp_upper_tail(-b) - mp_upper_tail(-a)
-    # Opposite signs (or a zero): the mass of the middle is 1 minus the two outer tails.
-    if a <= b:
-        return 1 - mp_upper_tail(b) - mp_upper_tail(-a)
-    return -(1 - mp_upper_tail(a) - mp_upper_tail(-b))
 
 
 def mp_unit_step(x):

@@ -41,7 +41,7 @@ __all__ = [
     "GENERATED_DIR",
 ]
 
-GENERATOR_VERSION = "2"  # 2: interval masses split into exact steps + signed tails
+GENERATOR_VERSION = "3"  # 2: masses split into exact steps + signed tails; 3: no normal_mass
 TARGETS = ("numpy", "mpmath")
 GENERATED_DIR = Path(__file__).resolve().parent.parent / "_generated"
 _HEADER_RE = re.compile(r"^# (generator|sympy|source-sha256|spec|target): (.*)$", re.M)
@@ -49,12 +49,12 @@ _HEADER_RE = re.compile(r"^# (generator|sympy|source-sha256|spec|target): (.*)$"
 _PREAMBLE = {
     "numpy": (
         "import numpy\nimport scipy.special\n\n"
-        "from gmmsym._special import INV_SQRT_2PI, normal_mass, normal_pdf, signed_tail, unit_step\n"
+        "from gmmsym._special import INV_SQRT_2PI, normal_pdf, signed_tail, unit_step\n"
     ),
     "mpmath": (
         "import mpmath\n\n"
         "from gmmsym._special import (\n"
-        "    mp_normal_cdf,\n    mp_normal_mass,\n    mp_normal_pdf,\n"
+        "    mp_normal_cdf,\n    mp_normal_pdf,\n"
         "    mp_signed_tail,\n    mp_unit_step,\n)\n"
     ),
 }

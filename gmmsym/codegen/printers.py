@@ -1,9 +1,10 @@
 """Printers for the generated kernels: small SymPy printer subclasses with ``_print_X`` methods.
 
-* :class:`NumPyKernelPrinter` (SciPy printer): batched float64 code.  ``NormalMass(a, b)`` prints
-  as the tail-safe ``normal_mass(a, b)`` of :mod:`gmmsym._special` (erf/erfc from
-  ``scipy.special`` with the symmetry of ``Phi``), ``UnitStep``/``SignedTail`` (the exact and
-  the tail part of ``Phi``) as ``unit_step``/``signed_tail``, ``NormalCDF`` as
+* :class:`NumPyKernelPrinter` (SciPy printer): batched float64 code.  ``UnitStep``/``SignedTail``
+  (the exact and the tail part of ``Phi = H - T``) print as ``unit_step``/``signed_tail`` of
+  :mod:`gmmsym._special`; a ``NormalMass(a, b)`` that reaches the printer prints as
+  ``(H(b) - H(a)) + (T(a) - T(b))`` (:func:`~gmmsym.symbolic.functions.split_mass`, the one
+  definition of the tail-safe form), ``NormalCDF`` as
   ``scipy.special.ndtr``, ``NormalPDF`` as ``normal_pdf``; numeric constants print as
   correctly rounded doubles.
 * :class:`MpmathKernelPrinter`: arbitrary precision code on ``mpmath`` numbers; constants stay
@@ -18,6 +19,14 @@ from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.pycode import MpmathPrinter
 
 __all__ = ["NumPyKernelPrinter", "MpmathKernelPrinter"]
+
+
+def _print_split_mass(printer, expr) -> str:
+    """``Phi(b) - Phi(a)`` as (exact steps) + (signed tails), see ``split_mass``."""
+    from gmmsym.symbolic.functions import split_mass
+
+    whole, tail = split_mass(expr)
+    return f"(({printer._print(whole)}) + ({printer._print(tail)}))"
 
 
 class _SubtractingAdd:
@@ -52,9 +61,7 @@ class NumPyKernelPrinter(_SubtractingAdd, SciPyPrinter):
     def _print_NormalCDF(self, expr):
         return f"{self._module_format('scipy.special.ndtr')}({self._print(expr.args[0])})"
 
-    def _print_NormalMass(self, expr):
-        a, b = (self._print(x) for x in expr.args)
-        return f"normal_mass({a}, {b})"
+    _print_NormalMass = _print_split_mass
 
     def _print_UnitStep(self, expr):
         return f"unit_step({self._print(expr.args[0])})"
@@ -84,9 +91,7 @@ class MpmathKernelPrinter(_SubtractingAdd, MpmathPrinter):
     def _print_NormalCDF(self, expr):
         return f"mp_normal_cdf({self._print(expr.args[0])})"
 
-    def _print_NormalMass(self, expr):
-        a, b = (self._print(x) for x in expr.args)
-        return f"mp_normal_mass({a}, {b})"
+    _print_NormalMass = _print_split_mass
 
     def _print_UnitStep(self, expr):
         return f"mp_unit_step({self._print(expr.args[0])})"
