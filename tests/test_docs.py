@@ -23,7 +23,9 @@ pytest.importorskip("mkdocstrings_handlers.python")
 
 
 def _hook(name: str):
-    spec = importlib.util.spec_from_file_location(f"_docs_hook_{name}", ROOT / "docs" / "hooks" / f"{name}.py")
+    spec = importlib.util.spec_from_file_location(
+        f"_docs_hook_{name}", ROOT / "docs" / "hooks" / f"{name}.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -87,6 +89,15 @@ def test_home_page_links_docs_pages():
     assert "[`docs/model.md`](model.md)" in page
     assert "[`examples/tutorial.ipynb`](tutorial.md)" in page
     assert "`gmmsym/x.py`" in page  # source paths stay code text
+
+
+def test_table_pipes_in_code_spans(site):
+    hook = _hook("pages")
+    row = "| `a [--x \\| --y]` | max \\|d\\| `b` |"
+    assert hook.unescape_table_pipes(row) == "| `a [--x | --y]` | max \\|d\\| `b` |"
+    assert hook.unescape_table_pipes("not a row `x \\| y`") == "not a row `x \\| y`"
+    home = (site[0] / "index.html").read_text(encoding="utf-8")
+    assert "--quick | --thorough" in home and "\\|" not in home
 
 
 def test_rst_math_extension():

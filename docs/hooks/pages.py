@@ -7,6 +7,10 @@ Both pages are generated at build time, so the site never disagrees with the REA
   that page and ``examples/tutorial.ipynb`` into a link to the tutorial page.
 * ``tutorial.md``: the notebook's markdown cells as they are and its code cells as fenced Python
   blocks (the notebook is checked in without outputs; ``tests/test_tutorial.py`` runs it).
+
+Every page: in table rows, ``\\|`` inside a code span becomes ``|``.  GitHub needs the escape
+there (an unescaped pipe ends the cell), Python-Markdown's tables already ignore pipes inside
+code spans and would show the backslash.
 """
 
 from __future__ import annotations
@@ -19,6 +23,17 @@ from mkdocs.structure.files import File, Files
 
 NOTEBOOK = "examples/tutorial.ipynb"
 _DOC_REF = re.compile(r"`docs/([A-Za-z0-9_\-]+)\.md`")
+_CODE_SPAN = re.compile(r"`[^`\n]*`")
+
+
+def unescape_table_pipes(markdown: str) -> str:
+    """``\\|`` -> ``|`` inside code spans on table rows (lines starting with ``|``)."""
+    out = []
+    for line in markdown.split("\n"):
+        if line.lstrip().startswith("|"):
+            line = _CODE_SPAN.sub(lambda m: m.group(0).replace("\\|", "|"), line)
+        out.append(line)
+    return "\n".join(out)
 
 
 def home_page(readme: str) -> str:
@@ -48,6 +63,10 @@ def tutorial_page(notebook: dict) -> str:
         "from the repository to run it.*"
     )
     return "\n\n".join(parts) + "\n"
+
+
+def on_page_markdown(markdown: str, page, config, files) -> str:
+    return unescape_table_pipes(markdown)
 
 
 def on_files(files: Files, config) -> Files:
