@@ -5,8 +5,9 @@ Both pages are generated at build time, so the site never disagrees with the REA
 
 * ``index.md``: the README, with every ``docs/NAME.md`` code reference turned into a link to
   that page and ``examples/tutorial.ipynb`` into a link to the tutorial page.
-* ``tutorial.md``: the notebook's markdown cells as they are and its code cells as fenced Python
-  blocks (the notebook is checked in without outputs; ``tests/test_tutorial.py`` runs it).
+* ``tutorial.md``: the notebook's markdown cells (``docs/NAME.md`` linked as above) and its code
+  cells as fenced Python blocks (the notebook is checked in without outputs;
+  ``tests/test_tutorial.py`` runs it).
 
 Every page: in table rows, ``\\|`` inside a code span becomes ``|``.  GitHub needs the escape
 there (an unescaped pipe ends the cell), Python-Markdown's tables already ignore pipes inside
@@ -36,10 +37,14 @@ def unescape_table_pipes(markdown: str) -> str:
     return "\n".join(out)
 
 
+def link_docs_pages(markdown: str) -> str:
+    """Every ``docs/NAME.md`` code reference as a link to that page (pages at the site's top level)."""
+    return _DOC_REF.sub(lambda m: f"[`docs/{m.group(1)}.md`]({m.group(1)}.md)", markdown)
+
+
 def home_page(readme: str) -> str:
     """The README as the site's home page, with links to the docs pages it names."""
-    text = _DOC_REF.sub(lambda m: f"[`docs/{m.group(1)}.md`]({m.group(1)}.md)", readme)
-    return text.replace(f"`{NOTEBOOK}`", f"[`{NOTEBOOK}`](tutorial.md)")
+    return link_docs_pages(readme).replace(f"`{NOTEBOOK}`", f"[`{NOTEBOOK}`](tutorial.md)")
 
 
 def _source(cell: dict) -> str:
@@ -55,7 +60,7 @@ def tutorial_page(notebook: dict) -> str:
     for cell in notebook["cells"]:
         text = _source(cell).strip("\n")
         if cell["cell_type"] == "markdown":
-            parts.append(text)
+            parts.append(link_docs_pages(text))
         elif cell["cell_type"] == "code" and text.strip():
             parts.append(f"```python\n{text}\n```")
     parts.append(
