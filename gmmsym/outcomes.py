@@ -13,7 +13,7 @@ order of :data:`LABELS`:
 1. ``diverged``: a non-finite mean, ``|mu_i| > 1e3`` (:data:`DIVERGENCE_BOUND`), or a NaN
    endpoint.  Infinite *endpoints* are legitimate (the optimal discriminator may be
    unbounded) and do not count, nor does a NaN ``ell`` at ``mu = nu`` up to swapping (how
-   :mod:`gmmsym.optimal` reports that every discriminator is optimal there).
+   :mod:`gmmsym.discriminator.optimal` reports that every discriminator is optimal there).
 2. ``converged``: ``dist(mu, nu) <= tol``.
 3. ``discriminator_collapse``: both intervals collapsed, ``r_j - l_j <= 1e-9``
    (:data:`COLLAPSE_WIDTH`) for ``j = 1, 2``; an interval ``(+inf, +inf)`` or
@@ -36,8 +36,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from gmmsym._validate import as_points, check_positive
-from gmmsym.kernels import PAPER_KERNELS
+from gmmsym.kernels.float64 import PAPER_KERNELS
+from gmmsym.model.validate import as_points, check_positive
 
 __all__ = [
     "LABELS",
@@ -169,7 +169,7 @@ def classify(mu: ArrayLike, ell: ArrayLike, nu: ArrayLike, *, tol: float = 0.1) 
     with np.errstate(invalid="ignore"):
         bad_mu = ~(np.abs(mu_a) <= DIVERGENCE_BOUND).all(axis=1)
         # NaN endpoints: divergence, except at mu = nu up to swapping, where the optimal
-        # discriminator is reported as NaN because it is not unique (gmmsym.optimal).
+        # discriminator is reported as NaN because it is not unique (gmmsym.discriminator.optimal).
         diverged = bad_mu | (np.isnan(ell_a).any(axis=1) & ~(dist(mu_a, nu_a) == 0))
     ok = ~diverged
     m, e, v = mu_a[ok], ell_a[ok], nu_a[ok]

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import special
 
-from gmmsym import accuracy, certified
+from gmmsym.references import accuracy, certified
 
 SMALL = 160
 SEED = 2026

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 import gmmsym
 from gmmsym import strategies as gst
+from gmmsym.discriminator.projection import project_ell, project_scalars
 from gmmsym.dynamics import DYNAMICS, draw_ell0, gradient_evaluations, simulate
-from gmmsym.projection import project_ell, project_scalars
 
 NU = np.array([-0.5, 0.5])
 FIRST_ORDER = tuple(d for d in DYNAMICS if d != "optimal")
@@ -322,7 +322,7 @@ def test_optimal_reports_the_optimal_discriminator():
 
 
 def test_keyboard_interrupt_propagates(monkeypatch):
-    import gmmsym.dynamics as dyn
+    import gmmsym.dynamics.engine as dyn
 
     calls = {"n": 0}
     real = dyn._Float64.grad
@@ -452,7 +452,7 @@ def test_cli_simulate_errors(tmp_path, capsys):
 @pytest.mark.parametrize("dynamics", ["simultaneous", "alternating", "extragradient", "optimal"])
 def test_fixed_point_retirement_changes_nothing(monkeypatch, dynamics):
     """Retiring rows at exact fixed points gives bitwise the results of running every step."""
-    import gmmsym.dynamics as dyn
+    import gmmsym.dynamics.engine as dyn
 
     g = np.linspace(-1, 1, 6)
     mu0 = np.array([(a, b) for a in g for b in g])

@@ -1,4 +1,4 @@
-"""gmmsym._io: atomic writes and strict JSON."""
+"""gmmsym.io: atomic writes and strict JSON."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ import math
 import numpy as np
 import pytest
 
-from gmmsym._io import json_clean, json_text
+from gmmsym.io import json_clean, json_text
 
 
 def test_atomic_writes_replace_whole_files_or_nothing(tmp_path):
     import os
     import stat
 
-    from gmmsym._io import atomic_path, atomic_write_text
+    from gmmsym.io import atomic_path, atomic_write_text
 
     path = tmp_path / "a.txt"
     atomic_write_text(path, "old")

@@ -1,6 +1,6 @@
 """Generate, write, load and check the kernel modules.
 
-A kernel module defines, for one :class:`~gmmsym.spec.ModelSpec` and one target (``numpy`` or
+A kernel module defines, for one :class:`~gmmsym.model.spec.ModelSpec` and one target (``numpy`` or
 ``mpmath``), the functions
 
 * ``objective(mu..., ell..., nu...)``  -> ``L``
@@ -25,8 +25,8 @@ import types
 from dataclasses import dataclass
 from pathlib import Path
 
-from gmmsym._io import atomic_write_text
-from gmmsym.spec import PAPER, ModelSpec
+from gmmsym.io import atomic_write_text
+from gmmsym.model.spec import PAPER, ModelSpec
 
 __all__ = [
     "GENERATOR_VERSION",
@@ -43,7 +43,7 @@ __all__ = [
 
 GENERATOR_VERSION = "3"  # 2: masses split into exact steps + signed tails; 3: no normal_mass
 TARGETS = ("numpy", "mpmath")
-GENERATED_DIR = Path(__file__).resolve().parent.parent / "_generated"
+GENERATED_DIR = Path(__file__).resolve().parent.parent / "kernels" / "_generated"
 _HEADER_RE = re.compile(r"^# (generator|sympy|source-sha256|spec|target): (.*)$", re.M)
 
 _PREAMBLE = {
@@ -218,7 +218,7 @@ def write(spec: ModelSpec = PAPER, target: str = "numpy", directory: str | os.Pa
     """Write the module for ``spec``/``target`` into ``directory`` atomically; return its path.
 
     The text goes to a temporary file in the same directory first and is renamed into place
-    (:func:`gmmsym._io.atomic_write_text`), so an interrupted write never leaves a half-written
+    (:func:`gmmsym.io.atomic_write_text`), so an interrupted write never leaves a half-written
     module.
     """
     directory = GENERATED_DIR if directory is None else Path(directory)
@@ -236,7 +236,7 @@ def load(source: str | None = None, *, spec: ModelSpec = PAPER, target: str = "n
     """
     name = module_name(spec, target)
     if source is None:
-        return importlib.import_module(f"gmmsym._generated.{name}")
+        return importlib.import_module(f"gmmsym.kernels._generated.{name}")
     mod = types.ModuleType(f"gmmsym._generated_dynamic.{name}")
     mod.__file__ = f"<gmmsym.codegen {name}>"
     exec(compile(source, mod.__file__, "exec"), mod.__dict__)

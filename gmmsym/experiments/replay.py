@@ -25,9 +25,9 @@ from typing import Any
 
 import numpy as np
 
-from gmmsym._validate import check_int
 from gmmsym.experiments.store import RunStore
 from gmmsym.experiments.sweep import _Progress, dynamics_name, execute
+from gmmsym.model.validate import check_int
 
 __all__ = ["ReplayReport", "select_sample", "replay", "gradient_evaluations_per_run"]
 

@@ -40,7 +40,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from gmmsym._io import atomic_write_text, json_text
+from gmmsym.io import atomic_write_text, json_text
 
 __all__ = [
     "SCHEMA_VERSION",

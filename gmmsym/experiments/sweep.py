@@ -45,8 +45,8 @@ from typing import Any
 
 import numpy as np
 
-from gmmsym._validate import check_choice, check_int, check_positive
 from gmmsym.experiments.store import RunStore
+from gmmsym.model.validate import check_choice, check_int, check_positive
 
 __all__ = [
     "Cell",

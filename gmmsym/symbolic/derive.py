@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from gmmsym.spec import PAPER, ModelSpec
+from gmmsym.model.spec import PAPER, ModelSpec
 from gmmsym.symbolic.model import GMMGAN
 
 __all__ = ["derivations", "format_derivations", "SECTIONS"]

@@ -18,7 +18,7 @@ from functools import cached_property
 
 import sympy as sp
 
-from gmmsym.spec import PAPER, ModelSpec
+from gmmsym.model.spec import PAPER, ModelSpec
 from gmmsym.symbolic.functions import NormalMass, NormalPDF, to_exp
 
 __all__ = ["GMMGAN", "ExponentialSum"]
@@ -43,7 +43,7 @@ class ExponentialSum:
 
 
 class GMMGAN:
-    """Symbolic GMM-GAN model for a :class:`~gmmsym.spec.ModelSpec` (default: the paper's).
+    """Symbolic GMM-GAN model for a :class:`~gmmsym.model.spec.ModelSpec` (default: the paper's).
 
     Examples
     --------

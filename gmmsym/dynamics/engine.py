@@ -3,13 +3,13 @@
 State: generator means ``mu = (mu1, mu2)``, discriminator ``ell = (l1, r1, l2, r2)`` ordered,
 truth ``nu``.  ``L`` is the objective of MODEL.md section 2 (the generator minimises it, the
 discriminator maximises it), ``Proj`` the Euclidean projection onto ``l1 <= r1 <= l2 <= r2``
-(isotonic regression, :mod:`gmmsym.projection`), ``g_t = (dL/dmu, dL/dell)`` at step ``t``.
+(isotonic regression, :mod:`gmmsym.discriminator.projection`), ``g_t = (dL/dmu, dL/dell)`` at step ``t``.
 Step sizes: ``eta_g = eta`` and ``eta_d`` (default ``eta``; ``eta_d != eta`` gives two time
 scales).  One *step* is one generator update:
 
 ``optimal``
     ``mu <- mu - eta_g grad_mu TV(mu)``, with ``grad_mu TV(mu) = dL/dmu(mu, ell*(mu))``
-    (Danskin; :mod:`gmmsym.optimal`).  ``ell`` is reported as ``ell*(mu)``.
+    (Danskin; :mod:`gmmsym.discriminator.optimal`).  ``ell`` is reported as ``ell*(mu)``.
 ``simultaneous`` (the paper's first-order dynamics)
     both gradients at ``(mu, ell)``, then ``mu <- mu - eta_g dL/dmu``,
     ``ell <- Proj(ell + eta_d dL/dell)``.
@@ -30,7 +30,7 @@ scales).  One *step* is one generator update:
 The update rules are written once (``_RULES``) over a small backend interface (gradients,
 projection, ``x + a g``, optimal discriminator); the float64 backend works on component-major
 contiguous ``(n,)`` arrays and calls the generated kernel ``PAPER_KERNELS.raw.gradients``
-directly, the mpmath backend on tuples of ``mpf`` scalars of one row through :mod:`gmmsym.mp`.
+directly, the mpmath backend on tuples of ``mpf`` scalars of one row through :mod:`gmmsym.kernels.mp`.
 
 Row independence and reproducibility
 ------------------------------------
@@ -76,10 +76,10 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 
-from gmmsym._validate import as_points, check_choice, check_int, check_ordered, check_positive
-from gmmsym.kernels import PAPER_KERNELS
+from gmmsym.discriminator.projection import project4, project_scalars
+from gmmsym.kernels.float64 import PAPER_KERNELS
+from gmmsym.model.validate import as_points, check_choice, check_int, check_ordered, check_positive
 from gmmsym.outcomes import DIVERGENCE_BOUND, Outcomes, classify
-from gmmsym.projection import project4, project_scalars
 
 __all__ = ["DYNAMICS", "SimulationResult", "simulate", "draw_ell0", "gradient_evaluations"]
 
@@ -151,7 +151,7 @@ class _Float64:
         return project4(*ell, out=ell)
 
     def tv(self, mu):
-        from gmmsym.optimal import optimal_endpoints, tv_gradient_components
+        from gmmsym.discriminator.optimal import optimal_endpoints, tv_gradient_components
 
         l1, r1, l2, r2, count = optimal_endpoints(mu[0], mu[1], self.nu1, self.nu2)
         g1, g2 = tv_gradient_components(mu[0], mu[1], l1, r1, l2, r2, count)
@@ -187,7 +187,7 @@ class _Mp:
         self.nu, self.dps = nu, dps
 
     def grad(self, mu, ell):
-        from gmmsym import mp as gmp
+        from gmmsym.kernels import mp as gmp
 
         return gmp.gradients(mu, ell, self.nu, dps=self.dps)
 
@@ -204,7 +204,7 @@ class _Mp:
         return project_scalars(ell)
 
     def tv(self, mu):
-        from gmmsym import optimal_mp
+        from gmmsym.discriminator import optimal_mp
 
         grad, ell = optimal_mp.tv_gradient_and_discriminator(mu, self.nu, dps=self.dps)
         return grad, ell
@@ -522,7 +522,7 @@ def simulate(
         Number of generator steps (``>= 0``).
     precision : "float64" or int
         ``"float64"``: batched on the generated kernels.  An int ``>= 15``: that many decimal
-        digits with mpmath, row by row (:mod:`gmmsym.mp`).
+        digits with mpmath, row by row (:mod:`gmmsym.kernels.mp`).
     record_every : int, optional
         Record the state every that many steps (``t = 0`` included).
     seed : int or numpy.random.Generator, optional

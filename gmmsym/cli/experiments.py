@@ -267,8 +267,8 @@ def _figure2(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from gmmsym._io import atomic_write_text
     from gmmsym.experiments.replay import replay
+    from gmmsym.io import atomic_write_text
 
     rep = replay(
         args.db,

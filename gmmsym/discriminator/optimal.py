@@ -120,8 +120,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from gmmsym._special import normal_pdf
-from gmmsym._validate import as_points, broadcast_leading
+from gmmsym.kernels.special import normal_pdf
+from gmmsym.model.validate import as_points, broadcast_leading
 
 __all__ = ["optimal_discriminator", "tv_distance", "tv_gradient", "optimal_endpoints", "MAX_ABS_MEAN"]
 
@@ -995,7 +995,7 @@ def tv_distance(mu: ArrayLike, nu: ArrayLike) -> np.ndarray:
 
     evaluated with the tail-safe interval masses of the generated kernel.
     """
-    from gmmsym.kernels import PAPER_KERNELS
+    from gmmsym.kernels.float64 import PAPER_KERNELS
 
     lead, (mu1, mu2, nu1, nu2) = _inputs(mu, nu)
     l1, r1, l2, r2, count = optimal_endpoints(mu1, mu2, nu1, nu2)

@@ -14,11 +14,11 @@ __all__ = ["main", "build_parser"]
 
 # Modules that provide ``add_parser(subparsers)``, in help order.
 _COMMAND_MODULES = (
-    "gmmsym.cli_core",
-    "gmmsym.accuracy",
-    "gmmsym.cli_simulate",
-    "proofs.verify",
-    "gmmsym.experiments.cli",
+    "gmmsym.cli.core",
+    "gmmsym.references.accuracy",
+    "gmmsym.cli.simulate",
+    "gmmsym.proofs.verify",
+    "gmmsym.cli.experiments",
 )
 
 

@@ -46,7 +46,7 @@ from dataclasses import dataclass
 
 from flint import arb, ctx
 
-from gmmsym._validate import as_points, check_int
+from gmmsym.model.validate import as_points, check_int
 
 __all__ = ["CertifiedCrossings", "certified_crossings", "DEFAULT_PREC"]
 

@@ -54,7 +54,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from gmmsym._validate import as_points
+from gmmsym.model.validate import as_points
 
 __all__ = ["project_ell", "project4", "project_scalars"]
 
@@ -266,7 +266,7 @@ def project_scalars(y: tuple) -> tuple:
     Blocks are merged while a block mean exceeds the next one; each output is its block's
     mean ``(y_i + ... + y_j) / (j - i + 1)``.  The comparisons act on the computed means, so the
     output is exactly ordered at the working precision, and an ordered input (no merges) is
-    returned unchanged.  Same projection as :func:`gmmsym.projection.project_ell` (that one is
+    returned unchanged.  Same projection as :func:`gmmsym.discriminator.projection.project_ell` (that one is
     vectorized float64); for ``mpmath`` numbers (the mpmath dynamics, claim C11).
     """
     sums: list = []
