@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
+from gmmsym.errors import InputError
 from gmmsym.kernels.float64 import PAPER_KERNELS
 from gmmsym.model.validate import as_points, check_positive
 
@@ -94,7 +95,7 @@ def _as_rows(name: str, value: object, width: int, *, allow_nonfinite: bool) -> 
     if arr.ndim == 1:
         arr = arr[None, :]
     if arr.ndim != 2:
-        raise ValueError(f"{name} must have shape (N, {width}) or ({width},), got shape {np.shape(value)}")
+        raise InputError(f"{name} must have shape (N, {width}) or ({width},), got shape {np.shape(value)}")
     return arr
 
 
@@ -118,9 +119,9 @@ def dist(mu: ArrayLike, nu: ArrayLike) -> np.ndarray:
     m = np.asarray(mu, dtype=np.float64)
     n = np.asarray(nu, dtype=np.float64)
     if m.ndim == 0 or m.shape[-1] != 2:
-        raise ValueError(f"mu must have shape (..., 2), got shape {m.shape}")
+        raise InputError(f"mu must have shape (..., 2), got shape {m.shape}")
     if n.ndim == 0 or n.shape[-1] != 2:
-        raise ValueError(f"nu must have shape (..., 2), got shape {n.shape}")
+        raise InputError(f"nu must have shape (..., 2), got shape {n.shape}")
     with np.errstate(invalid="ignore"):
         same = np.maximum(np.abs(m[..., 0] - n[..., 0]), np.abs(m[..., 1] - n[..., 1]))
         swap = np.maximum(np.abs(m[..., 1] - n[..., 0]), np.abs(m[..., 0] - n[..., 1]))
@@ -163,7 +164,7 @@ def classify(mu: ArrayLike, ell: ArrayLike, nu: ArrayLike, *, tol: float = 0.1) 
     n = mu_a.shape[0]
     for name, arr in (("ell", ell_a), ("nu", nu_a)):
         if arr.shape[0] not in (1, n):
-            raise ValueError(f"{name} has {arr.shape[0]} rows, mu has {n} (a single row is broadcast)")
+            raise InputError(f"{name} has {arr.shape[0]} rows, mu has {n} (a single row is broadcast)")
     mu_a, ell_a, nu_a = (np.broadcast_to(a, (n, a.shape[1])) for a in (mu_a, ell_a, nu_a))
 
     with np.errstate(invalid="ignore"):
@@ -175,7 +176,7 @@ def classify(mu: ArrayLike, ell: ArrayLike, nu: ArrayLike, *, tol: float = 0.1) 
     m, e, v = mu_a[ok], ell_a[ok], nu_a[ok]
     if (e[:, 1:] < e[:, :-1]).any():
         row = int(np.flatnonzero(ok)[np.argwhere(e[:, 1:] < e[:, :-1])[0, 0]])
-        raise ValueError(f"ell must be ordered l1 <= r1 <= l2 <= r2 (row {row}: {ell_a[row].tolist()})")
+        raise InputError(f"ell must be ordered l1 <= r1 <= l2 <= r2 (row {row}: {ell_a[row].tolist()})")
 
     def scatter(values: np.ndarray) -> np.ndarray:
         out = np.zeros(n, dtype=bool)

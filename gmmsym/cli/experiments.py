@@ -19,6 +19,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from gmmsym.errors import InputError
+
 __all__ = ["add_parser", "grid_from_args"]
 
 
@@ -175,12 +177,12 @@ def grid_from_args(args: argparse.Namespace) -> dict[str, Any] | None:
     if args.config:
         grid = json.loads(Path(args.config).read_text())
         if not isinstance(grid, dict):
-            raise ValueError(f"--config: expected a JSON object, got {type(grid).__name__}")
+            raise InputError(f"--config: expected a JSON object, got {type(grid).__name__}")
         return grid
     if not args.dynamics:
         return None
     if args.mu0 and args.mu_grid:
-        raise ValueError("--mu0 and --mu-grid are exclusive")
+        raise InputError("--mu0 and --mu-grid are exclusive")
     grid: dict[str, Any] = {
         "dynamics": args.dynamics,
         "eta": args.eta,
@@ -197,7 +199,7 @@ def grid_from_args(args: argparse.Namespace) -> dict[str, Any] | None:
     else:
         lo, hi, n = args.mu_grid if args.mu_grid else (-1.0, 1.0, 10.0)
         if n != int(n):
-            raise ValueError(f"--mu-grid: N must be an integer, got {n}")
+            raise InputError(f"--mu-grid: N must be an integer, got {n}")
         grid["mu_grid"] = [lo, hi, int(n)]
     return grid
 
@@ -208,11 +210,11 @@ def _sweep(args: argparse.Namespace) -> int:
 
     grid = grid_from_args(args)
     if grid is None and not args.export:
-        raise ValueError(
+        raise InputError(
             "nothing to do: give a grid (--dynamics ... or --config FILE) and/or --export FORMAT PATH"
         )
     if args.export and args.export[0].lower() not in ("csv", "json"):
-        raise ValueError(f"--export: format must be csv or json, got {args.export[0]!r}")
+        raise InputError(f"--export: format must be csv or json, got {args.export[0]!r}")
     if grid is not None:
         res = sweep(
             grid,

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from gmmsym.errors import InputError
 from gmmsym.io import atomic_savefig, atomic_write_text, json_text, table_console
 
 __all__ = ["add_parser", "precision_arg"]
@@ -76,7 +77,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.ell:
         ell0 = np.array(args.ell, dtype=np.float64)
         if ell0.shape[0] not in (1, mu0.shape[0]):
-            raise ValueError(f"--ell: give it once or once per --mu ({mu0.shape[0]}), got {ell0.shape[0]}")
+            raise InputError(f"--ell: give it once or once per --mu ({mu0.shape[0]}), got {ell0.shape[0]}")
     record_every = args.record_every
     if args.plot and record_every is None:
         record_every = max(1, args.steps // _PLOT_RECORDS)

@@ -25,6 +25,7 @@ import types
 from dataclasses import dataclass
 from pathlib import Path
 
+from gmmsym.errors import InputError
 from gmmsym.io import atomic_write_text
 from gmmsym.model.spec import PAPER, ModelSpec
 
@@ -74,7 +75,7 @@ def module_name(spec: ModelSpec = PAPER, target: str = "numpy") -> str:
 
 def _check_target(target: str) -> None:
     if target not in TARGETS:
-        raise ValueError(f"target must be one of {TARGETS}, got {target!r}")
+        raise InputError(f"target must be one of {TARGETS}, got {target!r}")
 
 
 def _functions(spec: ModelSpec):

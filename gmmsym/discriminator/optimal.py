@@ -120,6 +120,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
+from gmmsym.errors import InputError
 from gmmsym.kernels.special import normal_pdf
 from gmmsym.model.validate import as_points, broadcast_leading
 
@@ -957,7 +958,7 @@ def _inputs(mu: ArrayLike, nu: ArrayLike):
     nu_a = as_points("nu", nu, 2)
     for name, arr in (("mu", mu_a), ("nu", nu_a)):
         if (np.abs(arr) > MAX_ABS_MEAN).any():
-            raise ValueError(f"{name} must satisfy |{name}_i| <= {MAX_ABS_MEAN:g}")
+            raise InputError(f"{name} must satisfy |{name}_i| <= {MAX_ABS_MEAN:g}")
     b = broadcast_leading(mu=mu_a, nu=nu_a)
     lead = b["mu"].shape[:-1]
     cols = [np.ascontiguousarray(b[k][..., i].reshape(-1)) for k in ("mu", "nu") for i in (0, 1)]

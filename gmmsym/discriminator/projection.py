@@ -54,6 +54,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
+from gmmsym.errors import InputError
 from gmmsym.model.validate import as_points
 
 __all__ = ["project_ell", "project4", "project_scalars"]
@@ -243,7 +244,7 @@ def project_ell(ell: ArrayLike) -> np.ndarray:
     width = arr.shape[-1] if getattr(arr, "ndim", 0) > 0 else 0
     y = as_points("ell", ell, max(width, 2), allow_inf=True)
     if width % 2:
-        raise ValueError(f"ell must have an even number 2M of endpoints, got shape {y.shape}")
+        raise InputError(f"ell must have an even number 2M of endpoints, got shape {y.shape}")
     lead = y.shape[:-1]
     flat = y.reshape(-1, width)
     # Strided column views: cheaper than transposing to component-major and back.
@@ -256,7 +257,7 @@ def project_ell(ell: ArrayLike) -> np.ndarray:
     if np.isnan(result).any():
         row = int(np.argwhere(np.isnan(result).any(axis=-1))[0, 0])
         where = f" at row {np.unravel_index(row, lead)}" if lead else ""
-        raise ValueError(f"ell has +inf before -inf{where}: the projection onto the ordered set is undefined")
+        raise InputError(f"ell has +inf before -inf{where}: the projection onto the ordered set is undefined")
     return result.reshape(lead + (width,))
 
 

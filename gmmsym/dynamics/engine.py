@@ -77,6 +77,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from gmmsym.discriminator.projection import project4, project_scalars
+from gmmsym.errors import InputError
 from gmmsym.kernels.float64 import PAPER_KERNELS
 from gmmsym.model.validate import as_points, check_choice, check_int, check_ordered, check_positive
 from gmmsym.outcomes import DIVERGENCE_BOUND, Outcomes, classify
@@ -426,13 +427,13 @@ def _rows(name: str, value: object, width: int, *, allow_inf: bool = False) -> n
     if arr.ndim == 1:
         arr = arr[None, :]
     if arr.ndim != 2:
-        raise ValueError(f"{name} must have shape (N, {width}) or ({width},), got shape {arr.shape}")
+        raise InputError(f"{name} must have shape (N, {width}) or ({width},), got shape {arr.shape}")
     return arr
 
 
 def _match_rows(name: str, arr: np.ndarray, n: int) -> np.ndarray:
     if arr.shape[0] not in (1, n):
-        raise ValueError(f"{name} has {arr.shape[0]} rows, mu0 has {n}")
+        raise InputError(f"{name} has {arr.shape[0]} rows, mu0 has {n}")
     return np.broadcast_to(arr, (n, arr.shape[1]))
 
 
@@ -442,9 +443,9 @@ def _resolve_seed(seed: object) -> int | None:
     if isinstance(seed, np.random.Generator):
         return int(seed.integers(2**63))
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"seed must be an int or a numpy.random.Generator, got {type(seed).__name__}")
+        raise InputError(f"seed must be an int or a numpy.random.Generator, got {type(seed).__name__}")
     if int(seed) < 0:
-        raise ValueError(f"seed must be >= 0, got {seed}")
+        raise InputError(f"seed must be >= 0, got {seed}")
     return int(seed)
 
 
@@ -467,7 +468,7 @@ def draw_ell0(seed: int, rows: ArrayLike) -> np.ndarray:
     """
     seed = _resolve_seed(seed)
     if seed is None:
-        raise TypeError("seed must be an int or a numpy.random.Generator, got None")
+        raise InputError("seed must be an int or a numpy.random.Generator, got None")
     idx = [check_int("rows", int(i) if isinstance(i, np.integer) else i, minimum=0) for i in np.ravel(rows)]
     out = np.empty((len(idx), 4))
     for j, i in enumerate(idx):
@@ -478,7 +479,7 @@ def draw_ell0(seed: int, rows: ArrayLike) -> np.ndarray:
 def _check_precision(precision: object) -> str | int:
     if isinstance(precision, str):
         if precision != "float64":
-            raise ValueError(f"precision must be 'float64' or an int number of digits, got {precision!r}")
+            raise InputError(f"precision must be 'float64' or an int number of digits, got {precision!r}")
         return precision
     return check_int("precision", precision, minimum=15)
 
@@ -566,7 +567,7 @@ def simulate(
         ell0_a = np.full((n, 4), np.nan)  # unused: ell*(mu0) is computed
     else:
         if seed_used is None:
-            raise ValueError("seed: required (int or numpy.random.Generator) when ell0 is None")
+            raise InputError("seed: required (int or numpy.random.Generator) when ell0 is None")
         ell0_a = draw_ell0(seed_used, np.arange(n))
 
     config = {

@@ -45,6 +45,7 @@ from typing import Any
 
 import numpy as np
 
+from gmmsym.errors import InputError
 from gmmsym.experiments.store import RunStore
 from gmmsym.model.validate import check_choice, check_int, check_positive
 
@@ -86,9 +87,9 @@ def _f(x: object, name: str) -> float:
     try:
         v = float(x)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a real number, got {x!r}") from None
+        raise InputError(f"{name} must be a real number, got {x!r}") from None
     if not math.isfinite(v):
-        raise ValueError(f"{name} must be finite, got {v}")
+        raise InputError(f"{name} must be finite, got {v}")
     return v + 0.0
 
 
@@ -96,7 +97,7 @@ def _pair(x: object, name: str) -> tuple[float, float]:
     try:
         a, b = x  # type: ignore[misc]
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a pair of numbers, got {x!r}") from None
+        raise InputError(f"{name} must be a pair of numbers, got {x!r}") from None
     return (_f(a, name), _f(b, name))
 
 
@@ -295,18 +296,18 @@ def expand_grid(config_grid: Mapping[str, Any] | Iterable[Cell]) -> list[Cell]:
     if isinstance(config_grid, Mapping):
         unknown = set(config_grid) - _GRID_KEYS
         if unknown:
-            raise ValueError(f"config_grid: unknown keys {sorted(unknown)}; known: {sorted(_GRID_KEYS)}")
+            raise InputError(f"config_grid: unknown keys {sorted(unknown)}; known: {sorted(_GRID_KEYS)}")
         g = dict(config_grid)
         if "mu0" in g and "mu_grid" in g:
-            raise ValueError("config_grid: give mu0 or mu_grid, not both")
+            raise InputError("config_grid: give mu0 or mu_grid, not both")
         if "seed" in g and "seeds" in g:
-            raise ValueError("config_grid: give seed or seeds, not both")
+            raise InputError("config_grid: give seed or seeds, not both")
         if "mu0" in g:
             mu0s = _pairs(g["mu0"], "mu0")
         else:
             spec = g.get("mu_grid", (-1.0, 1.0, 10))
             if len(spec) != 3:
-                raise ValueError(f"mu_grid must be [lo, hi, n], got {spec!r}")
+                raise InputError(f"mu_grid must be [lo, hi, n], got {spec!r}")
             mu0s = mu_grid(spec[0], spec[1], spec[2])
         nus = _pairs(g.get("nu", (-0.5, 0.5)), "nu")
         runs = g.get("runs", 100)
@@ -328,7 +329,7 @@ def expand_grid(config_grid: Mapping[str, Any] | Iterable[Cell]) -> list[Cell]:
         cells = list(config_grid)
         for c in cells:
             if not isinstance(c, Cell):
-                raise TypeError(f"config_grid: expected a mapping or Cell objects, got {type(c).__name__}")
+                raise InputError(f"config_grid: expected a mapping or Cell objects, got {type(c).__name__}")
     out: dict[str, Cell] = {}
     for c in cells:
         prev = out.get(c.hash)

@@ -14,6 +14,7 @@ from functools import cache
 
 import mpmath
 
+from gmmsym.errors import InputError
 from gmmsym.model.spec import PAPER, ModelSpec
 from gmmsym.model.validate import check_int
 
@@ -46,11 +47,11 @@ def to_mpf_vector(name: str, values: object, width: int, *, allow_inf: bool = Fa
     try:
         seq = list(values)  # type: ignore[call-overload]
     except TypeError:
-        raise TypeError(
+        raise InputError(
             f"{name} must be a sequence of {width} numbers, got {type(values).__name__}"
         ) from None
     if len(seq) != width:
-        raise ValueError(f"{name} must have {width} entries, got {len(seq)}")
+        raise InputError(f"{name} must have {width} entries, got {len(seq)}")
     out = []
     for i, v in enumerate(seq):
         if (
@@ -58,15 +59,15 @@ def to_mpf_vector(name: str, values: object, width: int, *, allow_inf: bool = Fa
             or not isinstance(v, (int, float, str, mpmath.mpf))
             and not hasattr(v, "__float__")
         ):
-            raise TypeError(f"{name}[{i}] must be a real number, got {type(v).__name__}")
+            raise InputError(f"{name}[{i}] must be a real number, got {type(v).__name__}")
         try:
             x = mpmath.mpf(v) if isinstance(v, (int, float, str, mpmath.mpf)) else mpmath.mpf(float(v))
         except (ValueError, TypeError):
-            raise ValueError(f"{name}[{i}] is not a number: {v!r}") from None
+            raise InputError(f"{name}[{i}] is not a number: {v!r}") from None
         if mpmath.isnan(x):
-            raise ValueError(f"{name}[{i}] is NaN")
+            raise InputError(f"{name}[{i}] is NaN")
         if mpmath.isinf(x) and not allow_inf:
-            raise ValueError(f"{name}[{i}] must be finite, got {v!r}")
+            raise InputError(f"{name}[{i}] must be finite, got {v!r}")
         out.append(x)
     return tuple(out)
 
@@ -78,7 +79,7 @@ def _state(mu, ell, nu, spec: ModelSpec) -> tuple:
     for k in range(len(ell_m) - 1):
         if ell_m[k] > ell_m[k + 1]:
             a, b = (f"{'lr'[i % 2]}{i // 2 + 1}" for i in (k, k + 1))
-            raise ValueError(f"ell must be ordered l1 <= r1 <= l2 <= r2 ...: {a} > {b}")
+            raise InputError(f"ell must be ordered l1 <= r1 <= l2 <= r2 ...: {a} > {b}")
     return (*mu_m, *ell_m, *nu_m)
 
 

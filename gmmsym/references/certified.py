@@ -61,6 +61,7 @@ from typing import Any
 import numpy as np
 from flint import arb, ctx, fmpq
 
+from gmmsym.errors import InputError
 from gmmsym.kernels import special as _special
 from gmmsym.model import validate as _validate
 from gmmsym.model.spec import PAPER, ModelSpec
@@ -383,19 +384,19 @@ def _accumulate(table: dict[tuple[int, int], list[fmpq]], t: fmpq, coef: fmpq) -
 def _point(name: str, value: object, width: int, *, allow_inf: bool = False) -> tuple[float, ...]:
     arr = _validate.as_points(name, value, width, allow_inf=allow_inf)
     if arr.ndim != 1:
-        raise ValueError(f"{name} must be one point of shape ({width},), got shape {arr.shape}")
+        raise InputError(f"{name} must be one point of shape ({width},), got shape {arr.shape}")
     return tuple(float(v) for v in arr)
 
 
 def _scalar(name: str, value: object, *, allow_inf: bool = True) -> float:
     if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+        raise InputError(f"{name} must be a real number, got {type(value).__name__}")
     return _point(name, [value], 1, allow_inf=allow_inf)[0]
 
 
 def _check_spec(spec: object) -> ModelSpec:
     if not isinstance(spec, ModelSpec):
-        raise TypeError(f"spec must be a ModelSpec, got {type(spec).__name__}")
+        raise InputError(f"spec must be a ModelSpec, got {type(spec).__name__}")
     return spec
 
 
