@@ -76,11 +76,12 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 
-from gmmsym.discriminator.projection import project4, project_scalars
+from gmmsym.dynamics.float64 import Float64Backend
+from gmmsym.dynamics.mpmath import MpBackend
+from gmmsym.dynamics.protocol import Backend
 from gmmsym.errors import InputError
-from gmmsym.kernels.float64 import PAPER_KERNELS
 from gmmsym.model.validate import as_points, check_choice, check_int, check_ordered, check_positive
-from gmmsym.outcomes import DIVERGENCE_BOUND, Outcomes, classify
+from gmmsym.outcomes import Outcomes, classify
 
 __all__ = ["DYNAMICS", "SimulationResult", "simulate", "draw_ell0", "gradient_evaluations"]
 
@@ -95,128 +96,6 @@ def gradient_evaluations(dynamics: str, k: int = 1) -> int:
     ``optimal``: 1 (one optimal discriminator and its Danskin gradient).
     """
     return {"alternating": k + 1, "extragradient": 2}.get(check_choice("dynamics", dynamics, DYNAMICS), 1)
-
-
-# ----------------------------------------------------------------------------------------------
-# backends: the operations the update rules need
-# ----------------------------------------------------------------------------------------------
-
-
-class _Float64:
-    """Component-major float64 backend: each component is a contiguous ``(n,)`` array.
-
-    Ownership: ``combine`` writes into (and returns) the buffers of its gradient argument and
-    ``proj`` projects in place; the rules only pass fresh arrays (kernel outputs) to them, and
-    the state arrays are never aliased outside the driver.
-    """
-
-    def __init__(self, nu1: np.ndarray, nu2: np.ndarray) -> None:
-        self.nu1, self.nu2 = nu1, nu2
-        self.n = nu1.shape[0]
-        self._raw = PAPER_KERNELS.raw.gradients
-
-    def take(self, keep: np.ndarray) -> _Float64:
-        return _Float64(self.nu1[keep], self.nu2[keep])
-
-    def _full(self, x) -> np.ndarray:
-        # Outputs of raw kernels may be scalars where constant: broadcast to fresh arrays.
-        if type(x) is np.ndarray and x.shape == (self.n,):
-            return x
-        return np.full(self.n, x, dtype=np.float64)
-
-    def grad(self, mu, ell):
-        m1, m2, g1, g2, g3, g4 = self._raw(*mu, *ell, self.nu1, self.nu2)
-        f = self._full
-        return (f(m1), f(m2)), (f(g1), f(g2), f(g3), f(g4))
-
-    @staticmethod
-    def combine(x, a, g):
-        """``x + a g`` per component, written into ``g``'s buffers."""
-        for xi, gi in zip(x, g):
-            np.multiply(gi, a, out=gi)
-            np.add(xi, gi, out=gi)
-        return g
-
-    @staticmethod
-    def extrapolate(g, g_prev):
-        """``2 g - g_prev`` (fresh arrays; a copy of ``g`` when ``g_prev`` is None)."""
-        if g_prev is None:
-            return tuple(gi.copy() for gi in g)
-        out = tuple(np.multiply(gi, 2.0) for gi in g)
-        for oi, pi in zip(out, g_prev):
-            np.subtract(oi, pi, out=oi)
-        return out
-
-    @staticmethod
-    def proj(ell):
-        return project4(*ell, out=ell)
-
-    def tv(self, mu):
-        from gmmsym.discriminator.optimal import optimal_endpoints, tv_gradient_components
-
-        l1, r1, l2, r2, count = optimal_endpoints(mu[0], mu[1], self.nu1, self.nu2)
-        g1, g2 = tv_gradient_components(mu[0], mu[1], l1, r1, l2, r2, count)
-        return (self._full(g1), self._full(g2)), (l1, r1, l2, r2)
-
-    @staticmethod
-    def diverging(mu) -> np.ndarray | None:
-        """Mask of rows with ``max |mu_i| > bound`` or NaN; None when there is none (the usual case)."""
-        m = np.abs(mu[0])
-        np.maximum(m, np.abs(mu[1]), out=m)  # maximum propagates NaN
-        ok = m <= DIVERGENCE_BOUND  # NaN compares False
-        return None if ok.all() else ~ok
-
-    @staticmethod
-    def rows(comps, mask=None) -> np.ndarray:
-        return np.stack(comps if mask is None else [c[mask] for c in comps], axis=1)
-
-    @staticmethod
-    def unchanged(old, new) -> np.ndarray | None:
-        """Mask of rows whose components are bitwise equal in ``old`` and ``new``; None if none."""
-        same = old[0].view(np.int64) == new[0].view(np.int64)
-        for a, b in zip(old[1:], new[1:]):
-            same &= a.view(np.int64) == b.view(np.int64)
-        return same if same.any() else None
-
-
-class _Mp:
-    """mpmath backend for one row: every component is an ``mpf`` (inside ``mpmath.workdps``)."""
-
-    n = 1
-
-    def __init__(self, nu: tuple, dps: int) -> None:
-        self.nu, self.dps = nu, dps
-
-    def grad(self, mu, ell):
-        from gmmsym.kernels import mp as gmp
-
-        return gmp.gradients(mu, ell, self.nu, dps=self.dps)
-
-    @staticmethod
-    def combine(x, a, g):
-        return tuple(xi + a * gi for xi, gi in zip(x, g))
-
-    @staticmethod
-    def extrapolate(g, g_prev):
-        return g if g_prev is None else tuple(2 * gi - pi for gi, pi in zip(g, g_prev))
-
-    @staticmethod
-    def proj(ell):
-        return project_scalars(ell)
-
-    def tv(self, mu):
-        from gmmsym.discriminator import optimal_mp
-
-        grad, ell = optimal_mp.tv_gradient_and_discriminator(mu, self.nu, dps=self.dps)
-        return grad, ell
-
-    @staticmethod
-    def diverging(mu) -> np.ndarray | None:
-        return None if all(abs(m) <= DIVERGENCE_BOUND for m in mu) else np.array([True])
-
-    @staticmethod
-    def rows(comps, mask=None) -> np.ndarray:
-        return np.array([comps], dtype=object)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -289,14 +168,6 @@ _RULES: dict[str, tuple[Callable, Callable]] = {
 }
 
 
-def _take(tree, keep: np.ndarray):
-    if tree is None:
-        return None
-    if isinstance(tree, tuple):
-        return tuple(_take(x, keep) for x in tree)
-    return tree[keep]
-
-
 class _Run(NamedTuple):
     mu: np.ndarray  # (n, 2), float64 or object (mpf)
     ell: np.ndarray  # (n, 4)
@@ -306,7 +177,9 @@ class _Run(NamedTuple):
     traj_ell: np.ndarray | None  # (T, n, 4) float64
 
 
-def _integrate(b, dynamics: str, p: _Params, mu, ell, steps: int, times: np.ndarray | None, dtype) -> _Run:
+def _integrate(
+    b: Backend, dynamics: str, p: _Params, mu, ell, steps: int, times: np.ndarray | None, dtype
+) -> _Run:
     """Run one backend's batch: record at ``times``, freeze diverging rows (module docstring)."""
     init, step = _RULES[dynamics]
     n = b.n
@@ -319,7 +192,7 @@ def _integrate(b, dynamics: str, p: _Params, mu, ell, steps: int, times: np.ndar
         traj_ell = np.empty((len(times), n, 4))
     idx = np.arange(n)
     rec = 0
-    check_fixed = dynamics != "optimistic" and hasattr(b, "unchanged")
+    check_fixed = dynamics != "optimistic" and b.checks_fixed_points
 
     def retire(mask, when):
         """Write the masked rows out as final (``when`` steps taken); drop them from the batch."""
@@ -333,7 +206,7 @@ def _integrate(b, dynamics: str, p: _Params, mu, ell, steps: int, times: np.ndar
             traj_ell[rec:, rows] = fell
         keep = ~mask
         idx = idx[keep]
-        mu, ell, aux, old = _take((mu, ell, aux, old), keep)
+        mu, ell, aux, old = b.select((mu, ell, aux, old), keep)
         b = b.take(keep)
 
     old = None  # state before the last step, kept on fixed-point check steps
@@ -588,7 +461,7 @@ def simulate(
 
     mp_state = None
     if precision == "float64":
-        b = _Float64(np.ascontiguousarray(nu_a[:, 0]), np.ascontiguousarray(nu_a[:, 1]))
+        b = Float64Backend(np.ascontiguousarray(nu_a[:, 0]), np.ascontiguousarray(nu_a[:, 1]))
         mu = tuple(np.ascontiguousarray(mu0_a[:, i]) for i in range(2))  # fresh copies
         ell = tuple(np.ascontiguousarray(ell0_a[:, i]) for i in range(4))
         run = _integrate(b, dynamics, _Params(-eta, eta_d, k), mu, ell, steps, times, np.float64)
@@ -627,7 +500,7 @@ def _simulate_mp(nu_a, mu0_a, ell0_a, dynamics, eta, eta_d, k, steps, dps, times
     with mpmath.workdps(dps):
         p = _Params(-mpmath.mpf(eta), mpmath.mpf(eta_d), k)
         for i in range(mu0_a.shape[0]):
-            b = _Mp(tuple(mpmath.mpf(float(v)) for v in nu_a[i]), dps)
+            b = MpBackend(tuple(mpmath.mpf(float(v)) for v in nu_a[i]), dps)
             mu = tuple(mpmath.mpf(float(v)) for v in mu0_a[i])
             ell = tuple(mpmath.mpf(float(v)) for v in ell0_a[i])
             parts.append(_integrate(b, dynamics, p, mu, ell, steps, times, object))
