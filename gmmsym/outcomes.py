@@ -38,7 +38,7 @@ from numpy.typing import ArrayLike
 
 from gmmsym.errors import InputError
 from gmmsym.kernels.float64 import PAPER_KERNELS
-from gmmsym.model.validate import as_points, check_positive
+from gmmsym.model.validate import as_rows, check_positive
 
 __all__ = [
     "LABELS",
@@ -87,16 +87,6 @@ class Outcomes:
 
     def __len__(self) -> int:
         return int(self.label.shape[0])
-
-
-def _as_rows(name: str, value: object, width: int, *, allow_nonfinite: bool) -> np.ndarray:
-    """``value`` as float64 of shape ``(N, width)``; a single ``(width,)`` row becomes ``(1, width)``."""
-    arr = as_points(name, value, width, allow_inf=allow_nonfinite, allow_nan=allow_nonfinite)
-    if arr.ndim == 1:
-        arr = arr[None, :]
-    if arr.ndim != 2:
-        raise InputError(f"{name} must have shape (N, {width}) or ({width},), got shape {np.shape(value)}")
-    return arr
 
 
 def dist(mu: ArrayLike, nu: ArrayLike) -> np.ndarray:
@@ -158,9 +148,9 @@ def classify(mu: ArrayLike, ell: ArrayLike, nu: ArrayLike, *, tol: float = 0.1) 
         did not diverge.
     """
     tol = check_positive("tol", tol)
-    mu_a = _as_rows("mu", mu, 2, allow_nonfinite=True)
-    ell_a = _as_rows("ell", ell, 4, allow_nonfinite=True)
-    nu_a = _as_rows("nu", nu, 2, allow_nonfinite=False)
+    mu_a = as_rows("mu", mu, 2, allow_inf=True, allow_nan=True)
+    ell_a = as_rows("ell", ell, 4, allow_inf=True, allow_nan=True)
+    nu_a = as_rows("nu", nu, 2)
     n = mu_a.shape[0]
     for name, arr in (("ell", ell_a), ("nu", nu_a)):
         if arr.shape[0] not in (1, n):

@@ -54,10 +54,10 @@ def _check_box(low: float, high: float, min_separation: float) -> tuple[float, f
 
 
 def label_invariant_distance(mu: Sequence[float], nu: Sequence[float]) -> float:
-    """``min(max_i |mu_i - nu_i|, max_i |mu_(3-i) - nu_i|)`` (MODEL.md section 5)."""
-    straight = max(abs(mu[0] - nu[0]), abs(mu[1] - nu[1]))
-    swapped = max(abs(mu[1] - nu[0]), abs(mu[0] - nu[1]))
-    return min(straight, swapped)
+    """The label-invariant distance of MODEL.md section 5: :func:`gmmsym.outcomes.dist` of one point."""
+    from gmmsym.outcomes import dist
+
+    return float(dist(mu, nu))
 
 
 def _floats(low: float, high: float) -> SearchStrategy[float]:

@@ -80,7 +80,7 @@ from gmmsym.dynamics.float64 import Float64Backend
 from gmmsym.dynamics.mpmath import MpBackend
 from gmmsym.dynamics.protocol import Backend
 from gmmsym.errors import InputError
-from gmmsym.model.validate import as_points, check_choice, check_int, check_ordered, check_positive
+from gmmsym.model.validate import as_rows, check_choice, check_int, check_ordered, check_positive
 from gmmsym.outcomes import Outcomes, classify
 
 __all__ = ["DYNAMICS", "SimulationResult", "simulate", "draw_ell0", "gradient_evaluations"]
@@ -295,15 +295,6 @@ class SimulationResult:
         return json.dumps(self.config)
 
 
-def _rows(name: str, value: object, width: int, *, allow_inf: bool = False) -> np.ndarray:
-    arr = as_points(name, value, width, allow_inf=allow_inf)
-    if arr.ndim == 1:
-        arr = arr[None, :]
-    if arr.ndim != 2:
-        raise InputError(f"{name} must have shape (N, {width}) or ({width},), got shape {arr.shape}")
-    return arr
-
-
 def _match_rows(name: str, arr: np.ndarray, n: int) -> np.ndarray:
     if arr.shape[0] not in (1, n):
         raise InputError(f"{name} has {arr.shape[0]} rows, mu0 has {n}")
@@ -427,13 +418,13 @@ def simulate(
     tol = check_positive("tol", tol)
     seed_used = _resolve_seed(seed)
 
-    mu0_a = _rows("mu0", mu0, 2)
+    mu0_a = as_rows("mu0", mu0, 2)
     n = mu0_a.shape[0]
-    nu_in = _rows("nu", nu, 2)
+    nu_in = as_rows("nu", nu, 2)
     nu_a = np.ascontiguousarray(_match_rows("nu", nu_in, n))
     ell_given = ell0 is not None
     if ell_given:
-        ell_in = _rows("ell0", ell0, 4, allow_inf=True)
+        ell_in = as_rows("ell0", ell0, 4, allow_inf=True)
         check_ordered("ell0", ell_in)
         ell0_a = np.ascontiguousarray(_match_rows("ell0", ell_in, n))
     elif dynamics == "optimal":

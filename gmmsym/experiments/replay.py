@@ -27,6 +27,7 @@ import numpy as np
 
 from gmmsym.experiments.store import RunStore
 from gmmsym.experiments.sweep import _Progress, dynamics_name, execute
+from gmmsym.io import json_clean
 from gmmsym.model.validate import check_int
 
 __all__ = ["ReplayReport", "select_sample", "replay", "gradient_evaluations_per_run"]
@@ -157,19 +158,18 @@ class ReplayReport:
         return float(sum(r["seconds"] for r in self.rows))
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-serialisable summary (non-finite numbers, e.g. of diverged runs, as None)."""
-        return {
-            "precision": self.precision,
-            "n": self.n,
-            "agree": self.agree,
-            "rate": None if math.isnan(self.rate) else self.rate,
-            "seconds": self.seconds,
-            "compute_seconds": self.compute_seconds,
-            "rows": [
-                {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in r.items()}
-                for r in self.rows
-            ],
-        }
+        """JSON-serialisable summary (non-finite numbers as :func:`gmmsym.io.json_clean` encodes them)."""
+        return json_clean(
+            {
+                "precision": self.precision,
+                "n": self.n,
+                "agree": self.agree,
+                "rate": self.rate,
+                "seconds": self.seconds,
+                "compute_seconds": self.compute_seconds,
+                "rows": self.rows,
+            }
+        )
 
     def table(self) -> str:
         """Plain-text report, one line per run and a total line."""

@@ -45,6 +45,7 @@ from typing import Any
 
 import numpy as np
 
+from gmmsym.dynamics.engine import DYNAMICS
 from gmmsym.errors import InputError
 from gmmsym.experiments.store import RunStore
 from gmmsym.model.validate import check_choice, check_int, check_positive
@@ -67,7 +68,7 @@ __all__ = [
 ]
 
 #: Dynamics accepted by sweeps (the dynamics contract's ``DYNAMICS``).
-ALL_DYNAMICS: tuple[str, ...] = ("optimal", "simultaneous", "alternating", "extragradient", "optimistic")
+ALL_DYNAMICS: tuple[str, ...] = DYNAMICS  # the one list, gmmsym.dynamics.DYNAMICS
 #: Dynamics with a first-order discriminator (random initialisation, several runs per cell).
 FIRST_ORDER: tuple[str, ...] = tuple(d for d in ALL_DYNAMICS if d != "optimal")
 #: Dynamics that use ``k`` (discriminator steps per generator step); for the others ``k = 1``.

@@ -21,6 +21,7 @@ __all__ = [
     "check_int",
     "check_choice",
     "as_batch",
+    "as_rows",
 ]
 
 
@@ -55,6 +56,21 @@ def as_points(
         raise InputError(f"{name} contains NaN")
     if not allow_inf and np.isinf(arr).any():
         raise InputError(f"{name} must be finite, got an infinite value")
+    return arr
+
+
+def as_rows(
+    name: str, value: object, width: int, *, allow_inf: bool = False, allow_nan: bool = False
+) -> np.ndarray:
+    """``value`` as float64 of shape ``(N, width)``; a single ``(width,)`` row becomes ``(1, width)``.
+
+    Checks as :func:`as_points`; raises :class:`~gmmsym.errors.InputError` for other ranks.
+    """
+    arr = as_points(name, value, width, allow_inf=allow_inf, allow_nan=allow_nan)
+    if arr.ndim == 1:
+        arr = arr[None, :]
+    if arr.ndim != 2:
+        raise InputError(f"{name} must have shape (N, {width}) or ({width},), got shape {arr.shape}")
     return arr
 
 

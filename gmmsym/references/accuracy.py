@@ -29,7 +29,6 @@ Rows are reported per function and per region of ``a``:
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import platform
 import time
@@ -39,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from gmmsym.io import atomic_write_text, json_text
 from gmmsym.model import validate as _validate
 from gmmsym.references import certified
 
@@ -577,8 +577,7 @@ def run(args: argparse.Namespace) -> int:
             "passed": not failed,
             "rows": [asdict(r) | {"passed": r.passed} for r in rows],
         }
-        with open(args.json, "w", encoding="utf-8") as fh:
-            json.dump(doc, fh, indent=2, allow_nan=True)
+        atomic_write_text(args.json, json_text(doc, indent=2))
     if failed:
         print(f"FAILED: {len(failed)} row(s): " + ", ".join(f"{r.function} [{r.region}]" for r in failed))
         return 1
