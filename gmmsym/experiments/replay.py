@@ -25,8 +25,9 @@ from typing import Any
 
 import numpy as np
 
+from gmmsym.experiments.runner import Progress, execute
 from gmmsym.experiments.store import RunStore
-from gmmsym.experiments.sweep import _Progress, dynamics_name, execute
+from gmmsym.experiments.sweep import dynamics_name
 from gmmsym.io import json_clean
 from gmmsym.model.validate import check_int
 
@@ -257,7 +258,7 @@ def replay(
             bar.advance(gradient_evaluations_per_run(row), 1)
 
         cost = float(sum(gradient_evaluations_per_run(r) for r in todo))
-        with _Progress(progress, cost, len(todo), f"replay {precision} digits") as bar:
+        with Progress(progress, cost, len(todo), f"replay {precision} digits") as bar:
             execute(
                 _replay_one,
                 [({"row": r, "precision": precision}, r) for r in todo],
