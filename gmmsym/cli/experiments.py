@@ -40,6 +40,12 @@ def _nonnegative_int(text: str) -> int:
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register ``sweep``, ``reproduce`` (with ``figure2``) and ``replay``."""
+    _add_sweep(sub)
+    _add_reproduce(sub)
+    _add_replay(sub)
+
+
+def _add_sweep(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "sweep",
         help="run (or resume) a grid of simulations into SQLite; export CSV/JSON",
@@ -97,6 +103,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print the sweep summary as JSON")
     p.set_defaults(func=_sweep)
 
+
+def _add_reproduce(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("reproduce", help="reproduce a figure of the paper")
     rsub = p.add_subparsers(dest="figure", metavar="FIGURE")
     rsub.required = True
@@ -135,6 +143,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     _add_exec_args(f, default_workers=None)
     f.set_defaults(func=_figure2)
 
+
+def _add_replay(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "replay",
         help="re-run a sample of stored float64 runs at 50 digits (mpmath) and compare labels",
