@@ -1,20 +1,8 @@
 """Resumable, chunked, parallel sweeps of the float64 dynamics into SQLite.
 
-A sweep runs a grid of *cells*.  A cell (:class:`Cell`) fixes the dynamics and its parameters
-(``dynamics, eta, eta_d, k, steps, tol``), the true means ``nu``, one initial generator ``mu0``,
-a base ``seed`` and the number ``runs`` of discriminator initialisations; run ``i`` of a cell
-starts from ``(mu0, ell0_i)``.
-
-Discriminator initialisation **[choice]**: ``ell0_i`` = four i.i.d. uniform draws on
-``[-2, 2]``, sorted (MODEL.md section 6), seeded per run with the engine's own convention:
-``ell0_i = gmmsym.dynamics.draw_ell0(seed, [i])``, i.e. ``sort(default_rng([seed, i]).uniform(-2, 2, 4))``.
-The cell seed ``seed`` (``Cell.init_seed``, stored in the ``seed`` column of every run) is
-derived by ``numpy.random.SeedSequence`` from the base seed and ``(nu, mu0)``.  Hence a run's
-initial state depends only on ``(seed, nu, mu0, i)``: not on the chunk size, on the chunk the
-run lands in, on the order of execution or on the number of runs of the cell (cost: ~55 us per
-run, in the workers).  The same ``(seed, nu, mu0)``
-gives the same discriminators for every dynamics (paired comparison).  Optimal-discriminator
-dynamics ignore ``ell0`` and are deterministic, so an ``optimal`` cell always has one run.
+A sweep runs a grid of *cells* (:class:`~gmmsym.experiments.grid.Cell`: one setting of the
+dynamics, one initial generator ``mu0``, ``runs`` seeded discriminator initialisations; the
+seeding convention is described in :mod:`gmmsym.experiments.grid`).
 
 Every row of a batch evolves independently (design.md, dynamics contract), so a run's final
 state does not depend on which rows share its chunk: a sweep's results are identical whatever
