@@ -50,7 +50,7 @@ class Kernels:
     def raw(self) -> types.ModuleType:
         if self._module is not None:
             return self._module
-        from gmmsym.codegen.generator import kernels_for
+        from gmmsym.kernels.loader import kernels_for
 
         return kernels_for(self.spec, "numpy")
 

@@ -29,7 +29,7 @@ __all__ = [
 
 @cache
 def _module(spec: ModelSpec) -> types.ModuleType:
-    from gmmsym.codegen.generator import kernels_for
+    from gmmsym.kernels.loader import kernels_for
 
     return kernels_for(spec, "mpmath")
 
