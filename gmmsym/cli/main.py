@@ -17,7 +17,7 @@ __all__ = ["main", "build_parser"]
 # Modules that provide ``add_parser(subparsers)``, in help order.
 _COMMAND_MODULES = (
     "gmmsym.cli.core",
-    "gmmsym.references.accuracy",
+    "gmmsym.cli.accuracy",
     "gmmsym.cli.simulate",
     "gmmsym.cli.verify",
     "gmmsym.cli.experiments",
