@@ -253,8 +253,8 @@ def measure_mp(dps: int, repeat: int) -> list[dict]:
 
 def measure_breakdown(n: int, repeat: int) -> dict:
     """ns per row of the pieces of one first-order step at batch ``n`` (component-major arrays)."""
-    from gmmsym.kernels import PAPER_KERNELS
-    from gmmsym.projection import project4
+    from gmmsym.discriminator.projection import project4
+    from gmmsym.kernels.float64 import PAPER_KERNELS
 
     nu, mu, ell = (np.ascontiguousarray(a.T) for a in _state(n))
     raw = PAPER_KERNELS.raw.gradients

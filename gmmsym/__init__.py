@@ -1,8 +1,8 @@
 """gmmsym: the GMM-GAN model of Li, Madry, Peebles and Schmidt (ICML 2018), machine-checked.
 
 Data flow: :mod:`gmmsym.symbolic` (SymPy derivations, imported lazily) ->
-:mod:`gmmsym.codegen` (printers, generator) -> :mod:`gmmsym._generated` (checked-in kernels) ->
-numeric drivers (:mod:`gmmsym.kernels`, :mod:`gmmsym.optimal`, :mod:`gmmsym.dynamics`,
+:mod:`gmmsym.codegen` (printers, generator) -> :mod:`gmmsym.kernels._generated` (checked-in kernels) ->
+numeric drivers (:mod:`gmmsym.kernels.float64`, :mod:`gmmsym.discriminator.optimal`, :mod:`gmmsym.dynamics`,
 :mod:`gmmsym.outcomes`) -> experiments and claims (:mod:`gmmsym.experiments`, ``proofs``).
 
 Importing ``gmmsym`` and calling its numeric functions never imports SymPy.  Public names are
@@ -16,20 +16,20 @@ import importlib
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "ModelSpec": "gmmsym.spec",
-    "PAPER": "gmmsym.spec",
-    "objective": "gmmsym.kernels",
-    "advantage": "gmmsym.kernels",
-    "gradients": "gmmsym.kernels",
-    "density_gap": "gmmsym.kernels",
-    "Kernels": "gmmsym.kernels",
-    "project_ell": "gmmsym.projection",
-    "optimal_discriminator": "gmmsym.optimal",
-    "tv_distance": "gmmsym.optimal",
-    "tv_gradient": "gmmsym.optimal",
-    "simulate": "gmmsym.dynamics",
-    "SimulationResult": "gmmsym.dynamics",
-    "DYNAMICS": "gmmsym.dynamics",
+    "ModelSpec": "gmmsym.model.spec",
+    "PAPER": "gmmsym.model.spec",
+    "objective": "gmmsym.kernels.float64",
+    "advantage": "gmmsym.kernels.float64",
+    "gradients": "gmmsym.kernels.float64",
+    "density_gap": "gmmsym.kernels.float64",
+    "Kernels": "gmmsym.kernels.float64",
+    "project_ell": "gmmsym.discriminator.projection",
+    "optimal_discriminator": "gmmsym.discriminator.optimal",
+    "tv_distance": "gmmsym.discriminator.optimal",
+    "tv_gradient": "gmmsym.discriminator.optimal",
+    "simulate": "gmmsym.dynamics.engine",
+    "SimulationResult": "gmmsym.dynamics.engine",
+    "DYNAMICS": "gmmsym.dynamics.engine",
     "classify": "gmmsym.outcomes",
     "Outcomes": "gmmsym.outcomes",
     "sweep": "gmmsym.experiments.sweep",

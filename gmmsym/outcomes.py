@@ -13,7 +13,7 @@ order of :data:`LABELS`:
 1. ``diverged``: a non-finite mean, ``|mu_i| > 1e3`` (:data:`DIVERGENCE_BOUND`), or a NaN
    endpoint.  Infinite *endpoints* are legitimate (the optimal discriminator may be
    unbounded) and do not count, nor does a NaN ``ell`` at ``mu = nu`` up to swapping (how
-   :mod:`gmmsym.optimal` reports that every discriminator is optimal there).
+   :mod:`gmmsym.discriminator.optimal` reports that every discriminator is optimal there).
 2. ``converged``: ``dist(mu, nu) <= tol``.
 3. ``discriminator_collapse``: both intervals collapsed, ``r_j - l_j <= 1e-9``
    (:data:`COLLAPSE_WIDTH`) for ``j = 1, 2``; an interval ``(+inf, +inf)`` or
@@ -36,8 +36,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from gmmsym._validate import as_points, check_positive
-from gmmsym.kernels import PAPER_KERNELS
+from gmmsym.errors import InputError
+from gmmsym.kernels.float64 import PAPER_KERNELS
+from gmmsym.model.validate import as_rows, check_positive
 
 __all__ = [
     "LABELS",
@@ -88,16 +89,6 @@ class Outcomes:
         return int(self.label.shape[0])
 
 
-def _as_rows(name: str, value: object, width: int, *, allow_nonfinite: bool) -> np.ndarray:
-    """``value`` as float64 of shape ``(N, width)``; a single ``(width,)`` row becomes ``(1, width)``."""
-    arr = as_points(name, value, width, allow_inf=allow_nonfinite, allow_nan=allow_nonfinite)
-    if arr.ndim == 1:
-        arr = arr[None, :]
-    if arr.ndim != 2:
-        raise ValueError(f"{name} must have shape (N, {width}) or ({width},), got shape {np.shape(value)}")
-    return arr
-
-
 def dist(mu: ArrayLike, nu: ArrayLike) -> np.ndarray:
     """Label-switching invariant distance to the truth.
 
@@ -118,9 +109,9 @@ def dist(mu: ArrayLike, nu: ArrayLike) -> np.ndarray:
     m = np.asarray(mu, dtype=np.float64)
     n = np.asarray(nu, dtype=np.float64)
     if m.ndim == 0 or m.shape[-1] != 2:
-        raise ValueError(f"mu must have shape (..., 2), got shape {m.shape}")
+        raise InputError(f"mu must have shape (..., 2), got shape {m.shape}")
     if n.ndim == 0 or n.shape[-1] != 2:
-        raise ValueError(f"nu must have shape (..., 2), got shape {n.shape}")
+        raise InputError(f"nu must have shape (..., 2), got shape {n.shape}")
     with np.errstate(invalid="ignore"):
         same = np.maximum(np.abs(m[..., 0] - n[..., 0]), np.abs(m[..., 1] - n[..., 1]))
         swap = np.maximum(np.abs(m[..., 1] - n[..., 0]), np.abs(m[..., 0] - n[..., 1]))
@@ -157,25 +148,25 @@ def classify(mu: ArrayLike, ell: ArrayLike, nu: ArrayLike, *, tol: float = 0.1) 
         did not diverge.
     """
     tol = check_positive("tol", tol)
-    mu_a = _as_rows("mu", mu, 2, allow_nonfinite=True)
-    ell_a = _as_rows("ell", ell, 4, allow_nonfinite=True)
-    nu_a = _as_rows("nu", nu, 2, allow_nonfinite=False)
+    mu_a = as_rows("mu", mu, 2, allow_inf=True, allow_nan=True)
+    ell_a = as_rows("ell", ell, 4, allow_inf=True, allow_nan=True)
+    nu_a = as_rows("nu", nu, 2)
     n = mu_a.shape[0]
     for name, arr in (("ell", ell_a), ("nu", nu_a)):
         if arr.shape[0] not in (1, n):
-            raise ValueError(f"{name} has {arr.shape[0]} rows, mu has {n} (a single row is broadcast)")
+            raise InputError(f"{name} has {arr.shape[0]} rows, mu has {n} (a single row is broadcast)")
     mu_a, ell_a, nu_a = (np.broadcast_to(a, (n, a.shape[1])) for a in (mu_a, ell_a, nu_a))
 
     with np.errstate(invalid="ignore"):
         bad_mu = ~(np.abs(mu_a) <= DIVERGENCE_BOUND).all(axis=1)
         # NaN endpoints: divergence, except at mu = nu up to swapping, where the optimal
-        # discriminator is reported as NaN because it is not unique (gmmsym.optimal).
+        # discriminator is reported as NaN because it is not unique (gmmsym.discriminator.optimal).
         diverged = bad_mu | (np.isnan(ell_a).any(axis=1) & ~(dist(mu_a, nu_a) == 0))
     ok = ~diverged
     m, e, v = mu_a[ok], ell_a[ok], nu_a[ok]
     if (e[:, 1:] < e[:, :-1]).any():
         row = int(np.flatnonzero(ok)[np.argwhere(e[:, 1:] < e[:, :-1])[0, 0]])
-        raise ValueError(f"ell must be ordered l1 <= r1 <= l2 <= r2 (row {row}: {ell_a[row].tolist()})")
+        raise InputError(f"ell must be ordered l1 <= r1 <= l2 <= r2 (row {row}: {ell_a[row].tolist()})")
 
     def scatter(values: np.ndarray) -> np.ndarray:
         out = np.zeros(n, dtype=bool)

@@ -27,6 +27,8 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
+from gmmsym.errors import InputError
+
 __all__ = [
     "label_invariant_distance",
     "means",
@@ -43,19 +45,19 @@ __all__ = [
 def _check_box(low: float, high: float, min_separation: float) -> tuple[float, float, float]:
     low, high, sep = float(low), float(high), float(min_separation)
     if not (math.isfinite(low) and math.isfinite(high)) or low > high:
-        raise ValueError(f"box must be finite with low <= high, got [{low}, {high}]")
+        raise InputError(f"box must be finite with low <= high, got [{low}, {high}]")
     if not math.isfinite(sep) or sep < 0:
-        raise ValueError(f"min_separation must be finite and >= 0, got {min_separation!r}")
+        raise InputError(f"min_separation must be finite and >= 0, got {min_separation!r}")
     if sep > high - low:
-        raise ValueError(f"min_separation {sep} does not fit in the box [{low}, {high}]")
+        raise InputError(f"min_separation {sep} does not fit in the box [{low}, {high}]")
     return low, high, sep
 
 
 def label_invariant_distance(mu: Sequence[float], nu: Sequence[float]) -> float:
-    """``min(max_i |mu_i - nu_i|, max_i |mu_(3-i) - nu_i|)`` (MODEL.md section 5)."""
-    straight = max(abs(mu[0] - nu[0]), abs(mu[1] - nu[1]))
-    swapped = max(abs(mu[1] - nu[0]), abs(mu[0] - nu[1]))
-    return min(straight, swapped)
+    """The label-invariant distance of MODEL.md section 5: :func:`gmmsym.outcomes.dist` of one point."""
+    from gmmsym.outcomes import dist
+
+    return float(dist(mu, nu))
 
 
 def _floats(low: float, high: float) -> SearchStrategy[float]:
@@ -126,11 +128,11 @@ def generator_means(
     base = means(low, high, min_separation=min_separation)
     d = float(min_distance)
     if not math.isfinite(d) or d < 0:
-        raise ValueError(f"min_distance must be finite and >= 0, got {min_distance!r}")
+        raise InputError(f"min_distance must be finite and >= 0, got {min_distance!r}")
     if d == 0:
         return base
     if nu is None:
-        raise ValueError("min_distance > 0 needs the true means nu")
+        raise InputError("min_distance > 0 needs the true means nu")
     nu_t = (float(nu[0]), float(nu[1]))
     return base.filter(lambda mu: label_invariant_distance(mu, nu_t) >= d)
 
@@ -185,7 +187,7 @@ def discriminators(
 def batches(elements: SearchStrategy, *, min_size: int = 1, max_size: int = 16) -> SearchStrategy[np.ndarray]:
     """Float64 arrays of shape ``(N, width)`` whose rows are drawn from ``elements`` (tuples)."""
     if min_size < 1 or max_size < min_size:
-        raise ValueError(f"need 1 <= min_size <= max_size, got {min_size}, {max_size}")
+        raise InputError(f"need 1 <= min_size <= max_size, got {min_size}, {max_size}")
     return st.lists(elements, min_size=min_size, max_size=max_size).map(
         lambda rows: np.array(rows, dtype=np.float64)
     )
@@ -250,5 +252,5 @@ def states(
         return nu, mu, ell
 
     if min_size < 1 or max_size < min_size:
-        raise ValueError(f"need 1 <= min_size <= max_size, got {min_size}, {max_size}")
+        raise InputError(f"need 1 <= min_size <= max_size, got {min_size}, {max_size}")
     return build()

@@ -31,8 +31,9 @@ from __future__ import annotations
 import mpmath
 
 import gmmsym.mp as gmp
-from proofs._common import draw_discriminators, draw_means, fmt, gap_function
-from proofs.framework import SYMBOLIC, Checks, Claim, Evidence, rng_for, sized
+
+from ._common import draw_discriminators, draw_means, fmt, gap_function
+from .framework import SYMBOLIC, Checks, Claim, Evidence, rng_for, sized
 
 __all__ = ["CLAIM", "run"]
 

@@ -31,8 +31,9 @@ import numpy as np
 
 import gmmsym
 import gmmsym.mp as gmp
-from proofs._common import draw_discriminators, draw_means, fmt, mp_gradients_model_md
-from proofs.framework import SYMBOLIC, Checks, Claim, Evidence, rng_for, sized
+
+from ._common import draw_discriminators, draw_means, fmt, mp_gradients_model_md
+from .framework import SYMBOLIC, Checks, Claim, Evidence, rng_for, sized
 
 __all__ = ["CLAIM", "run"]
 

@@ -50,7 +50,7 @@ import itertools
 
 import numpy as np
 
-from proofs.framework import SYMBOLIC, Checks, Claim, Evidence, rng_for, sized
+from .framework import SYMBOLIC, Checks, Claim, Evidence, rng_for, sized
 
 __all__ = ["CLAIM", "run", "sign_changes"]
 
@@ -189,7 +189,7 @@ def _exact_signs(mu, nu) -> list[int]:
 
 def _certified(checks: Checks, budget: str, seed: int) -> str:
     import gmmsym
-    from gmmsym.certified_roots import certified_crossings
+    from gmmsym.references.certified_roots import certified_crossings
 
     rng = rng_for(CLAIM.id, seed)
     n = sized(budget, 100, 1000, 10000)

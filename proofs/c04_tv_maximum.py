@@ -37,8 +37,9 @@ import numpy as np
 
 import gmmsym
 import gmmsym.mp as gmp
-from proofs._common import draw_discriminators, draw_means, fmt, gap_function, mp_crossings, mp_tv_quadrature
-from proofs.framework import STATISTICAL, Checks, Claim, Evidence, rng_for, sized
+
+from ._common import draw_discriminators, draw_means, fmt, gap_function, mp_crossings, mp_tv_quadrature
+from .framework import STATISTICAL, Checks, Claim, Evidence, rng_for, sized
 
 __all__ = ["CLAIM", "run"]
 

@@ -41,8 +41,9 @@ from hypothesis import strategies as st
 import gmmsym
 import gmmsym.mp as gmp
 from gmmsym import strategies as gst
-from proofs._common import fmt
-from proofs.framework import PROPERTY, Checks, Claim, Evidence, property_check, rng_for, sized
+
+from ._common import fmt
+from .framework import PROPERTY, Checks, Claim, Evidence, property_check, rng_for, sized
 
 __all__ = ["CLAIM", "run"]
 

@@ -30,7 +30,8 @@ import numpy as np
 
 import gmmsym
 from gmmsym.dynamics import DYNAMICS
-from proofs.framework import SYMBOLIC, Checks, Claim, Evidence, rng_for, sized
+
+from .framework import SYMBOLIC, Checks, Claim, Evidence, rng_for, sized
 
 __all__ = ["CLAIM", "run"]
 

@@ -35,7 +35,8 @@ from __future__ import annotations
 import numpy as np
 
 import gmmsym
-from proofs.framework import STATISTICAL, Checks, Claim, Evidence, rng_for, sized
+
+from .framework import STATISTICAL, Checks, Claim, Evidence, rng_for, sized
 
 __all__ = ["CLAIM", "run", "ETA"]
 

@@ -71,8 +71,9 @@ import numpy as np
 from flint import arb, ctx
 
 import gmmsym
-from proofs._common import fmt
-from proofs.framework import CERTIFIED, Checks, Claim, Evidence, sized
+
+from ._common import fmt
+from .framework import CERTIFIED, Checks, Claim, Evidence, sized
 
 __all__ = ["CLAIM", "run", "CoverResult", "certified_cover", "gradient_enclosure", "grid_minimum"]
 

@@ -31,8 +31,9 @@ import numpy as np
 import gmmsym
 import gmmsym.mp as gmp
 from gmmsym import certified
-from proofs._common import draw_means
-from proofs.framework import SYMBOLIC, Checks, Claim, Evidence, rng_for, sized
+
+from ._common import draw_means
+from .framework import SYMBOLIC, Checks, Claim, Evidence, rng_for, sized
 
 __all__ = ["CLAIM", "run"]
 

@@ -46,9 +46,10 @@ import gmmsym
 import gmmsym.mp as gmp
 from gmmsym import certified
 from gmmsym import strategies as gst
-from gmmsym.projection import project_scalars
-from proofs._common import fmt
-from proofs.framework import PROPERTY, Checks, Claim, Evidence, property_check, sized
+from gmmsym.discriminator.projection import project_scalars
+
+from ._common import fmt
+from .framework import PROPERTY, Checks, Claim, Evidence, property_check, sized
 
 __all__ = ["CLAIM", "run"]
 

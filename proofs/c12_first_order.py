@@ -38,8 +38,9 @@ import numpy as np
 
 import gmmsym
 from gmmsym.outcomes import LABELS
-from proofs._common import NU_FIG2
-from proofs.framework import STATISTICAL, Checks, Claim, Evidence, sized
+
+from ._common import NU_FIG2
+from .framework import STATISTICAL, Checks, Claim, Evidence, sized
 
 __all__ = ["CLAIM", "run", "SCHEDULES", "wilson_upper"]
 

@@ -40,8 +40,9 @@ import numpy as np
 
 import gmmsym
 from gmmsym import certified
-from proofs._common import draw_discriminators, draw_means, fmt
-from proofs.framework import SYMBOLIC, Checks, Claim, Evidence, rng_for, sized
+
+from ._common import draw_discriminators, draw_means, fmt
+from .framework import SYMBOLIC, Checks, Claim, Evidence, rng_for, sized
 
 __all__ = ["CLAIM", "run"]
 

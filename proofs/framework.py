@@ -279,7 +279,7 @@ def load_claim(claim_id: str) -> ModuleType:
     key = claim_id.strip().upper()
     if key not in CLAIM_MODULES:
         raise ValueError(f"unknown claim {claim_id!r}; choose from {', '.join(CLAIM_MODULES)}")
-    return importlib.import_module(CLAIM_MODULES[key])
+    return importlib.import_module("." + CLAIM_MODULES[key].rpartition(".")[2], __package__)
 
 
 def _traceback_summary(exc: BaseException, limit: int = 4) -> str:

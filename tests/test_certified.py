@@ -1,4 +1,4 @@
-"""Certified references (gmmsym.certified) against independent mpmath evaluations.
+"""Certified references (gmmsym.references.certified) against independent mpmath evaluations.
 
 The mpmath side evaluates MODEL.md section 2 literally (``mpmath.ncdf``/``npdf`` of
 ``(endpoint - mean) / sigma``, no tail rewriting) at ``MP_DPS`` digits, so it shares no code
@@ -18,8 +18,8 @@ from flint import arb, ctx, fmpq
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from gmmsym import certified
-from gmmsym.spec import PAPER, ModelSpec
+from gmmsym.model.spec import PAPER, ModelSpec
+from gmmsym.references import certified
 
 # The literal formula adds at most 4 M K + 1 = 17 terms of magnitude <= 1, each evaluated by
 # mpmath with a relative error of a few units in 10**-MP_DPS; 10**-(MP_DPS - 5) bounds the sum's

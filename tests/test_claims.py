@@ -11,10 +11,10 @@ import json
 
 import numpy as np
 import pytest
+from gmmsym.proofs import framework
+from gmmsym.proofs.framework import METHODS, Checks, Claim, Evidence, all_claim_ids, load_claim, run_claim
 
-from gmmsym.kernels import PAPER_KERNELS
-from proofs import framework
-from proofs.framework import METHODS, Checks, Claim, Evidence, all_claim_ids, load_claim, run_claim
+from gmmsym.kernels.float64 import PAPER_KERNELS
 
 
 @functools.cache

@@ -13,8 +13,8 @@ from scipy import integrate, stats
 
 from gmmsym.codegen import GENERATOR_VERSION, check, doprint, kernels_for, load, module_name, write
 from gmmsym.codegen.generator import GENERATED_DIR, parse_header, source_hash
-from gmmsym.kernels import Kernels
-from gmmsym.spec import PAPER, ModelSpec
+from gmmsym.kernels.float64 import Kernels
+from gmmsym.model.spec import PAPER, ModelSpec
 
 
 @pytest.mark.parametrize("target", ["numpy", "mpmath"])
@@ -143,8 +143,8 @@ def test_printed_normal_mass_is_tail_safe():
     """
     import sympy as sp
 
-    from gmmsym import _special
     from gmmsym.codegen.printers import MpmathKernelPrinter, NumPyKernelPrinter
+    from gmmsym.kernels import special as _special
     from gmmsym.symbolic import NormalMass
 
     a, b = sp.symbols("a b")

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 import gmmsym
 from gmmsym import strategies as gst
+from gmmsym.discriminator.projection import project_ell, project_scalars
 from gmmsym.dynamics import DYNAMICS, draw_ell0, gradient_evaluations, simulate
-from gmmsym.projection import project_ell, project_scalars
 
 NU = np.array([-0.5, 0.5])
 FIRST_ORDER = tuple(d for d in DYNAMICS if d != "optimal")
@@ -322,10 +322,10 @@ def test_optimal_reports_the_optimal_discriminator():
 
 
 def test_keyboard_interrupt_propagates(monkeypatch):
-    import gmmsym.dynamics as dyn
+    from gmmsym.dynamics.float64 import Float64Backend
 
     calls = {"n": 0}
-    real = dyn._Float64.grad
+    real = Float64Backend.grad
 
     def grad(self, mu, ell):
         calls["n"] += 1
@@ -333,7 +333,7 @@ def test_keyboard_interrupt_propagates(monkeypatch):
             raise KeyboardInterrupt
         return real(self, mu, ell)
 
-    monkeypatch.setattr(dyn._Float64, "grad", grad)
+    monkeypatch.setattr(Float64Backend, "grad", grad)
     before = np.geterr()
     with pytest.raises(KeyboardInterrupt):
         simulate(NU, [0.2, 0.9], [-1.0, 0.1, 0.6, 2.0], steps=10)
@@ -452,20 +452,21 @@ def test_cli_simulate_errors(tmp_path, capsys):
 @pytest.mark.parametrize("dynamics", ["simultaneous", "alternating", "extragradient", "optimal"])
 def test_fixed_point_retirement_changes_nothing(monkeypatch, dynamics):
     """Retiring rows at exact fixed points gives bitwise the results of running every step."""
-    import gmmsym.dynamics as dyn
+    import gmmsym.dynamics.engine as dyn
+    from gmmsym.dynamics.float64 import Float64Backend
 
     g = np.linspace(-1, 1, 6)
     mu0 = np.array([(a, b) for a in g for b in g])
     kw = dict(dynamics=dynamics, k=3, steps=400, seed=11, record_every=50)
     calls = []
-    real = dyn._Float64.unchanged
+    real = Float64Backend.unchanged
 
     def counting(old, new):
         mask = real(old, new)
         calls.append(0 if mask is None else int(mask.sum()))
         return mask
 
-    monkeypatch.setattr(dyn._Float64, "unchanged", staticmethod(counting))
+    monkeypatch.setattr(Float64Backend, "unchanged", staticmethod(counting))
     fast = dyn.simulate([-0.5, 0.5], mu0, **kw)
     monkeypatch.setattr(dyn, "FIXED_POINT_CHECK", 10**9)  # only the check at t = 0
     slow = dyn.simulate([-0.5, 0.5], mu0, **kw)

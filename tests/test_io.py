@@ -1,4 +1,4 @@
-"""gmmsym._io: atomic writes and strict JSON."""
+"""gmmsym.io: atomic writes and strict JSON."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ import math
 import numpy as np
 import pytest
 
-from gmmsym._io import json_clean, json_text
+from gmmsym.io import json_clean, json_text
 
 
 def test_atomic_writes_replace_whole_files_or_nothing(tmp_path):
     import os
     import stat
 
-    from gmmsym._io import atomic_path, atomic_write_text
+    from gmmsym.io import atomic_path, atomic_write_text
 
     path = tmp_path / "a.txt"
     atomic_write_text(path, "old")
@@ -48,3 +48,13 @@ def test_json_text_is_strict_and_keeps_infinite_endpoints():
     assert back == {"ell": ["-inf", 0.5, 0.5, "inf"], "x": 1.25, "bad": None, "n": 3}
     assert [float(v) for v in back["ell"]][0] == -math.inf
     assert json_clean((1, [2.0, (math.inf,)])) == [1, [2.0, ["inf"]]]
+
+
+def test_replay_report_json_uses_the_one_cleaner():
+    """Replay rows are encoded like every other gmmsym JSON: NaN -> null, +-inf -> "inf"/"-inf"."""
+    from gmmsym.experiments.replay import ReplayReport
+
+    row = {"agree": True, "seconds": 0.5, "mu1": math.inf, "mu2": -math.inf, "l1": math.nan}
+    doc = ReplayReport(precision=30, rows=[row]).as_dict()
+    assert doc["rows"][0]["mu1"] == "inf" and doc["rows"][0]["mu2"] == "-inf" and doc["rows"][0]["l1"] is None
+    assert doc == json.loads(json_text(doc))  # strict JSON round trip

@@ -164,7 +164,7 @@ def test_mp_tails_beyond_ncdf_overflow():
     Reference: mpmath.ncdf at 120 extra digits (enough for the 50-digit exponent of t = 1e25);
     beyond 1e155 only the Mills bounds phi(t) t/(1+t^2) < Phi(-t) < phi(t)/t are available.
     """
-    from gmmsym._special import mp_signed_tail, mp_upper_tail
+    from gmmsym.kernels.special import mp_signed_tail, mp_upper_tail
 
     with mpmath.workdps(30):
         t = mpmath.mpf("1e25")

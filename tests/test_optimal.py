@@ -1,7 +1,7 @@
 """Tests of the optimal discriminator, TV distance and TV gradient (MODEL.md section 3).
 
-References: :mod:`gmmsym.optimal_mp` at 50 digits and the certified balls of
-:mod:`gmmsym.certified_roots` (python-flint).  Error budgets are relative to a condition number
+References: :mod:`gmmsym.discriminator.optimal_mp` at 50 digits and the certified balls of
+:mod:`gmmsym.references.certified_roots` (python-flint).  Error budgets are relative to a condition number
 of the crossing ``x`` of the exponential sum ``g(x) = sum_k c_k e^{a_k x}`` (MODEL.md section 3):
 
     cond(x) = sum_k |c_k e^{a_k x}| (1 + |a_k x| + a_k^2/2) / |g'(x)|
@@ -27,10 +27,10 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 import gmmsym
-from gmmsym import optimal_mp
-from gmmsym.certified_roots import certified_crossings
-from gmmsym.kernels import advantage
-from gmmsym.optimal import optimal_discriminator, optimal_endpoints, tv_distance, tv_gradient
+from gmmsym.discriminator import optimal_mp
+from gmmsym.discriminator.optimal import optimal_discriminator, optimal_endpoints, tv_distance, tv_gradient
+from gmmsym.kernels.float64 import advantage
+from gmmsym.references.certified_roots import certified_crossings
 
 EPS = float(np.finfo(float).eps)
 ROOT_TOL = 8 * 0.64  # in units of eps * cond

@@ -113,7 +113,7 @@ def test_thresholds_are_inclusive_as_stated():
 
 
 def test_nan_discriminator_at_the_truth_is_not_divergence():
-    # gmmsym.optimal reports ell* = NaN at mu = nu (every discriminator is optimal).
+    # gmmsym.discriminator.optimal reports ell* = NaN at mu = nu (every discriminator is optimal).
     assert _label((0.5, -0.5), (np.nan,) * 4) == "converged"
     assert _label((0.5, -0.4), (np.nan,) * 4) == "diverged"
 

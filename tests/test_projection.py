@@ -1,4 +1,4 @@
-"""Tests of gmmsym.projection: Euclidean projection onto l1 <= r1 <= l2 <= r2 (MODEL.md section 4)."""
+"""Tests of the projection: Euclidean projection onto l1 <= r1 <= l2 <= r2 (MODEL.md section 4)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from scipy.optimize import isotonic_regression
 
-from gmmsym.projection import project4, project_ell
+from gmmsym.discriminator.projection import project4, project_ell
 
 EPS = float(np.finfo(float).eps)
 INF = float("inf")

@@ -8,7 +8,7 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gmmsym.spec import PAPER, ModelSpec
+from gmmsym.model.spec import PAPER, ModelSpec
 from gmmsym.symbolic import GMMGAN, NormalCDF, NormalMass, NormalPDF
 from gmmsym.symbolic.functions import to_erf, to_exp
 

@@ -1,6 +1,6 @@
 """Generate, write, load and check the kernel modules.
 
-A kernel module defines, for one :class:`~gmmsym.spec.ModelSpec` and one target (``numpy`` or
+A kernel module defines, for one :class:`~gmmsym.model.spec.ModelSpec` and one target (``numpy`` or
 ``mpmath``), the functions
 
 * ``objective(mu..., ell..., nu...)``  -> ``L``
@@ -17,7 +17,6 @@ changed model from a benign change in SymPy's printing order.
 from __future__ import annotations
 
 import hashlib
-import importlib
 import os
 import re
 import sys
@@ -25,8 +24,10 @@ import types
 from dataclasses import dataclass
 from pathlib import Path
 
-from gmmsym._io import atomic_write_text
-from gmmsym.spec import PAPER, ModelSpec
+from gmmsym.io import atomic_write_text
+from gmmsym.kernels.loader import TARGETS, kernels_for, load, module_name  # noqa: F401  (re-exported)
+from gmmsym.kernels.loader import check_target as _check_target
+from gmmsym.model.spec import PAPER, ModelSpec
 
 __all__ = [
     "GENERATOR_VERSION",
@@ -42,8 +43,7 @@ __all__ = [
 ]
 
 GENERATOR_VERSION = "3"  # 2: masses split into exact steps + signed tails; 3: no normal_mass
-TARGETS = ("numpy", "mpmath")
-GENERATED_DIR = Path(__file__).resolve().parent.parent / "_generated"
+GENERATED_DIR = Path(__file__).resolve().parent.parent / "kernels" / "_generated"
 _HEADER_RE = re.compile(r"^# (generator|sympy|source-sha256|spec|target): (.*)$", re.M)
 
 _PREAMBLE = {
@@ -64,17 +64,6 @@ _DOCS = {
     "gradients": "(dL/dmu_1, ..., dL/dmu_K, dL/dl_1, dL/dr_1, ..., dL/dr_M).",
     "density_gap": "p*(x) - p_mu(x).",
 }
-
-
-def module_name(spec: ModelSpec = PAPER, target: str = "numpy") -> str:
-    """Name of the generated module, e.g. ``numpy_k2m2``."""
-    _check_target(target)
-    return f"{target}_{spec.tag}"
-
-
-def _check_target(target: str) -> None:
-    if target not in TARGETS:
-        raise ValueError(f"target must be one of {TARGETS}, got {target!r}")
 
 
 def _functions(spec: ModelSpec):
@@ -218,7 +207,7 @@ def write(spec: ModelSpec = PAPER, target: str = "numpy", directory: str | os.Pa
     """Write the module for ``spec``/``target`` into ``directory`` atomically; return its path.
 
     The text goes to a temporary file in the same directory first and is renamed into place
-    (:func:`gmmsym._io.atomic_write_text`), so an interrupted write never leaves a half-written
+    (:func:`gmmsym.io.atomic_write_text`), so an interrupted write never leaves a half-written
     module.
     """
     directory = GENERATED_DIR if directory is None else Path(directory)
@@ -226,29 +215,6 @@ def write(spec: ModelSpec = PAPER, target: str = "numpy", directory: str | os.Pa
     path = directory / f"{module_name(spec, target)}.py"
     atomic_write_text(path, text)
     return path
-
-
-def load(source: str | None = None, *, spec: ModelSpec = PAPER, target: str = "numpy") -> types.ModuleType:
-    """Load a kernel module.
-
-    With ``source`` (text from :func:`doprint`), compile it into a fresh module object without
-    touching the disk.  Without, import the checked-in module for ``spec``/``target``.
-    """
-    name = module_name(spec, target)
-    if source is None:
-        return importlib.import_module(f"gmmsym._generated.{name}")
-    mod = types.ModuleType(f"gmmsym._generated_dynamic.{name}")
-    mod.__file__ = f"<gmmsym.codegen {name}>"
-    exec(compile(source, mod.__file__, "exec"), mod.__dict__)
-    return mod
-
-
-def kernels_for(spec: ModelSpec, target: str = "numpy") -> types.ModuleType:
-    """The kernel module for any ``spec``: checked in if it exists, else generated in memory."""
-    try:
-        return load(spec=spec, target=target)
-    except ModuleNotFoundError:
-        return load(doprint(spec, target), spec=spec, target=target)
 
 
 def parse_header(text: str) -> dict[str, str]:

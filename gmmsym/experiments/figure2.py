@@ -37,10 +37,10 @@ from typing import Any
 
 import numpy as np
 
-from gmmsym._io import atomic_savefig, atomic_write_text, json_clean
-from gmmsym._validate import check_int
 from gmmsym.experiments.store import RunStore
 from gmmsym.experiments.sweep import Cell, dynamics_name, mu_grid, sweep
+from gmmsym.io import atomic_savefig, atomic_write_text, json_clean
+from gmmsym.model.validate import check_int
 from gmmsym.outcomes import LABELS
 
 __all__ = [

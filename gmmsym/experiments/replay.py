@@ -25,9 +25,11 @@ from typing import Any
 
 import numpy as np
 
-from gmmsym._validate import check_int
+from gmmsym.experiments.runner import Progress, execute
 from gmmsym.experiments.store import RunStore
-from gmmsym.experiments.sweep import _Progress, dynamics_name, execute
+from gmmsym.experiments.sweep import dynamics_name
+from gmmsym.io import json_clean
+from gmmsym.model.validate import check_int
 
 __all__ = ["ReplayReport", "select_sample", "replay", "gradient_evaluations_per_run"]
 
@@ -157,19 +159,18 @@ class ReplayReport:
         return float(sum(r["seconds"] for r in self.rows))
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-serialisable summary (non-finite numbers, e.g. of diverged runs, as None)."""
-        return {
-            "precision": self.precision,
-            "n": self.n,
-            "agree": self.agree,
-            "rate": None if math.isnan(self.rate) else self.rate,
-            "seconds": self.seconds,
-            "compute_seconds": self.compute_seconds,
-            "rows": [
-                {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in r.items()}
-                for r in self.rows
-            ],
-        }
+        """JSON-serialisable summary (non-finite numbers as :func:`gmmsym.io.json_clean` encodes them)."""
+        return json_clean(
+            {
+                "precision": self.precision,
+                "n": self.n,
+                "agree": self.agree,
+                "rate": self.rate,
+                "seconds": self.seconds,
+                "compute_seconds": self.compute_seconds,
+                "rows": self.rows,
+            }
+        )
 
     def table(self) -> str:
         """Plain-text report, one line per run and a total line."""
@@ -257,7 +258,7 @@ def replay(
             bar.advance(gradient_evaluations_per_run(row), 1)
 
         cost = float(sum(gradient_evaluations_per_run(r) for r in todo))
-        with _Progress(progress, cost, len(todo), f"replay {precision} digits") as bar:
+        with Progress(progress, cost, len(todo), f"replay {precision} digits") as bar:
             execute(
                 _replay_one,
                 [({"row": r, "precision": precision}, r) for r in todo],

@@ -40,7 +40,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from gmmsym._io import atomic_write_text, json_text
+from gmmsym.errors import InputError
+from gmmsym.io import atomic_write_text, json_text
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -163,7 +164,7 @@ class RunStore:
         self.path = Path(path)
         if readonly:
             if not self.path.exists():
-                raise ValueError(f"db: no such database {str(self.path)!r}")
+                raise InputError(f"db: no such database {str(self.path)!r}")
             self._con = sqlite3.connect(
                 f"file:{self.path}?mode=ro", uri=True, timeout=60, isolation_level=None
             )
@@ -179,7 +180,7 @@ class RunStore:
         if row is None:
             self._con.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
         elif int(row[0]) != SCHEMA_VERSION:
-            raise ValueError(f"db: {self.path} has schema version {row[0]}, expected {SCHEMA_VERSION}")
+            raise InputError(f"db: {self.path} has schema version {row[0]}, expected {SCHEMA_VERSION}")
 
     # -- life cycle -------------------------------------------------------------------------
     def close(self) -> None:
@@ -381,7 +382,7 @@ class RunStore:
         """
         fmt = fmt.lower()
         if fmt not in ("csv", "json"):
-            raise ValueError(f"export format must be 'csv' or 'json', got {fmt!r}")
+            raise InputError(f"export format must be 'csv' or 'json', got {fmt!r}")
         runs = list(self.iter_runs())
         if fmt == "csv":
             flag_names = sorted({name for r in runs for name in r["flags"]})

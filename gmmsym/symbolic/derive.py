@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-from gmmsym.spec import PAPER, ModelSpec
+from gmmsym.errors import InputError
+from gmmsym.model.spec import PAPER, ModelSpec
 from gmmsym.symbolic.model import GMMGAN
 
 __all__ = ["derivations", "format_derivations", "SECTIONS"]
@@ -16,7 +17,7 @@ def derivations(spec: ModelSpec = PAPER, sections=SECTIONS) -> list[tuple[str, o
     """``[(title, sympy object)]`` for the requested sections, in order."""
     unknown = set(sections) - set(SECTIONS)
     if unknown:
-        raise ValueError(f"sections: unknown name(s) {sorted(unknown)}; choose from {SECTIONS}")
+        raise InputError(f"sections: unknown name(s) {sorted(unknown)}; choose from {SECTIONS}")
     m = GMMGAN(spec)
     out: list[tuple[str, object]] = []
     if "objective" in sections:

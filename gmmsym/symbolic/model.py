@@ -18,7 +18,8 @@ from functools import cached_property
 
 import sympy as sp
 
-from gmmsym.spec import PAPER, ModelSpec
+from gmmsym.errors import InputError
+from gmmsym.model.spec import PAPER, ModelSpec
 from gmmsym.symbolic.functions import NormalMass, NormalPDF, to_exp
 
 __all__ = ["GMMGAN", "ExponentialSum"]
@@ -43,7 +44,7 @@ class ExponentialSum:
 
 
 class GMMGAN:
-    """Symbolic GMM-GAN model for a :class:`~gmmsym.spec.ModelSpec` (default: the paper's).
+    """Symbolic GMM-GAN model for a :class:`~gmmsym.model.spec.ModelSpec` (default: the paper's).
 
     Examples
     --------
@@ -184,7 +185,7 @@ class GMMGAN:
         blocks = tuple((k,) for k in range(n)) if blocks is None else tuple(tuple(b) for b in blocks)
         flat = [k for b in blocks for k in b]
         if flat != list(range(n)) or any(list(b) != list(range(b[0], b[0] + len(b))) for b in blocks):
-            raise ValueError(f"blocks must partition 0..{n - 1} into consecutive runs, got {blocks!r}")
+            raise InputError(f"blocks must partition 0..{n - 1} into consecutive runs, got {blocks!r}")
         g = self.grad_ell()
         out = []
         for b in blocks:
@@ -229,7 +230,7 @@ class GMMGAN:
             TV = 1/2 sum_k s_k [P*((t_k, t_{k+1})) - G_mu((t_k, t_{k+1}))]
         """
         if first_sign not in (1, -1):
-            raise ValueError(f"first_sign must be +1 or -1, got {first_sign!r}")
+            raise InputError(f"first_sign must be +1 or -1, got {first_sign!r}")
         pts = (sp.S.NegativeInfinity, *crossings, sp.S.Infinity)
         terms = []
         for k in range(len(pts) - 1):

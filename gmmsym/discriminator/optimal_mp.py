@@ -1,8 +1,8 @@
 """Optimal discriminator, TV distance and its gradient at arbitrary precision (mpmath), one point.
 
 Exposed as ``gmmsym.mp.optimal_discriminator``, ``gmmsym.mp.tv_distance`` and
-``gmmsym.mp.tv_gradient``.  Same mathematics and encoding as :mod:`gmmsym.optimal` (read its
-docstring), implemented independently:
+``gmmsym.mp.tv_gradient``.  Same mathematics and encoding as
+:mod:`gmmsym.discriminator.optimal` (read its docstring), implemented independently:
 
 * ``g(x) = sum_k c_k exp(a_k x)`` with the exponents merged *exactly* (inputs are converted
   exactly), ``c_k = (n_nu(a_k) - n_mu(a_k)) exp(-a_k^2/2)``; ``g == 0`` iff ``mu = nu`` up to swap.
@@ -31,9 +31,9 @@ from collections.abc import Sequence
 
 import mpmath
 
-from gmmsym.mp import _check_dps, to_mpf_vector
-from gmmsym.mp import advantage as mp_advantage
-from gmmsym.mp import gradients as mp_gradients
+from gmmsym.kernels.mp import _check_dps, to_mpf_vector
+from gmmsym.kernels.mp import advantage as mp_advantage
+from gmmsym.kernels.mp import gradients as mp_gradients
 
 __all__ = [
     "optimal_discriminator",
@@ -218,7 +218,7 @@ def _encode(xs: tuple, s_minus: int) -> tuple:
 
 
 def optimal_discriminator(mu, nu, dps: int = 50) -> tuple[tuple, int]:
-    """``ell*`` and the number of crossings at ``dps`` digits (encoding of :mod:`gmmsym.optimal`).
+    """``ell*`` and the number of crossings at ``dps`` digits (encoding of ``optimal``).
 
     Parameters
     ----------

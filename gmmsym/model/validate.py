@@ -11,6 +11,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from gmmsym.errors import InputError
+
 __all__ = [
     "as_points",
     "check_ordered",
@@ -19,6 +21,7 @@ __all__ = [
     "check_int",
     "check_choice",
     "as_batch",
+    "as_rows",
 ]
 
 
@@ -41,18 +44,33 @@ def as_points(
     try:
         arr = np.asarray(value)
     except Exception as exc:  # ragged nested sequences
-        raise ValueError(f"{name}: cannot be read as an array ({exc})") from None
+        raise InputError(f"{name}: cannot be read as an array ({exc})") from None
     if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
-        raise TypeError(f"{name} must be a real numeric array, got dtype {arr.dtype}")
+        raise InputError(f"{name} must be a real numeric array, got dtype {arr.dtype}")
     if np.issubdtype(arr.dtype, np.complexfloating):
-        raise TypeError(f"{name} must be real, got complex dtype {arr.dtype}")
+        raise InputError(f"{name} must be real, got complex dtype {arr.dtype}")
     arr = arr.astype(np.float64, copy=False)
     if arr.ndim == 0 or arr.shape[-1] != width:
-        raise ValueError(f"{name} must have shape (..., {width}), got shape {arr.shape}")
+        raise InputError(f"{name} must have shape (..., {width}), got shape {arr.shape}")
     if not allow_nan and np.isnan(arr).any():
-        raise ValueError(f"{name} contains NaN")
+        raise InputError(f"{name} contains NaN")
     if not allow_inf and np.isinf(arr).any():
-        raise ValueError(f"{name} must be finite, got an infinite value")
+        raise InputError(f"{name} must be finite, got an infinite value")
+    return arr
+
+
+def as_rows(
+    name: str, value: object, width: int, *, allow_inf: bool = False, allow_nan: bool = False
+) -> np.ndarray:
+    """``value`` as float64 of shape ``(N, width)``; a single ``(width,)`` row becomes ``(1, width)``.
+
+    Checks as :func:`as_points`; raises :class:`~gmmsym.errors.InputError` for other ranks.
+    """
+    arr = as_points(name, value, width, allow_inf=allow_inf, allow_nan=allow_nan)
+    if arr.ndim == 1:
+        arr = arr[None, :]
+    if arr.ndim != 2:
+        raise InputError(f"{name} must have shape (N, {width}) or ({width},), got shape {arr.shape}")
     return arr
 
 
@@ -64,7 +82,7 @@ def check_ordered(name: str, ell: np.ndarray) -> None:
         row, k = tuple(int(i) for i in idx[:-1]), int(idx[-1])
         names = _endpoint_names(ell.shape[-1])
         where = f" at row {row}" if row else ""
-        raise ValueError(
+        raise InputError(
             f"{name} must be ordered l1 <= r1 <= l2 <= r2 ...: {names[k]} > {names[k + 1]}{where} "
             f"({float(ell[tuple(idx[:-1])][k])!r} > {float(ell[tuple(idx[:-1])][k + 1])!r})"
         )
@@ -80,7 +98,7 @@ def broadcast_leading(**arrays: np.ndarray) -> dict[str, np.ndarray]:
         lead = np.broadcast_shapes(*(a.shape[:-1] for a in arrays.values()))
     except ValueError:
         shapes = ", ".join(f"{k} {a.shape}" for k, a in arrays.items())
-        raise ValueError(f"leading shapes do not broadcast: {shapes}") from None
+        raise InputError(f"leading shapes do not broadcast: {shapes}") from None
     return {k: np.broadcast_to(a, lead + a.shape[-1:]) for k, a in arrays.items()}
 
 
@@ -97,21 +115,21 @@ def as_batch(mu: object, ell: object, nu: object, K: int = 2, M: int = 2) -> tup
 def check_positive(name: str, value: object, *, allow_zero: bool = False) -> float:
     """A finite real number ``> 0`` (or ``>= 0`` when ``allow_zero``)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+        raise InputError(f"{name} must be a real number, got {type(value).__name__}")
     v = float(value)
     if not np.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
         bound = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{name} must be finite and {bound}, got {value!r}")
+        raise InputError(f"{name} must be finite and {bound}, got {value!r}")
     return v
 
 
 def check_int(name: str, value: object, *, minimum: int | None = None) -> int:
     """An integer (not bool), at least ``minimum`` when given."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+        raise InputError(f"{name} must be an int, got {type(value).__name__}")
     v = int(value)
     if minimum is not None and v < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {v}")
+        raise InputError(f"{name} must be >= {minimum}, got {v}")
     return v
 
 
@@ -119,7 +137,7 @@ def check_choice(name: str, value: object, choices: Iterable[str]) -> str:
     """One of a fixed set of names."""
     choices = tuple(choices)
     if not isinstance(value, str):
-        raise TypeError(f"{name} must be a str, one of {choices}, got {type(value).__name__}")
+        raise InputError(f"{name} must be a str, one of {choices}, got {type(value).__name__}")
     if value not in choices:
-        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
+        raise InputError(f"{name} must be one of {choices}, got {value!r}")
     return value

@@ -7,9 +7,9 @@ Mirrors :func:`gmmsym.dynamics.simulate`::
 
 prints a table (initial and final means, final discriminator, label), and optionally writes
 ``{"config", "mu_final", "ell_final", "label", "flags"}`` as strict JSON (lists per row;
-infinite endpoints as the strings ``"inf"``/``"-inf"``, NaN as ``null``: :func:`gmmsym._io.json_text`)
+infinite endpoints as the strings ``"inf"``/``"-inf"``, NaN as ``null``: :func:`gmmsym.io.json_text`)
 and a PNG of ``mu_1(t), mu_2(t)`` and the four endpoints over time with the true means marked.
-Both files are written atomically (:mod:`gmmsym._io`).
+Both files are written atomically (:mod:`gmmsym.io`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from gmmsym._io import atomic_savefig, atomic_write_text, json_text, table_console
+from gmmsym.errors import InputError
+from gmmsym.io import atomic_savefig, atomic_write_text, json_text, table_console
 
 __all__ = ["add_parser", "precision_arg"]
 
@@ -76,7 +77,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.ell:
         ell0 = np.array(args.ell, dtype=np.float64)
         if ell0.shape[0] not in (1, mu0.shape[0]):
-            raise ValueError(f"--ell: give it once or once per --mu ({mu0.shape[0]}), got {ell0.shape[0]}")
+            raise InputError(f"--ell: give it once or once per --mu ({mu0.shape[0]}), got {ell0.shape[0]}")
     record_every = args.record_every
     if args.plot and record_every is None:
         record_every = max(1, args.steps // _PLOT_RECORDS)

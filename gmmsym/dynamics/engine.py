@@ -3,13 +3,13 @@
 State: generator means ``mu = (mu1, mu2)``, discriminator ``ell = (l1, r1, l2, r2)`` ordered,
 truth ``nu``.  ``L`` is the objective of MODEL.md section 2 (the generator minimises it, the
 discriminator maximises it), ``Proj`` the Euclidean projection onto ``l1 <= r1 <= l2 <= r2``
-(isotonic regression, :mod:`gmmsym.projection`), ``g_t = (dL/dmu, dL/dell)`` at step ``t``.
+(isotonic regression, :mod:`gmmsym.discriminator.projection`), ``g_t = (dL/dmu, dL/dell)`` at step ``t``.
 Step sizes: ``eta_g = eta`` and ``eta_d`` (default ``eta``; ``eta_d != eta`` gives two time
 scales).  One *step* is one generator update:
 
 ``optimal``
     ``mu <- mu - eta_g grad_mu TV(mu)``, with ``grad_mu TV(mu) = dL/dmu(mu, ell*(mu))``
-    (Danskin; :mod:`gmmsym.optimal`).  ``ell`` is reported as ``ell*(mu)``.
+    (Danskin; :mod:`gmmsym.discriminator.optimal`).  ``ell`` is reported as ``ell*(mu)``.
 ``simultaneous`` (the paper's first-order dynamics)
     both gradients at ``(mu, ell)``, then ``mu <- mu - eta_g dL/dmu``,
     ``ell <- Proj(ell + eta_d dL/dell)``.
@@ -30,7 +30,7 @@ scales).  One *step* is one generator update:
 The update rules are written once (``_RULES``) over a small backend interface (gradients,
 projection, ``x + a g``, optimal discriminator); the float64 backend works on component-major
 contiguous ``(n,)`` arrays and calls the generated kernel ``PAPER_KERNELS.raw.gradients``
-directly, the mpmath backend on tuples of ``mpf`` scalars of one row through :mod:`gmmsym.mp`.
+directly, the mpmath backend on tuples of ``mpf`` scalars of one row through :mod:`gmmsym.kernels.mp`.
 
 Row independence and reproducibility
 ------------------------------------
@@ -76,10 +76,12 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 
-from gmmsym._validate import as_points, check_choice, check_int, check_ordered, check_positive
-from gmmsym.kernels import PAPER_KERNELS
-from gmmsym.outcomes import DIVERGENCE_BOUND, Outcomes, classify
-from gmmsym.projection import project4, project_scalars
+from gmmsym.dynamics.float64 import Float64Backend
+from gmmsym.dynamics.mpmath import MpBackend
+from gmmsym.dynamics.protocol import Backend
+from gmmsym.errors import InputError
+from gmmsym.model.validate import as_rows, check_choice, check_int, check_ordered, check_positive
+from gmmsym.outcomes import Outcomes, classify
 
 __all__ = ["DYNAMICS", "SimulationResult", "simulate", "draw_ell0", "gradient_evaluations"]
 
@@ -94,128 +96,6 @@ def gradient_evaluations(dynamics: str, k: int = 1) -> int:
     ``optimal``: 1 (one optimal discriminator and its Danskin gradient).
     """
     return {"alternating": k + 1, "extragradient": 2}.get(check_choice("dynamics", dynamics, DYNAMICS), 1)
-
-
-# ----------------------------------------------------------------------------------------------
-# backends: the operations the update rules need
-# ----------------------------------------------------------------------------------------------
-
-
-class _Float64:
-    """Component-major float64 backend: each component is a contiguous ``(n,)`` array.
-
-    Ownership: ``combine`` writes into (and returns) the buffers of its gradient argument and
-    ``proj`` projects in place; the rules only pass fresh arrays (kernel outputs) to them, and
-    the state arrays are never aliased outside the driver.
-    """
-
-    def __init__(self, nu1: np.ndarray, nu2: np.ndarray) -> None:
-        self.nu1, self.nu2 = nu1, nu2
-        self.n = nu1.shape[0]
-        self._raw = PAPER_KERNELS.raw.gradients
-
-    def take(self, keep: np.ndarray) -> _Float64:
-        return _Float64(self.nu1[keep], self.nu2[keep])
-
-    def _full(self, x) -> np.ndarray:
-        # Outputs of raw kernels may be scalars where constant: broadcast to fresh arrays.
-        if type(x) is np.ndarray and x.shape == (self.n,):
-            return x
-        return np.full(self.n, x, dtype=np.float64)
-
-    def grad(self, mu, ell):
-        m1, m2, g1, g2, g3, g4 = self._raw(*mu, *ell, self.nu1, self.nu2)
-        f = self._full
-        return (f(m1), f(m2)), (f(g1), f(g2), f(g3), f(g4))
-
-    @staticmethod
-    def combine(x, a, g):
-        """``x + a g`` per component, written into ``g``'s buffers."""
-        for xi, gi in zip(x, g):
-            np.multiply(gi, a, out=gi)
-            np.add(xi, gi, out=gi)
-        return g
-
-    @staticmethod
-    def extrapolate(g, g_prev):
-        """``2 g - g_prev`` (fresh arrays; a copy of ``g`` when ``g_prev`` is None)."""
-        if g_prev is None:
-            return tuple(gi.copy() for gi in g)
-        out = tuple(np.multiply(gi, 2.0) for gi in g)
-        for oi, pi in zip(out, g_prev):
-            np.subtract(oi, pi, out=oi)
-        return out
-
-    @staticmethod
-    def proj(ell):
-        return project4(*ell, out=ell)
-
-    def tv(self, mu):
-        from gmmsym.optimal import optimal_endpoints, tv_gradient_components
-
-        l1, r1, l2, r2, count = optimal_endpoints(mu[0], mu[1], self.nu1, self.nu2)
-        g1, g2 = tv_gradient_components(mu[0], mu[1], l1, r1, l2, r2, count)
-        return (self._full(g1), self._full(g2)), (l1, r1, l2, r2)
-
-    @staticmethod
-    def diverging(mu) -> np.ndarray | None:
-        """Mask of rows with ``max |mu_i| > bound`` or NaN; None when there is none (the usual case)."""
-        m = np.abs(mu[0])
-        np.maximum(m, np.abs(mu[1]), out=m)  # maximum propagates NaN
-        ok = m <= DIVERGENCE_BOUND  # NaN compares False
-        return None if ok.all() else ~ok
-
-    @staticmethod
-    def rows(comps, mask=None) -> np.ndarray:
-        return np.stack(comps if mask is None else [c[mask] for c in comps], axis=1)
-
-    @staticmethod
-    def unchanged(old, new) -> np.ndarray | None:
-        """Mask of rows whose components are bitwise equal in ``old`` and ``new``; None if none."""
-        same = old[0].view(np.int64) == new[0].view(np.int64)
-        for a, b in zip(old[1:], new[1:]):
-            same &= a.view(np.int64) == b.view(np.int64)
-        return same if same.any() else None
-
-
-class _Mp:
-    """mpmath backend for one row: every component is an ``mpf`` (inside ``mpmath.workdps``)."""
-
-    n = 1
-
-    def __init__(self, nu: tuple, dps: int) -> None:
-        self.nu, self.dps = nu, dps
-
-    def grad(self, mu, ell):
-        from gmmsym import mp as gmp
-
-        return gmp.gradients(mu, ell, self.nu, dps=self.dps)
-
-    @staticmethod
-    def combine(x, a, g):
-        return tuple(xi + a * gi for xi, gi in zip(x, g))
-
-    @staticmethod
-    def extrapolate(g, g_prev):
-        return g if g_prev is None else tuple(2 * gi - pi for gi, pi in zip(g, g_prev))
-
-    @staticmethod
-    def proj(ell):
-        return project_scalars(ell)
-
-    def tv(self, mu):
-        from gmmsym import optimal_mp
-
-        grad, ell = optimal_mp.tv_gradient_and_discriminator(mu, self.nu, dps=self.dps)
-        return grad, ell
-
-    @staticmethod
-    def diverging(mu) -> np.ndarray | None:
-        return None if all(abs(m) <= DIVERGENCE_BOUND for m in mu) else np.array([True])
-
-    @staticmethod
-    def rows(comps, mask=None) -> np.ndarray:
-        return np.array([comps], dtype=object)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -288,14 +168,6 @@ _RULES: dict[str, tuple[Callable, Callable]] = {
 }
 
 
-def _take(tree, keep: np.ndarray):
-    if tree is None:
-        return None
-    if isinstance(tree, tuple):
-        return tuple(_take(x, keep) for x in tree)
-    return tree[keep]
-
-
 class _Run(NamedTuple):
     mu: np.ndarray  # (n, 2), float64 or object (mpf)
     ell: np.ndarray  # (n, 4)
@@ -305,7 +177,9 @@ class _Run(NamedTuple):
     traj_ell: np.ndarray | None  # (T, n, 4) float64
 
 
-def _integrate(b, dynamics: str, p: _Params, mu, ell, steps: int, times: np.ndarray | None, dtype) -> _Run:
+def _integrate(
+    b: Backend, dynamics: str, p: _Params, mu, ell, steps: int, times: np.ndarray | None, dtype
+) -> _Run:
     """Run one backend's batch: record at ``times``, freeze diverging rows (module docstring)."""
     init, step = _RULES[dynamics]
     n = b.n
@@ -318,7 +192,7 @@ def _integrate(b, dynamics: str, p: _Params, mu, ell, steps: int, times: np.ndar
         traj_ell = np.empty((len(times), n, 4))
     idx = np.arange(n)
     rec = 0
-    check_fixed = dynamics != "optimistic" and hasattr(b, "unchanged")
+    check_fixed = dynamics != "optimistic" and b.checks_fixed_points
 
     def retire(mask, when):
         """Write the masked rows out as final (``when`` steps taken); drop them from the batch."""
@@ -332,7 +206,7 @@ def _integrate(b, dynamics: str, p: _Params, mu, ell, steps: int, times: np.ndar
             traj_ell[rec:, rows] = fell
         keep = ~mask
         idx = idx[keep]
-        mu, ell, aux, old = _take((mu, ell, aux, old), keep)
+        mu, ell, aux, old = b.select((mu, ell, aux, old), keep)
         b = b.take(keep)
 
     old = None  # state before the last step, kept on fixed-point check steps
@@ -421,18 +295,9 @@ class SimulationResult:
         return json.dumps(self.config)
 
 
-def _rows(name: str, value: object, width: int, *, allow_inf: bool = False) -> np.ndarray:
-    arr = as_points(name, value, width, allow_inf=allow_inf)
-    if arr.ndim == 1:
-        arr = arr[None, :]
-    if arr.ndim != 2:
-        raise ValueError(f"{name} must have shape (N, {width}) or ({width},), got shape {arr.shape}")
-    return arr
-
-
 def _match_rows(name: str, arr: np.ndarray, n: int) -> np.ndarray:
     if arr.shape[0] not in (1, n):
-        raise ValueError(f"{name} has {arr.shape[0]} rows, mu0 has {n}")
+        raise InputError(f"{name} has {arr.shape[0]} rows, mu0 has {n}")
     return np.broadcast_to(arr, (n, arr.shape[1]))
 
 
@@ -442,9 +307,9 @@ def _resolve_seed(seed: object) -> int | None:
     if isinstance(seed, np.random.Generator):
         return int(seed.integers(2**63))
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"seed must be an int or a numpy.random.Generator, got {type(seed).__name__}")
+        raise InputError(f"seed must be an int or a numpy.random.Generator, got {type(seed).__name__}")
     if int(seed) < 0:
-        raise ValueError(f"seed must be >= 0, got {seed}")
+        raise InputError(f"seed must be >= 0, got {seed}")
     return int(seed)
 
 
@@ -467,7 +332,7 @@ def draw_ell0(seed: int, rows: ArrayLike) -> np.ndarray:
     """
     seed = _resolve_seed(seed)
     if seed is None:
-        raise TypeError("seed must be an int or a numpy.random.Generator, got None")
+        raise InputError("seed must be an int or a numpy.random.Generator, got None")
     idx = [check_int("rows", int(i) if isinstance(i, np.integer) else i, minimum=0) for i in np.ravel(rows)]
     out = np.empty((len(idx), 4))
     for j, i in enumerate(idx):
@@ -478,7 +343,7 @@ def draw_ell0(seed: int, rows: ArrayLike) -> np.ndarray:
 def _check_precision(precision: object) -> str | int:
     if isinstance(precision, str):
         if precision != "float64":
-            raise ValueError(f"precision must be 'float64' or an int number of digits, got {precision!r}")
+            raise InputError(f"precision must be 'float64' or an int number of digits, got {precision!r}")
         return precision
     return check_int("precision", precision, minimum=15)
 
@@ -522,7 +387,7 @@ def simulate(
         Number of generator steps (``>= 0``).
     precision : "float64" or int
         ``"float64"``: batched on the generated kernels.  An int ``>= 15``: that many decimal
-        digits with mpmath, row by row (:mod:`gmmsym.mp`).
+        digits with mpmath, row by row (:mod:`gmmsym.kernels.mp`).
     record_every : int, optional
         Record the state every that many steps (``t = 0`` included).
     seed : int or numpy.random.Generator, optional
@@ -553,20 +418,20 @@ def simulate(
     tol = check_positive("tol", tol)
     seed_used = _resolve_seed(seed)
 
-    mu0_a = _rows("mu0", mu0, 2)
+    mu0_a = as_rows("mu0", mu0, 2)
     n = mu0_a.shape[0]
-    nu_in = _rows("nu", nu, 2)
+    nu_in = as_rows("nu", nu, 2)
     nu_a = np.ascontiguousarray(_match_rows("nu", nu_in, n))
     ell_given = ell0 is not None
     if ell_given:
-        ell_in = _rows("ell0", ell0, 4, allow_inf=True)
+        ell_in = as_rows("ell0", ell0, 4, allow_inf=True)
         check_ordered("ell0", ell_in)
         ell0_a = np.ascontiguousarray(_match_rows("ell0", ell_in, n))
     elif dynamics == "optimal":
         ell0_a = np.full((n, 4), np.nan)  # unused: ell*(mu0) is computed
     else:
         if seed_used is None:
-            raise ValueError("seed: required (int or numpy.random.Generator) when ell0 is None")
+            raise InputError("seed: required (int or numpy.random.Generator) when ell0 is None")
         ell0_a = draw_ell0(seed_used, np.arange(n))
 
     config = {
@@ -587,7 +452,7 @@ def simulate(
 
     mp_state = None
     if precision == "float64":
-        b = _Float64(np.ascontiguousarray(nu_a[:, 0]), np.ascontiguousarray(nu_a[:, 1]))
+        b = Float64Backend(np.ascontiguousarray(nu_a[:, 0]), np.ascontiguousarray(nu_a[:, 1]))
         mu = tuple(np.ascontiguousarray(mu0_a[:, i]) for i in range(2))  # fresh copies
         ell = tuple(np.ascontiguousarray(ell0_a[:, i]) for i in range(4))
         run = _integrate(b, dynamics, _Params(-eta, eta_d, k), mu, ell, steps, times, np.float64)
@@ -626,7 +491,7 @@ def _simulate_mp(nu_a, mu0_a, ell0_a, dynamics, eta, eta_d, k, steps, dps, times
     with mpmath.workdps(dps):
         p = _Params(-mpmath.mpf(eta), mpmath.mpf(eta_d), k)
         for i in range(mu0_a.shape[0]):
-            b = _Mp(tuple(mpmath.mpf(float(v)) for v in nu_a[i]), dps)
+            b = MpBackend(tuple(mpmath.mpf(float(v)) for v in nu_a[i]), dps)
             mu = tuple(mpmath.mpf(float(v)) for v in mu0_a[i])
             ell = tuple(mpmath.mpf(float(v)) for v in ell0_a[i])
             parts.append(_integrate(b, dynamics, p, mu, ell, steps, times, object))

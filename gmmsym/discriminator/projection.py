@@ -54,7 +54,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from gmmsym._validate import as_points
+from gmmsym.errors import InputError
+from gmmsym.model.validate import as_points
 
 __all__ = ["project_ell", "project4", "project_scalars"]
 
@@ -243,7 +244,7 @@ def project_ell(ell: ArrayLike) -> np.ndarray:
     width = arr.shape[-1] if getattr(arr, "ndim", 0) > 0 else 0
     y = as_points("ell", ell, max(width, 2), allow_inf=True)
     if width % 2:
-        raise ValueError(f"ell must have an even number 2M of endpoints, got shape {y.shape}")
+        raise InputError(f"ell must have an even number 2M of endpoints, got shape {y.shape}")
     lead = y.shape[:-1]
     flat = y.reshape(-1, width)
     # Strided column views: cheaper than transposing to component-major and back.
@@ -256,7 +257,7 @@ def project_ell(ell: ArrayLike) -> np.ndarray:
     if np.isnan(result).any():
         row = int(np.argwhere(np.isnan(result).any(axis=-1))[0, 0])
         where = f" at row {np.unravel_index(row, lead)}" if lead else ""
-        raise ValueError(f"ell has +inf before -inf{where}: the projection onto the ordered set is undefined")
+        raise InputError(f"ell has +inf before -inf{where}: the projection onto the ordered set is undefined")
     return result.reshape(lead + (width,))
 
 
@@ -266,7 +267,7 @@ def project_scalars(y: tuple) -> tuple:
     Blocks are merged while a block mean exceeds the next one; each output is its block's
     mean ``(y_i + ... + y_j) / (j - i + 1)``.  The comparisons act on the computed means, so the
     output is exactly ordered at the working precision, and an ordered input (no merges) is
-    returned unchanged.  Same projection as :func:`gmmsym.projection.project_ell` (that one is
+    returned unchanged.  Same projection as :func:`gmmsym.discriminator.projection.project_ell` (that one is
     vectorized float64); for ``mpmath`` numbers (the mpmath dynamics, claim C11).
     """
     sums: list = []

@@ -11,17 +11,19 @@ from dataclasses import dataclass
 from fractions import Fraction
 from numbers import Rational, Real
 
+from gmmsym.errors import InputError
+
 __all__ = ["ModelSpec", "PAPER"]
 
 
 def _exact(name: str, value: object) -> Fraction | float:
     """Keep rationals exact (they print exactly in generated code), floats as floats."""
     if isinstance(value, bool) or not isinstance(value, (Real, str)):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+        raise InputError(f"{name} must be a real number, got {type(value).__name__}")
     if isinstance(value, (Rational, str)):
         return Fraction(value)
     if value != value or value in (float("inf"), float("-inf")):
-        raise ValueError(f"{name} must be finite, got {value!r}")
+        raise InputError(f"{name} must be finite, got {value!r}")
     return float(value)
 
 
@@ -50,19 +52,19 @@ class ModelSpec:
         for name in ("K", "M"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int):
-                raise TypeError(f"{name} must be an int, got {type(v).__name__}")
+                raise InputError(f"{name} must be an int, got {type(v).__name__}")
             if v < 1:
-                raise ValueError(f"{name} must be >= 1, got {v}")
+                raise InputError(f"{name} must be >= 1, got {v}")
         w = tuple(_exact(f"weights[{i}]", x) for i, x in enumerate(self.weights))
         if len(w) != self.K:
-            raise ValueError(f"weights must have K={self.K} entries, got {len(w)}")
+            raise InputError(f"weights must have K={self.K} entries, got {len(w)}")
         if any(x <= 0 for x in w):
-            raise ValueError(f"weights must be positive, got {self.weights!r}")
+            raise InputError(f"weights must be positive, got {self.weights!r}")
         if abs(float(sum(w)) - 1.0) > 1e-12:
-            raise ValueError(f"weights must sum to 1, got {float(sum(w))!r}")
+            raise InputError(f"weights must sum to 1, got {float(sum(w))!r}")
         s = _exact("sigma", self.sigma)
         if s <= 0:
-            raise ValueError(f"sigma must be positive, got {self.sigma!r}")
+            raise InputError(f"sigma must be positive, got {self.sigma!r}")
         object.__setattr__(self, "weights", w)
         object.__setattr__(self, "sigma", s)
 

@@ -19,8 +19,8 @@ from functools import cached_property
 
 import numpy as np
 
-from gmmsym._validate import as_batch, as_points, broadcast_leading
-from gmmsym.spec import PAPER, ModelSpec
+from gmmsym.model.spec import PAPER, ModelSpec
+from gmmsym.model.validate import as_batch, as_points, broadcast_leading
 
 __all__ = ["Kernels", "PAPER_KERNELS", "objective", "advantage", "gradients", "density_gap"]
 
@@ -50,7 +50,7 @@ class Kernels:
     def raw(self) -> types.ModuleType:
         if self._module is not None:
             return self._module
-        from gmmsym.codegen.generator import kernels_for
+        from gmmsym.kernels.loader import kernels_for
 
         return kernels_for(self.spec, "numpy")
 

@@ -46,7 +46,8 @@ from dataclasses import dataclass
 
 from flint import arb, ctx
 
-from gmmsym._validate import as_points, check_int
+from gmmsym.errors import InputError
+from gmmsym.model.validate import as_points, check_int
 
 __all__ = ["CertifiedCrossings", "certified_crossings", "DEFAULT_PREC"]
 
@@ -279,7 +280,7 @@ def certified_crossings(
     mu_a = as_points("mu", mu, 2)
     nu_a = as_points("nu", nu, 2)
     if mu_a.shape != (2,) or nu_a.shape != (2,):
-        raise ValueError(f"mu and nu must be single points of shape (2,), got {mu_a.shape}, {nu_a.shape}")
+        raise InputError(f"mu and nu must be single points of shape (2,), got {mu_a.shape}, {nu_a.shape}")
     prec = check_int("prec", prec, minimum=53)
     max_intervals = check_int("max_intervals", max_intervals, minimum=1)
     terms = _terms(tuple(float(v) for v in mu_a), tuple(float(v) for v in nu_a))

@@ -17,9 +17,9 @@ def add_parser(sub) -> None:
     )
     p.set_defaults(func=_derive)
 
-    p = sub.add_parser("codegen", help="regenerate the kernel modules in gmmsym/_generated")
+    p = sub.add_parser("codegen", help="regenerate the kernel modules in gmmsym/kernels/_generated")
     p.add_argument("--check", action="store_true", help="exit 1 if the checked-in modules are out of date")
-    p.add_argument("--out", default=None, help="write into this directory instead of gmmsym/_generated")
+    p.add_argument("--out", default=None, help="write into this directory instead of the checked-in folder")
     p.set_defaults(func=_codegen)
 
 

@@ -10,15 +10,17 @@ import argparse
 import importlib
 import sys
 
+from gmmsym.errors import InputError
+
 __all__ = ["main", "build_parser"]
 
 # Modules that provide ``add_parser(subparsers)``, in help order.
 _COMMAND_MODULES = (
-    "gmmsym.cli_core",
-    "gmmsym.accuracy",
-    "gmmsym.cli_simulate",
-    "proofs.verify",
-    "gmmsym.experiments.cli",
+    "gmmsym.cli.core",
+    "gmmsym.cli.accuracy",
+    "gmmsym.cli.simulate",
+    "gmmsym.cli.verify",
+    "gmmsym.cli.experiments",
 )
 
 
@@ -48,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except (ValueError, TypeError) as exc:
+    except InputError as exc:  # only the project's own input errors are the user's
         print(f"gmmsym {args.command}: error: {exc}", file=sys.stderr)
         return 2
 

@@ -19,6 +19,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from gmmsym.errors import InputError
+
 __all__ = ["add_parser", "grid_from_args"]
 
 
@@ -38,6 +40,12 @@ def _nonnegative_int(text: str) -> int:
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register ``sweep``, ``reproduce`` (with ``figure2``) and ``replay``."""
+    _add_sweep(sub)
+    _add_reproduce(sub)
+    _add_replay(sub)
+
+
+def _add_sweep(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "sweep",
         help="run (or resume) a grid of simulations into SQLite; export CSV/JSON",
@@ -95,6 +103,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print the sweep summary as JSON")
     p.set_defaults(func=_sweep)
 
+
+def _add_reproduce(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("reproduce", help="reproduce a figure of the paper")
     rsub = p.add_subparsers(dest="figure", metavar="FIGURE")
     rsub.required = True
@@ -133,6 +143,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     _add_exec_args(f, default_workers=None)
     f.set_defaults(func=_figure2)
 
+
+def _add_replay(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "replay",
         help="re-run a sample of stored float64 runs at 50 digits (mpmath) and compare labels",
@@ -175,12 +187,12 @@ def grid_from_args(args: argparse.Namespace) -> dict[str, Any] | None:
     if args.config:
         grid = json.loads(Path(args.config).read_text())
         if not isinstance(grid, dict):
-            raise ValueError(f"--config: expected a JSON object, got {type(grid).__name__}")
+            raise InputError(f"--config: expected a JSON object, got {type(grid).__name__}")
         return grid
     if not args.dynamics:
         return None
     if args.mu0 and args.mu_grid:
-        raise ValueError("--mu0 and --mu-grid are exclusive")
+        raise InputError("--mu0 and --mu-grid are exclusive")
     grid: dict[str, Any] = {
         "dynamics": args.dynamics,
         "eta": args.eta,
@@ -197,7 +209,7 @@ def grid_from_args(args: argparse.Namespace) -> dict[str, Any] | None:
     else:
         lo, hi, n = args.mu_grid if args.mu_grid else (-1.0, 1.0, 10.0)
         if n != int(n):
-            raise ValueError(f"--mu-grid: N must be an integer, got {n}")
+            raise InputError(f"--mu-grid: N must be an integer, got {n}")
         grid["mu_grid"] = [lo, hi, int(n)]
     return grid
 
@@ -208,11 +220,11 @@ def _sweep(args: argparse.Namespace) -> int:
 
     grid = grid_from_args(args)
     if grid is None and not args.export:
-        raise ValueError(
+        raise InputError(
             "nothing to do: give a grid (--dynamics ... or --config FILE) and/or --export FORMAT PATH"
         )
     if args.export and args.export[0].lower() not in ("csv", "json"):
-        raise ValueError(f"--export: format must be csv or json, got {args.export[0]!r}")
+        raise InputError(f"--export: format must be csv or json, got {args.export[0]!r}")
     if grid is not None:
         res = sweep(
             grid,
@@ -267,8 +279,8 @@ def _figure2(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from gmmsym._io import atomic_write_text
     from gmmsym.experiments.replay import replay
+    from gmmsym.io import atomic_write_text
 
     rep = replay(
         args.db,

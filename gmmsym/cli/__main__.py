@@ -1,0 +1,5 @@
+import sys
+
+from gmmsym.cli.main import main
+
+sys.exit(main())

@@ -1,0 +1,36 @@
+"""``gmmsym verify``: the claims' command (``gmmsym.proofs.verify``), its arguments checked here.
+
+The claims package raises plain ``ValueError`` for a bad ``--only``; this wrapper checks the
+arguments first and reports them as :class:`~gmmsym.errors.InputError` (a usage error, exit 2),
+so that any other exception of a run keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from gmmsym.errors import InputError
+
+__all__ = ["add_parser"]
+
+
+def add_parser(sub: Any) -> argparse.ArgumentParser:
+    """Register ``gmmsym verify`` on an ``argparse`` subparsers object."""
+    from gmmsym.proofs import verify
+
+    p = verify.add_parser(sub)
+    p.set_defaults(func=_run)
+    return p
+
+
+def _run(args: argparse.Namespace) -> int:
+    from gmmsym.proofs import verify
+
+    try:
+        verify.parse_only(args.only)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    if args.seed < 0:
+        raise InputError(f"--seed must be >= 0, got {args.seed}")
+    return verify.run(args)

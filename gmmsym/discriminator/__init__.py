@@ -1,0 +1,1 @@
+"""The *discriminator* layer: the optimal discriminator (float64 and mpmath) and the projection."""

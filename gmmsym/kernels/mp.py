@@ -1,0 +1,119 @@
+"""Arbitrary precision (mpmath) API for one point: ``gmmsym.kernels.mp.objective(mu, ell, nu, dps=50)``.
+
+Inputs are converted exactly: Python floats are exact binary numbers, ``mpmath.mpf`` values are
+kept, strings and integers are parsed at the working precision.  Every evaluation runs inside
+``mpmath.workdps(dps)``; the global precision is never changed.  Results are ``mpf`` numbers
+with ``dps`` significant digits.  Formulas as in :mod:`gmmsym.kernels.float64`; the code is generated
+(``gmmsym/kernels/_generated/mpmath_k2m2.py``) and evaluates tail-safe interval masses.
+"""
+
+from __future__ import annotations
+
+import types
+from functools import cache
+
+import mpmath
+
+from gmmsym.errors import InputError
+from gmmsym.model.spec import PAPER, ModelSpec
+from gmmsym.model.validate import check_int
+
+__all__ = [
+    "objective",
+    "advantage",
+    "gradients",
+    "density_gap",
+    "to_mpf_vector",
+]  # plus optimal_discriminator, tv_distance, tv_gradient, loaded lazily from gmmsym.discriminator.optimal_mp
+
+
+@cache
+def _module(spec: ModelSpec) -> types.ModuleType:
+    from gmmsym.kernels.loader import kernels_for
+
+    return kernels_for(spec, "mpmath")
+
+
+def _check_dps(dps: object) -> int:
+    return check_int("dps", dps, minimum=15)
+
+
+def to_mpf_vector(name: str, values: object, width: int, *, allow_inf: bool = False) -> tuple:
+    """Convert a length-``width`` sequence to ``mpf`` exactly (at the current precision for strings).
+
+    Raises ``ValueError`` naming ``name`` for a wrong length, NaN, or (unless ``allow_inf``) an
+    infinite value, and ``TypeError`` for non-numeric entries.
+    """
+    try:
+        seq = list(values)  # type: ignore[call-overload]
+    except TypeError:
+        raise InputError(
+            f"{name} must be a sequence of {width} numbers, got {type(values).__name__}"
+        ) from None
+    if len(seq) != width:
+        raise InputError(f"{name} must have {width} entries, got {len(seq)}")
+    out = []
+    for i, v in enumerate(seq):
+        if (
+            isinstance(v, bool)
+            or not isinstance(v, (int, float, str, mpmath.mpf))
+            and not hasattr(v, "__float__")
+        ):
+            raise InputError(f"{name}[{i}] must be a real number, got {type(v).__name__}")
+        try:
+            x = mpmath.mpf(v) if isinstance(v, (int, float, str, mpmath.mpf)) else mpmath.mpf(float(v))
+        except (ValueError, TypeError):
+            raise InputError(f"{name}[{i}] is not a number: {v!r}") from None
+        if mpmath.isnan(x):
+            raise InputError(f"{name}[{i}] is NaN")
+        if mpmath.isinf(x) and not allow_inf:
+            raise InputError(f"{name}[{i}] must be finite, got {v!r}")
+        out.append(x)
+    return tuple(out)
+
+
+def _state(mu, ell, nu, spec: ModelSpec) -> tuple:
+    mu_m = to_mpf_vector("mu", mu, spec.K)
+    ell_m = to_mpf_vector("ell", ell, 2 * spec.M, allow_inf=True)
+    nu_m = to_mpf_vector("nu", nu, spec.K)
+    for k in range(len(ell_m) - 1):
+        if ell_m[k] > ell_m[k + 1]:
+            a, b = (f"{'lr'[i % 2]}{i // 2 + 1}" for i in (k, k + 1))
+            raise InputError(f"ell must be ordered l1 <= r1 <= l2 <= r2 ...: {a} > {b}")
+    return (*mu_m, *ell_m, *nu_m)
+
+
+def objective(mu, ell, nu, dps: int = 50, *, spec: ModelSpec = PAPER) -> mpmath.mpf:
+    """``L(mu, ell)`` at ``dps`` decimal digits."""
+    with mpmath.workdps(_check_dps(dps)):
+        return +_module(spec).objective(*_state(mu, ell, nu, spec))
+
+
+def advantage(mu, ell, nu, dps: int = 50, *, spec: ModelSpec = PAPER) -> mpmath.mpf:
+    """``L(mu, ell) - 1`` at ``dps`` decimal digits (no cancellation against the constant 1)."""
+    with mpmath.workdps(_check_dps(dps)):
+        return +_module(spec).advantage(*_state(mu, ell, nu, spec))
+
+
+def gradients(mu, ell, nu, dps: int = 50, *, spec: ModelSpec = PAPER) -> tuple[tuple, tuple]:
+    """``(dL/dmu, dL/dell)`` as tuples of ``mpf`` at ``dps`` decimal digits."""
+    with mpmath.workdps(_check_dps(dps)):
+        g = tuple(+v for v in _module(spec).gradients(*_state(mu, ell, nu, spec)))
+    return g[: spec.K], g[spec.K :]
+
+
+def density_gap(x, mu, nu, dps: int = 50, *, spec: ModelSpec = PAPER) -> mpmath.mpf:
+    """``p*(x) - p_mu(x)`` at ``dps`` decimal digits."""
+    with mpmath.workdps(_check_dps(dps)):
+        (xm,) = to_mpf_vector("x", [x], 1, allow_inf=True)
+        args = (xm, *to_mpf_vector("mu", mu, spec.K), *to_mpf_vector("nu", nu, spec.K))
+        return +_module(spec).density_gap(*args)
+
+
+def __getattr__(name: str):
+    # Optimal discriminator at high precision lives in gmmsym.discriminator.optimal_mp (imported on demand).
+    if name in ("optimal_discriminator", "tv_distance", "tv_gradient"):
+        import importlib
+
+        return getattr(importlib.import_module("gmmsym.discriminator.optimal_mp"), name)
+    raise AttributeError(f"module 'gmmsym.kernels.mp' has no attribute {name!r}")

@@ -1,0 +1,1 @@
+"""The *references* layer: certified (python-flint ball) references and the accuracy report."""
