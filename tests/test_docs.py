@@ -62,7 +62,7 @@ def test_generated_pages_exist(site):
         html = out / page / "index.html" if page != "index" else out / "index.html"
         assert html.is_file(), page
     api = (out / "api" / "index.html").read_text(encoding="utf-8")
-    assert "gmmsym.dynamics.simulate" in api and ".. math::" not in api
+    assert "gmmsym.dynamics.engine.simulate" in api and ".. math::" not in api
     model = (out / "model" / "index.html").read_text(encoding="utf-8")
     assert model.count('class="arithmatex"') > 50
 
