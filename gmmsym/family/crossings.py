@@ -282,10 +282,15 @@ def _compact(cand: np.ndarray, width: int) -> np.ndarray:
     return out
 
 
-def level_zeros(lev: Level, scale: np.ndarray, seps: np.ndarray, guess: np.ndarray | None = None):
-    """Crossings of one level, given the crossings ``seps (w, N)`` of the next one (NaN padded).
+def level_zeros(lev: Level, scale: np.ndarray, seps: np.ndarray, guess=None, *, keep_unresolved: bool = False):
+    """Zeros of one level, given the zeros ``seps (w, N)`` of the next one (NaN padded).
 
-    Returns ``(zeros (w + 1, N), evaluations)``: sorted, NaN padded.
+    Returns ``(zeros (w', N), evaluations)``: sorted, NaN padded, ``w' = max(w, 1)`` (a level
+    has no more sign changes than the next one plus one, and the widths stay at ``n - 1``).
+    With ``keep_unresolved`` (intermediate levels), a separator where the sign of this level is
+    not resolved (``|phi|`` within its noise) and does not change is kept as a zero too: it may
+    be a pair of zeros closer than the resolution, and an extra separator above is harmless,
+    while a missing one could merge two zeros of the next level into one bracket.
     """
     w, m = seps.shape
     lo, hi, sm, sp = _bounds(lev, scale)
@@ -300,25 +305,63 @@ def level_zeros(lev: Level, scale: np.ndarray, seps: np.ndarray, guess: np.ndarr
         if r.size:
             sg[k + 1, r] = sign_at(seps[k, r], lev.cols(r))
             nev += r.size
+    # Bracket ends: interval k runs from (lpt[k], lsg[k]) to (rpt[k], rsg[k]); at an unresolved
+    # separator the ends step aside to where the sign is resolved (see _step_aside).
+    lpt, lsg = pts[:-1].copy(), sg[:-1].copy()
+    rpt, rsg = pts[1:].copy(), sg[1:].copy()
+    unresolved = (sg[1:-1] == 0) & ~np.isnan(seps)
+    for k in range(w):
+        r = np.flatnonzero(unresolved[k])
+        if r.size:
+            (xl, sl), (xr, sr) = _step_aside(seps[k, r], lev.cols(r), scale[r])
+            rpt[k, r], rsg[k, r] = np.fmax(xl, lpt[k, r]), sl
+            lpt[k + 1, r], lsg[k + 1, r] = np.fmin(xr, rpt[k + 1, r]), sr
     cand = np.full((2 * w + 1, m), np.nan)
-    sel = [np.flatnonzero(sg[k] * sg[k + 1] < 0) for k in range(w + 1)]
+    sel = [np.flatnonzero(lsg[k] * rsg[k] < 0) for k in range(w + 1)]
     rows = np.concatenate(sel)
     piece = np.concatenate([np.full(r.size, k) for k, r in enumerate(sel)])
     if rows.size:
-        blo, bhi = pts[piece, rows], pts[piece + 1, rows]
+        blo, bhi = lpt[piece, rows], rpt[piece, rows]
         x0 = 0.5 * (blo + bhi)
         if guess is not None:  # warm start: a previous zero of this level inside the bracket
             g = guess[:, rows]
             inside = (g > blo) & (g < bhi)
             pick = np.argmax(inside, axis=0)
             x0 = np.where(inside.any(axis=0), g[pick, np.arange(rows.size)], x0)
-        x, ev = solve(lev.cols(rows), blo, bhi, sg[piece, rows], x0, scale[rows])
+        x, ev = solve(lev.cols(rows), blo, bhi, lsg[piece, rows], x0, scale[rows])
         cand[2 * piece, rows] = x
         nev += int(ev.sum())
-    for k in range(w):  # a zero exactly at a separator, with opposite signs around it
-        at = (sg[k + 1] == 0) & (sg[k] * sg[k + 2] < 0) & ~np.isnan(seps[k])
+    for k in range(w):
+        # a zero at the separator (within the resolution) when the sign changes across it
+        at = unresolved[k] & (rsg[k] * lsg[k + 1] < 0)
+        if keep_unresolved:
+            at = unresolved[k]
         cand[2 * k + 1, at] = seps[k, at]
-    return _compact(cand, w + 1), nev
+    return _compact(cand, max(w, 1)), nev
+
+
+def _step_aside(z: np.ndarray, cols: tuple, scale: np.ndarray, tries: int = 4):
+    """Points left and right of ``z`` where the sign of the level is resolved, with the signs.
+
+    Starting at ``delta = 8 noise / |phi'|`` (where ``|phi| > noise`` holds if ``phi`` is locally
+    linear), ``delta`` grows 16-fold per try; a side left unresolved keeps sign 0 (no bracket).
+    """
+    phi, dphi, noise = evaluate(z, *cols)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        delta = np.fmax(8.0 * noise / np.abs(dphi), 4.0 * _EPS * (np.abs(z) + scale))
+    delta = np.where(np.isfinite(delta), delta, 4.0 * _EPS * (np.abs(z) + scale))
+    out = []
+    for side in (-1.0, 1.0):
+        x = z + side * delta
+        sgn = sign_at(x, cols)
+        for _ in range(tries - 1):
+            todo = sgn == 0
+            if not todo.any():
+                break
+            x = np.where(todo, z + side * delta * 16.0 ** (_ + 1), x)
+            sgn = np.where(todo, sign_at(x, cols), sgn)
+        out.append((x, sgn))
+    return out
 
 
 def crossings(t: Terms, guesses: list | None = None):
@@ -355,7 +398,9 @@ def crossings(t: Terms, guesses: list | None = None):
     total = 0
     for j in range(n - 2, -1, -1):
         g = None if guesses is None else guesses[j]
-        seps, ev = level_zeros(chain[j], t.scale, seps, g)
+        seps, ev = level_zeros(chain[j], t.scale, seps, g, keep_unresolved=j > 0)
+        if seps.shape[0] < n - 1:  # widths: 1, 2, ..., n - 1 going up (see level_zeros)
+            seps = np.concatenate([seps, np.full((1, m), np.nan)])
         levels[j] = seps
         total += ev
     zero = ~(t.s != 0).any(axis=0)
