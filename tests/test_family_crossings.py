@@ -75,7 +75,10 @@ def mp_crossings(mu, nu, spec: ModelSpec, grid: int = 600, dps: int = 50):
         out = []
         for r in roots:
             pos = mpmath.fsum(w * mpmath.exp(n * r - n * n / 2) for w, n, _ in pairs)
-            dval = mpmath.diff(f, r)
+            dval = mpmath.fsum(
+                w * mpmath.exp(m * r - m * m / 2) * (m * mpmath.expm1((n - m) * (r - (n + m) / 2)) + (n - m) * mpmath.exp((n - m) * (r - (n + m) / 2)))
+                for w, n, m in pairs
+            )
             noise = 4 * EPS * (abs(r) * amax + max(a * a / 2 for _, a in terms) + 2)
             out.append((float(r * s), float(noise / abs(dval / pos) * s)))
         return out

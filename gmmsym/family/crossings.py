@@ -87,19 +87,17 @@ class Terms:
 
 
 class Level:
-    """One level ``S_j`` of the Rolle chain: ``a, lam, s, pos`` of shape ``(n, N)``, ``mag (2, N)``."""
+    """One level ``S_j`` of the Rolle chain: ``a, lam, s, pos`` of shape ``(n, N)``, ``mag (2, n, N)``."""
 
     def __init__(self, a: np.ndarray, lam: np.ndarray, s: np.ndarray) -> None:
         self.a, self.lam, self.s = a, lam, s
         self.pos = s > 0
         present = s != 0
-        self.mag = np.stack(
-            [np.where(present, np.abs(a), 0.0).max(axis=0), np.where(present, np.abs(lam), 0.0).max(axis=0)]
-        )
+        self.mag = np.stack([np.where(present, np.abs(a), 0.0), np.where(present, np.abs(lam), 0.0)])
 
     def cols(self, idx: np.ndarray) -> tuple:
         """``(a, lam, pos, mag)`` of the rows ``idx`` (arguments of :func:`evaluate`)."""
-        return self.a[:, idx], self.lam[:, idx], self.pos[:, idx], self.mag[:, idx]
+        return self.a[:, idx], self.lam[:, idx], self.pos[:, idx], self.mag[:, :, idx]
 
 
 def exponential_sum(mu: np.ndarray, nu: np.ndarray, spec: ModelSpec = PAPER) -> Terms:
@@ -147,9 +145,10 @@ def evaluate(y: np.ndarray, a: np.ndarray, lam: np.ndarray, pos: np.ndarray, mag
     ``a``, ``lam`` are ``(n, B)`` exponents and ``log |c_k|`` (``-inf`` for absent terms), ``pos``
     the boolean mask of the positive terms.  Each part is a log-sum-exp scaled by its own
     largest exponent (one ``exp`` per term).  ``phi = +inf`` where there is no negative term,
-    ``-inf`` where there is no positive term.  With ``mag = (max |a_k|, max |lam_k|)`` over the
-    present terms, ``noise = 4 eps (|y| max|a| + max|lam| + 2)`` bounds the rounding error of
-    ``phi``; below it the sign of ``f`` is not resolved.
+    ``-inf`` where there is no positive term.  With ``mag = (|a_k|, |lam_k|)`` (0 for absent
+    terms), ``noise = 4 eps (<|a| |y| + |lam|>_P + <|a| |y| + |lam|>_N + 2)`` (``<.>`` the softmax
+    means of each part: the rounding of each exponent ``a_k y + lam_k`` weighted by its share)
+    bounds the rounding error of ``phi``; below it the sign of ``f`` is not resolved.
     """
     u = a * y
     u += lam
@@ -165,13 +164,15 @@ def evaluate(y: np.ndarray, a: np.ndarray, lam: np.ndarray, pos: np.ndarray, mag
         sp = ep.sum(axis=0)
         sn = e.sum(axis=0)
         phi = (mp - mn) + np.log(sp / sn)
+        err = mag[0] * np.abs(y)
+        err += mag[1]
+        noise = (ep * err).sum(axis=0) / sp + (e * err).sum(axis=0) / sn
         ep *= a
         e *= a
         dphi = ep.sum(axis=0) / sp - e.sum(axis=0) / sn
     if np.isnan(phi).any():  # a part without terms: max = -inf
         phi = np.where(mn == -np.inf, np.inf, np.where(mp == -np.inf, -np.inf, phi))
-    noise = np.abs(y) * mag[0]
-    noise += mag[1]
+    noise = np.where(np.isnan(noise), 0.0, noise)
     noise += 2.0
     noise *= 4.0 * _EPS
     return phi, dphi, noise
@@ -322,7 +323,7 @@ def level_zeros(lev: Level, scale: np.ndarray, seps: np.ndarray, guess=None, *, 
     piece = np.concatenate([np.full(r.size, k) for k, r in enumerate(sel)])
     if rows.size:
         blo, bhi = lpt[piece, rows], rpt[piece, rows]
-        x0 = 0.5 * (blo + bhi)
+        x0 = _mid(blo, bhi, scale[rows])
         if guess is not None:  # warm start: a previous zero of this level inside the bracket
             g = guess[:, rows]
             inside = (g > blo) & (g < bhi)

@@ -32,7 +32,7 @@ from numpy.typing import ArrayLike
 
 from gmmsym._special import signed_tail, unit_step
 from gmmsym._validate import as_points, broadcast_leading
-from gmmsym.family.crossings import crossings, exponential_sum
+from gmmsym.family.crossings import crossings, exponential_sum  # noqa: F401  (re-used by tests)
 from gmmsym.spec import PAPER, ModelSpec
 
 __all__ = [
