@@ -175,7 +175,7 @@ def test_identical_mixtures_have_no_crossings():
 
 def test_fails_when_rolle_separators_are_dropped():
     """Without the separators of the next level, three crossings collapse to one: the test sees it."""
-    mu, nu = np.array([-1.0, 0.6]), np.array([-0.5, 1.2])  # interleaved: three crossings
+    mu, nu = np.array([1.4, -1.9]), np.array([-1.2, 1.6])  # interleaved: three crossings
     assert ours(mu, nu, PAPER)[1] == len(mp_crossings(mu, nu, PAPER)) == 3
     real = fc.level_zeros
 

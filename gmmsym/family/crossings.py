@@ -218,10 +218,10 @@ def solve(cols: tuple, lo, hi, slo, x0, scale) -> tuple[np.ndarray, np.ndarray]:
     Returns
     -------
     x, evaluations : ndarray (B,), ndarray of int (B,)
-        An element stops when its Newton step ``h`` (taken) has ``scale h^2`` below
-        ``tol = 4 eps |x| + eps scale`` (``|phi''/phi'| <= 2 max|a| <= 2 scale``, so the error
-        after the step, about ``|phi''/(2 phi')| h^2``, is below ``tol``), its bracket is
-        narrower than ``tol``, or ``|phi|`` is within its rounding noise.
+        An element stops when its Newton step ``h`` (taken) has ``scale^2 h^2 <= tol |phi'|``,
+        ``tol = 4 eps |x| + eps scale`` (``|phi''| <= 2 scale^2``, so the error after the step,
+        about ``|phi''/(2 phi')| h^2``, is below ``tol``), its bracket is narrower than ``tol``,
+        or ``|phi|`` is within its rounding noise.
     """
     x = np.where((x0 > lo) & (x0 < hi), x0, _mid(lo, hi, scale))
     out, nev = np.empty_like(x), np.zeros(x.shape, dtype=np.int64)
@@ -235,8 +235,10 @@ def solve(cols: tuple, lo, hi, slo, x0, scale) -> tuple[np.ndarray, np.ndarray]:
         step = phi / dphi
         xn = x - step
         newton = (xn > lo) & (xn < hi) & (it < _NEWTON)
-        # quadratic convergence: after a step h the error is about |phi''/(2 phi')| h^2 <= scale h^2
-        done = (np.abs(phi) <= noise) | (newton & (scale * step * step <= tol)) | (hi - lo <= tol)
+        # quadratic convergence: after a step h the error is about |phi''/(2 phi')| h^2, and
+        # |phi''| (two softmax variances of exponents within [-scale, scale]) is <= 2 scale^2
+        quad = (scale * step) ** 2 <= tol * np.abs(dphi)
+        done = (np.abs(phi) <= noise) | (newton & quad) | (hi - lo <= tol)
         done |= it == _MAXIT - 1
         x = np.where(newton, xn, np.where(done, x, _mid(lo, hi, scale)))
         if done.any():
