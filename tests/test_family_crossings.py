@@ -179,8 +179,8 @@ def test_fails_when_rolle_separators_are_dropped():
     assert ours(mu, nu, PAPER)[1] == len(mp_crossings(mu, nu, PAPER)) == 3
     real = fc.level_zeros
 
-    def no_seps(lev, scale, seps, guess=None):
-        return real(lev, scale, np.full((0, seps.shape[1]), np.nan), None)
+    def no_seps(lev, scale, seps, guess=None, **kw):
+        return real(lev, scale, np.full((0, seps.shape[1]), np.nan), None, **kw)
 
     with mock.patch.object(fc, "level_zeros", no_seps):
         assert ours(mu, nu, PAPER)[1] != 3

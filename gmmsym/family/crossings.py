@@ -237,7 +237,8 @@ def solve(cols: tuple, lo, hi, slo, x0, scale) -> tuple[np.ndarray, np.ndarray]:
         newton = (xn > lo) & (xn < hi) & (it < _NEWTON)
         # quadratic convergence: after a step h the error is about |phi''/(2 phi')| h^2, and
         # |phi''| (two softmax variances of exponents within [-scale, scale]) is <= 2 scale^2
-        quad = (scale * step) ** 2 <= tol * np.abs(dphi)
+        with np.errstate(over="ignore", invalid="ignore"):
+            quad = (scale * step) ** 2 <= tol * np.abs(dphi)
         done = (np.abs(phi) <= noise) | (newton & quad) | (hi - lo <= tol)
         done |= it == _MAXIT - 1
         x = np.where(newton, xn, np.where(done, x, _mid(lo, hi, scale)))
