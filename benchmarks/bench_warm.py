@@ -88,7 +88,9 @@ def checks(steps: int) -> dict:
     return {
         "labels_identical": bool(np.array_equal(ours, ref.outcomes.label)),
         "label_counts_warm": {k: int(v) for k, v in zip(*np.unique(ours, return_counts=True))},
-        "label_counts_gmmsym": {k: int(v) for k, v in zip(*np.unique(ref.outcomes.label, return_counts=True))},
+        "label_counts_gmmsym": {
+            k: int(v) for k, v in zip(*np.unique(ref.outcomes.label, return_counts=True))
+        },
         "max_grad_diff_warm_vs_family_cold": d_family,
         "max_grad_diff_warm_vs_gmmsym": d_gmmsym,
         "max_mu_diff_vs_gmmsym": float(np.max(np.abs(mu - ref.mu))),
@@ -100,7 +102,9 @@ def cpu() -> str:
         out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
-    name = next((line.split(":", 1)[1].strip() for line in out.splitlines() if line.startswith("Model name")), "?")
+    name = next(
+        (line.split(":", 1)[1].strip() for line in out.splitlines() if line.startswith("Model name")), "?"
+    )
     flags = out.lower()
     simd = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2"
     return f"{name} ({simd})"
@@ -114,7 +118,12 @@ def main(argv=None) -> int:
     p.add_argument("--check-steps", type=int, default=3000)
     p.add_argument("--json", default=None)
     a = p.parse_args(argv)
-    res = {"cpu": cpu(), "n": a.n, "steps": a.steps, "ns_per_trajectory_step": timings(a.n, a.steps, a.repeat)}
+    res = {
+        "cpu": cpu(),
+        "n": a.n,
+        "steps": a.steps,
+        "ns_per_trajectory_step": timings(a.n, a.steps, a.repeat),
+    }
     t = res["ns_per_trajectory_step"]
     sim = t["simultaneous"]
     res["ratios_to_simultaneous"] = {k: v / sim for k, v in t.items()}

@@ -29,7 +29,10 @@ def mp_crossings(mu, nu, spec: ModelSpec, grid: int = 600, dps: int = 50):
     """Sign changes of ``exp(y^2/2)(p* - p_mu)`` in mpmath: dense scan + bisection (x units)."""
     with mpmath.workdps(dps):
         s = mpmath.mpf(float(spec.sigma))
-        ws = [mpmath.mpf(w.numerator) / w.denominator if isinstance(w, Fraction) else mpmath.mpf(w) for w in spec.weights]
+        ws = [
+            mpmath.mpf(w.numerator) / w.denominator if isinstance(w, Fraction) else mpmath.mpf(w)
+            for w in spec.weights
+        ]
         a_nu = [mpmath.mpf(v) / s for v in nu]
         a_mu = [mpmath.mpf(v) / s for v in mu]
         # Pair each generator term with a true term of equal weight (closest pairs first):
@@ -43,7 +46,8 @@ def mp_crossings(mu, nu, spec: ModelSpec, grid: int = 600, dps: int = 50):
 
         def f(y):
             return mpmath.fsum(
-                w * mpmath.exp(m * y - m * m / 2) * mpmath.expm1((n - m) * (y - (n + m) / 2)) for w, n, m in pairs
+                w * mpmath.exp(m * y - m * m / 2) * mpmath.expm1((n - m) * (y - (n + m) / 2))
+                for w, n, m in pairs
             )
 
         amax = max(abs(a) for _, a in terms)
@@ -53,7 +57,10 @@ def mp_crossings(mu, nu, spec: ModelSpec, grid: int = 600, dps: int = 50):
         # uniform near the means, log-spaced out to the root bound and down to 1e-300: roots
         # live on very different scales (e.g. (mu + nu)/2 ~ 1e-175 next to a root at 1e9)
         near = [-20 + 40 * mpmath.mpf(i) / grid for i in range(grid + 1)]
-        logs = [mpmath.power(10, -300 + (mpmath.log10(half) + 300) * mpmath.mpf(i) / grid) for i in range(grid + 1)]
+        logs = [
+            mpmath.power(10, -300 + (mpmath.log10(half) + 300) * mpmath.mpf(i) / grid)
+            for i in range(grid + 1)
+        ]
         ys = sorted(set(near + logs + [-v for v in logs]))
         vals = [f(y) for y in ys]
         if all(v == 0 for v in vals):
@@ -76,7 +83,12 @@ def mp_crossings(mu, nu, spec: ModelSpec, grid: int = 600, dps: int = 50):
         for r in roots:
             pos = mpmath.fsum(w * mpmath.exp(n * r - n * n / 2) for w, n, _ in pairs)
             dval = mpmath.fsum(
-                w * mpmath.exp(m * r - m * m / 2) * (m * mpmath.expm1((n - m) * (r - (n + m) / 2)) + (n - m) * mpmath.exp((n - m) * (r - (n + m) / 2)))
+                w
+                * mpmath.exp(m * r - m * m / 2)
+                * (
+                    m * mpmath.expm1((n - m) * (r - (n + m) / 2))
+                    + (n - m) * mpmath.exp((n - m) * (r - (n + m) / 2))
+                )
                 for w, n, m in pairs
             )
             noise = 4 * EPS * (abs(r) * amax + max(a * a / 2 for _, a in terms) + 2)
@@ -100,7 +112,9 @@ means = st.floats(min_value=-6, max_value=6, allow_nan=False)
 
 @st.composite
 def instances(draw):
-    spec = draw(st.sampled_from([PAPER, K3, ModelSpec(K=2, M=2, weights=(Fraction(1, 3), Fraction(2, 3)), sigma=0.5)]))
+    spec = draw(
+        st.sampled_from([PAPER, K3, ModelSpec(K=2, M=2, weights=(Fraction(1, 3), Fraction(2, 3)), sigma=0.5)])
+    )
     nu = [draw(means) for _ in range(spec.K)]
     mu = [draw(means) for _ in range(spec.K)]
     kind = draw(st.sampled_from(["free", "near", "equal", "far"]))
@@ -142,7 +156,9 @@ def test_paper_model_agrees_with_k2_solver():
     mu[1000:1100] = nu[1000:1100, ::-1]  # mu = nu up to swap
     x, count, sm, _, _ = fc.crossings(fc.exponential_sum(mu, nu))
     with np.errstate(all="ignore"):
-        x1, x2, x3, cnt, smr = _crossings(*(np.ascontiguousarray(v) for v in (mu[:, 0], mu[:, 1], nu[:, 0], nu[:, 1])))
+        x1, x2, x3, cnt, smr = _crossings(
+            *(np.ascontiguousarray(v) for v in (mu[:, 0], mu[:, 1], nu[:, 0], nu[:, 1]))
+        )
     assert np.array_equal(count, cnt)
     ok = cnt > 0
     assert np.array_equal(sm[ok], smr[ok])
@@ -169,7 +185,9 @@ def test_batch_invariance_bitwise():
 
 def test_identical_mixtures_have_no_crossings():
     mu = np.array([[0.2, -1.0, 3.0]])
-    x, count, sm, _, _ = fc.crossings(fc.exponential_sum(mu, mu[:, [1, 0, 2]], ModelSpec(K=3, weights=(Fraction(1, 3),) * 3)))
+    x, count, sm, _, _ = fc.crossings(
+        fc.exponential_sum(mu, mu[:, [1, 0, 2]], ModelSpec(K=3, weights=(Fraction(1, 3),) * 3))
+    )
     assert count[0] == -1 and np.isnan(x).all() and sm[0] == 0
 
 

@@ -49,14 +49,14 @@ def test_paper_model_matches_gmmsym_optimal():
 
 
 def _brute_runs(d, m_max):
-    best, choice = 0.0, ()
+    best = 0.0
     L = len(d)
     for m in range(1, m_max + 1):
         for cuts in itertools.combinations(range(L + 1), 2 * m):
             runs = list(zip(cuts[::2], cuts[1::2]))
             v = sum(sum(d[a:b]) for a, b in runs)
             if v > best + 1e-12:
-                best, choice = v, runs
+                best = v
     return best
 
 
@@ -100,7 +100,9 @@ def test_k3_value_and_encoding(spec):
     tv = fd.tv_distance(mu, nu, spec)
     adv = Kernels(spec).advantage(mu, ell, nu)
     x, c, sm, _, _ = fd.crossings(fd.exponential_sum(mu, nu, spec))
-    pos = np.array([sum(1 for k in range(ci + 1) if (sm_i if k % 2 == 0 else -sm_i) > 0) for ci, sm_i in zip(c, sm)])
+    pos = np.array(
+        [sum(1 for k in range(ci + 1) if (sm_i if k % 2 == 0 else -sm_i) > 0) for ci, sm_i in zip(c, sm)]
+    )
     fits = pos <= spec.M
     # measured: |L - 1 - TV| <= 3e-16 where A* fits in M intervals
     assert np.max(np.abs(adv[fits] - tv[fits])) <= 2e-15
@@ -108,8 +110,15 @@ def test_k3_value_and_encoding(spec):
     kern = Kernels(spec)
     for i in np.flatnonzero(~fits)[:20]:  # brute force over unions of M intervals with endpoints at crossings
         pts = [-np.inf] + list(x[: c[i], i]) + [np.inf]
-        cands = np.array([[pts[j] for j in cut] for cut in itertools.combinations_with_replacement(range(len(pts)), 2 * spec.M)])
-        best = kern.advantage(np.broadcast_to(mu[i], (len(cands), 3)), cands, np.broadcast_to(nu[i], (len(cands), 3))).max()
+        cands = np.array(
+            [
+                [pts[j] for j in cut]
+                for cut in itertools.combinations_with_replacement(range(len(pts)), 2 * spec.M)
+            ]
+        )
+        best = kern.advantage(
+            np.broadcast_to(mu[i], (len(cands), 3)), cands, np.broadcast_to(nu[i], (len(cands), 3))
+        ).max()
         assert adv[i] >= best - 2e-15
 
 
@@ -122,8 +131,10 @@ def test_tv_against_mpmath_quadrature():
         for i in range(4):
             w = [mpmath.mpf(v.numerator) / v.denominator for v in spec.weights]
 
-            def gap(t, i=i, w=w):
-                return sum(wk * (mpmath.npdf(t, n, 1) - mpmath.npdf(t, m, 1)) for wk, m, n in zip(w, mu[i], nu[i]))
+            def gap(t, m_i=mu[i], n_i=nu[i], w=w):
+                return sum(
+                    wk * (mpmath.npdf(t, n, 1) - mpmath.npdf(t, m, 1)) for wk, m, n in zip(w, m_i, n_i)
+                )
 
             with mpmath.workdps(30):
                 pts = [-mpmath.inf] + [mpmath.mpf(v) for v in x[: c[i], i]] + [mpmath.inf]

@@ -19,7 +19,9 @@ from gmmsym.family import outcomes as fo
 
 
 def _loop_dist(mu, nu):
-    return min(max(abs(mu[p[i]] - nu[i]) for i in range(len(nu))) for p in itertools.permutations(range(len(nu))))
+    return min(
+        max(abs(mu[p[i]] - nu[i]) for i in range(len(nu))) for p in itertools.permutations(range(len(nu)))
+    )
 
 
 @pytest.mark.parametrize("k", [1, 2, 3, 4])
@@ -51,7 +53,9 @@ def test_mode_collapse_k3():
     nu = np.array([-1.0, 0.0, 1.0])
     assert fo.mode_collapse(np.array([[-1.0, 0.05, 0.0]]), nu)[0]  # two generator modes
     assert not fo.mode_collapse(np.array([[-1.0, 0.3, 1.0]]), nu)[0]
-    assert not fo.mode_collapse(np.array([[0.0, 0.0, 0.0]]), np.array([0.0, 0.1, 0.2]))[0]  # truth: one mode at 2 tol
+    assert not fo.mode_collapse(np.array([[0.0, 0.0, 0.0]]), np.array([0.0, 0.1, 0.2]))[
+        0
+    ]  # truth: one mode at 2 tol
     assert fo.distinct_modes(np.array([0.0, 0.1, 0.2]), 0.1) == 1  # single linkage: a chain is one mode
 
 

@@ -289,7 +289,9 @@ def _compact(cand: np.ndarray, width: int) -> np.ndarray:
     return out
 
 
-def level_zeros(lev: Level, scale: np.ndarray, seps: np.ndarray, guess=None, *, keep_unresolved: bool = False):
+def level_zeros(
+    lev: Level, scale: np.ndarray, seps: np.ndarray, guess=None, *, keep_unresolved: bool = False
+):
     """Zeros of one level, given the zeros ``seps (w, N)`` of the next one (NaN padded).
 
     Returns ``(zeros (w', N), evaluations)``: sorted, NaN padded, ``w' = max(w, 1)`` (a level

@@ -43,6 +43,7 @@ __all__ = [
     "best_runs",
     "encode",
     "danskin_gradient",
+    "ell_from_crossings",
 ]
 
 MAX_ABS_MEAN = 1e100
@@ -144,12 +145,12 @@ def encode(x: np.ndarray, chosen: np.ndarray, M: int) -> np.ndarray:
     return np.ascontiguousarray(ell.T)
 
 
-def _solve_rows(mu: np.ndarray, nu: np.ndarray, spec: ModelSpec, guesses=None):
-    """Hot path on ``(N, K)`` arrays: ``(ell (N, 2M), count, tv, levels)``."""
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        x, count, s_minus, levels, _ = crossings(exponential_sum(mu, nu, spec), guesses)
-    mu_t, nu_t = mu.T, nu.T
-    d = interval_advantages(x, mu_t, nu_t, spec)
+def ell_from_crossings(x, count, s_minus, mu: np.ndarray, nu: np.ndarray, spec: ModelSpec):
+    """``(ell (N, 2M), tv (N,))`` from the crossings ``x (n-1, N)`` of :func:`crossings`.
+
+    ``A*`` directly where it has at most ``M`` pieces, the dynamic programme elsewhere.
+    """
+    d = interval_advantages(x, mu.T, nu.T, spec)
     k = np.arange(d.shape[0])[:, None]
     real = k <= np.maximum(count, 0)
     positive = real & (np.where(k % 2 == 0, s_minus, -s_minus) > 0)
@@ -160,6 +161,14 @@ def _solve_rows(mu: np.ndarray, nu: np.ndarray, spec: ModelSpec, guesses=None):
         chosen[:, many] = best_runs(np.where(real[:, many], d[:, many], 0.0), spec.M)
     ell = encode(x, chosen, spec.M)
     ell[count < 0] = np.nan
+    return ell, tv
+
+
+def _solve_rows(mu: np.ndarray, nu: np.ndarray, spec: ModelSpec, guesses=None):
+    """Hot path on ``(N, K)`` arrays: ``(ell (N, 2M), count, tv, levels)``."""
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        x, count, s_minus, levels, _ = crossings(exponential_sum(mu, nu, spec), guesses)
+    ell, tv = ell_from_crossings(x, count, s_minus, mu, nu, spec)
     return ell, count, tv, levels
 
 
@@ -171,7 +180,9 @@ def danskin_gradient(mu: np.ndarray, ell: np.ndarray, nu: np.ndarray, count: np.
     e = np.where(np.isnan(ell), 0.0, ell)
     with np.errstate(over="ignore"):
         out = raw.gradients(*mu.T, *e.T, *nu.T)
-    g = np.stack([np.broadcast_to(np.asarray(v, dtype=np.float64), mu.shape[:1]) for v in out[: spec.K]], axis=1)
+    g = np.stack(
+        [np.broadcast_to(np.asarray(v, dtype=np.float64), mu.shape[:1]) for v in out[: spec.K]], axis=1
+    )
     return np.where((count < 0)[:, None], 0.0, g)
 
 
@@ -188,7 +199,9 @@ def _inputs(mu: ArrayLike, nu: ArrayLike, model: ModelSpec):
     return lead, b["mu"].reshape(-1, model.K), b["nu"].reshape(-1, model.K)
 
 
-def optimal_discriminator(mu: ArrayLike, nu: ArrayLike, model: ModelSpec = PAPER) -> tuple[np.ndarray, np.ndarray]:
+def optimal_discriminator(
+    mu: ArrayLike, nu: ArrayLike, model: ModelSpec = PAPER
+) -> tuple[np.ndarray, np.ndarray]:
     """The best ``M``-interval discriminator ``ell*`` and the number of crossings of ``p* - p_mu``.
 
     Parameters

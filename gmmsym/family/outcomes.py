@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import itertools
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -20,7 +20,7 @@ from numpy.typing import ArrayLike
 __all__ = ["dist", "distinct_modes", "mode_collapse"]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _perms(k: int) -> np.ndarray:
     return np.array(list(itertools.permutations(range(k))), dtype=np.intp)
 

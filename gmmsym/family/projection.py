@@ -14,9 +14,10 @@ The block means use exactly the arithmetic of :func:`gmmsym.projection.project4`
 (``(y_i + y_{i+1}) * 0.5`` for pairs, ``m + (y_j - m) / L`` for longer blocks, the
 extended-real mean ``sum / L`` where that is NaN because the block holds an infinity), and
 ``fmin`` / ``fmax`` only select, so for ``M = 2`` the result is bitwise that of ``project4``
-(including ties and ``+-inf`` endpoints; the one exception is the sign of a zero, ``-0.0``
-against ``0.0``, which depends on the argument order of ``fmin`` / ``fmax``), ordered rows come back bitwise unchanged, and rows in
-which a ``+inf`` precedes a ``-inf`` (no projection exists) are NaN.
+(including ties and ``+-inf`` endpoints; the one exception is the sign of a zero,
+``-0.0`` against ``0.0``, which depends on the argument order of ``fmin`` / ``fmax``),
+ordered rows come back bitwise unchanged, and rows in which a ``+inf`` precedes a ``-inf``
+(no projection exists) are NaN.
 """
 
 from __future__ import annotations

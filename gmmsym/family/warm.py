@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from gmmsym.family.crossings import Level, Terms, crossings, evaluate, exponential_sum, sign_at
-from gmmsym.family.discriminator import danskin_gradient, encode, interval_advantages
+from gmmsym.family.discriminator import danskin_gradient, ell_from_crossings
 from gmmsym.spec import PAPER, ModelSpec
 
 __all__ = ["WarmCrossings", "optimal_dynamics", "warm_crossings", "sign_changes"]
@@ -81,7 +81,9 @@ def warm_crossings(t: Terms, prev: np.ndarray, pattern: np.ndarray):
         step = np.where(conv, 0.0, phi / dphi)
         x = x - step
         last = np.where(conv, last, step)
-        conv |= ((scale * step) ** 2 <= (4.0 * _EPS * np.abs(x) + _EPS * scale) * np.abs(dphi)) | (np.abs(phi) <= noise)
+        conv |= ((scale * step) ** 2 <= (4.0 * _EPS * np.abs(x) + _EPS * scale) * np.abs(dphi)) | (
+            np.abs(phi) <= noise
+        )
     _, dphi, noise = evaluate(x, *cols)
     delta = 4.0 * np.abs(last) + 8.0 * noise / np.abs(dphi) + 4.0 * _EPS * (np.abs(x) + scale)
     left, right = sign_at(x - delta, cols), sign_at(x + delta, cols)
@@ -140,24 +142,18 @@ class WarmCrossings:
         present = t.s != 0
         bottom = np.argmax(present, axis=0)
         s_minus = np.where(present.any(axis=0), t.s[bottom, np.arange(m)], 0.0)
-        d = interval_advantages(x, mu.T, self.nu.T, self.spec)
-        k = np.arange(d.shape[0])[:, None]
-        real = k <= np.maximum(count, 0)
-        positive = real & (np.where(k % 2 == 0, s_minus, -s_minus) > 0)
-        chosen = positive
-        many = np.flatnonzero(positive.sum(axis=0) > self.spec.M)
-        if many.size:
-            from gmmsym.family.discriminator import best_runs
-
-            chosen = positive.copy()
-            chosen[:, many] = best_runs(np.where(real[:, many], d[:, many], 0.0), self.spec.M)
-        ell = encode(x, chosen, self.spec.M)
-        ell[count < 0] = np.nan
+        ell, _ = ell_from_crossings(x, count, s_minus, mu, self.nu, self.spec)
         return danskin_gradient(mu, ell, self.nu, count, self.spec), ell, count
 
 
 def optimal_dynamics(
-    mu0: np.ndarray, nu: np.ndarray, *, eta: float = 0.1, steps: int = 100, spec: ModelSpec = PAPER, warm: bool = True
+    mu0: np.ndarray,
+    nu: np.ndarray,
+    *,
+    eta: float = 0.1,
+    steps: int = 100,
+    spec: ModelSpec = PAPER,
+    warm: bool = True,
 ):
     """``mu <- mu - eta grad TV(mu)`` for ``steps`` steps; returns ``(mu, ell, count, solver)``.
 
