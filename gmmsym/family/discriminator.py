@@ -27,6 +27,8 @@ cancel exactly and only tail probabilities are added.  The gradient is the gener
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from numpy.typing import ArrayLike
 
@@ -172,11 +174,17 @@ def _solve_rows(mu: np.ndarray, nu: np.ndarray, spec: ModelSpec, guesses=None):
     return ell, count, tv, levels
 
 
-def danskin_gradient(mu: np.ndarray, ell: np.ndarray, nu: np.ndarray, count: np.ndarray, spec: ModelSpec):
-    """``dL/dmu (mu, ell*)`` from the generated gradient kernel; 0 where ``count < 0``. ``(N, K)``."""
+@functools.cache
+def _kernel(spec: ModelSpec):
+    """The generated NumPy kernel module of ``spec``, loaded (or generated in memory) once."""
     from gmmsym.codegen import kernels_for
 
-    raw = kernels_for(spec, "numpy")
+    return kernels_for(spec, "numpy")
+
+
+def danskin_gradient(mu: np.ndarray, ell: np.ndarray, nu: np.ndarray, count: np.ndarray, spec: ModelSpec):
+    """``dL/dmu (mu, ell*)`` from the generated gradient kernel; 0 where ``count < 0``. ``(N, K)``."""
+    raw = _kernel(spec)
     e = np.where(np.isnan(ell), 0.0, ell)
     with np.errstate(over="ignore"):
         out = raw.gradients(*mu.T, *e.T, *nu.T)
