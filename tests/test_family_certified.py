@@ -10,7 +10,7 @@ import pytest
 
 from gmmsym.family import certified as fcert
 from gmmsym.family.crossings import crossings, exponential_sum
-from gmmsym.spec import PAPER, ModelSpec
+from gmmsym.model.spec import PAPER, ModelSpec
 
 K3 = ModelSpec(K=3, M=3, weights=(Fraction(1, 4), Fraction(1, 4), Fraction(1, 2)), sigma=1)
 

@@ -1,7 +1,7 @@
 """gmmsym.family.crossings: real zeros of p* - p_mu for any K, weights, sigma (docs/model.md section 3).
 
 References: an mpmath evaluation of ``p* - p_mu`` at 50 digits (dense sign scan over the root
-bounds, then bisection), the K = 2 solver of ``gmmsym.optimal`` for the paper's model, and the
+bounds, then bisection), the K = 2 solver of ``gmmsym.discriminator.optimal`` for the paper's model, and the
 bound of at most 2K - 1 crossings.
 """
 
@@ -18,8 +18,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from gmmsym.family import crossings as fc
-from gmmsym.optimal import _crossings
-from gmmsym.spec import PAPER, ModelSpec
+from gmmsym.discriminator.optimal import _crossings
+from gmmsym.model.spec import PAPER, ModelSpec
 
 EPS = float(np.finfo(float).eps)
 K3 = ModelSpec(K=3, M=3, weights=(Fraction(1, 4), Fraction(1, 4), Fraction(1, 2)), sigma=1)

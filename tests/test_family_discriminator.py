@@ -1,6 +1,6 @@
 """gmmsym.family.discriminator: optimal discriminator, TV and Danskin gradient for any model.
 
-References: ``gmmsym.optimal`` (paper's model: ell*, counts, TV, gradient), brute force over all
+References: ``gmmsym.discriminator.optimal`` (paper's model: ell*, counts, TV, gradient), brute force over all
 choices of M runs (the dynamic programme), the generated kernels (``L(mu, ell*) - 1 = TV`` when
 A* has at most M pieces; L at ell* is maximal among unions of intervals with endpoints at the
 crossings), a central finite difference of TV (Danskin), and mpmath quadrature of |p* - p_mu|/2.
@@ -19,7 +19,7 @@ import pytest
 import gmmsym
 from gmmsym.family import discriminator as fd
 from gmmsym.kernels import Kernels
-from gmmsym.spec import PAPER, ModelSpec
+from gmmsym.model.spec import PAPER, ModelSpec
 
 K3M3 = ModelSpec(K=3, M=3, weights=(Fraction(1, 4), Fraction(1, 4), Fraction(1, 2)), sigma=1)
 K3M2 = ModelSpec(K=3, M=2, weights=(Fraction(1, 4), Fraction(1, 4), Fraction(1, 2)), sigma=1)

@@ -1,6 +1,6 @@
 """gmmsym.family.projection: projection onto l1 <= r1 <= ... <= rM for any M (docs/model.md section 4).
 
-References: ``gmmsym.projection.project4`` (bitwise, M = 2), exact brute force over all block
+References: ``gmmsym.discriminator.projection.project4`` (bitwise, M = 2), exact brute force over all block
 partitions (Fractions) and the variational inequality of a projection onto a convex set.
 """
 
@@ -16,7 +16,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from gmmsym.family import projection as fp
-from gmmsym.projection import project4
+from gmmsym.discriminator.projection import project4
 
 EPS = float(np.finfo(float).eps)
 INF = float("inf")

@@ -15,7 +15,7 @@ import gmmsym
 from gmmsym.family import warm as fw
 from gmmsym.family.crossings import crossings, exponential_sum
 from gmmsym.outcomes import classify
-from gmmsym.spec import ModelSpec
+from gmmsym.model.spec import ModelSpec
 
 NU = np.array([-0.5, 0.5])
 

@@ -1,4 +1,4 @@
-"""Staging package: numeric building blocks for any :class:`~gmmsym.spec.ModelSpec`.
+"""Staging package: numeric building blocks for any :class:`~gmmsym.model.spec.ModelSpec`.
 
 General ``K`` components, ``M`` intervals, weights ``w`` and ``sigma`` (``docs/model.md``
 sections 1-5).  These modules are new and not yet wired into the public layers; see each

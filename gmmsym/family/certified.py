@@ -23,7 +23,7 @@ from fractions import Fraction
 
 import flint
 
-from gmmsym.spec import PAPER, ModelSpec
+from gmmsym.model.spec import PAPER, ModelSpec
 
 __all__ = ["CertifiedCrossings", "certified_crossings"]
 

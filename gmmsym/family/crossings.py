@@ -38,7 +38,7 @@ Only crossings (sign changes) are reported: a tangency does not bound ``A*``.  T
 closer than the float64 resolution of ``f`` at the separator between them (``|phi|`` below its
 rounding noise there) are reported as none, i.e. as the tangency they are in float64.  Nearly
 cancelling terms (``mu_i`` close to ``nu_i``) are resolved to about ``eps / |mu_i - nu_i|``
-relative; the K = 2 solver of :mod:`gmmsym.optimal` has a pair form that does better there.
+relative; the K = 2 solver of :mod:`gmmsym.discriminator.optimal` has a pair form that does better there.
 
 Every row is computed by its own elementwise operations (the working set is compacted without
 reordering any element's arithmetic), so results are bitwise independent of the batch.
@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gmmsym.spec import PAPER, ModelSpec
+from gmmsym.model.spec import PAPER, ModelSpec
 
 __all__ = ["Terms", "exponential_sum", "crossings", "level_zeros"]
 

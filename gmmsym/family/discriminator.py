@@ -20,7 +20,7 @@ where ``p* == p_mu`` (``mu = nu`` as weighted sets) get ``ell = NaN``, ``n_cross
 ``TV = 0`` and gradient 0.
 
 Masses are tail safe: ``Phi(z) = H(z) - T(z)`` with ``H`` the exact step and ``|T(z)| =
-Phi(-|z|)`` (``scipy.special.ndtr``, through :mod:`gmmsym._special`), so the exact step parts
+Phi(-|z|)`` (``scipy.special.ndtr``, through :mod:`gmmsym.kernels.special`), so the exact step parts
 cancel exactly and only tail probabilities are added.  The gradient is the generated kernel's
 (``gmmsym.codegen.kernels_for(spec, "numpy").gradients``), not a hand-written formula.
 """
@@ -32,10 +32,10 @@ import functools
 import numpy as np
 from numpy.typing import ArrayLike
 
-from gmmsym._special import signed_tail, unit_step
-from gmmsym._validate import as_points, broadcast_leading
+from gmmsym.kernels.special import signed_tail, unit_step
+from gmmsym.model.validate import as_points, broadcast_leading
 from gmmsym.family.crossings import crossings, exponential_sum  # noqa: F401  (re-used by tests)
-from gmmsym.spec import PAPER, ModelSpec
+from gmmsym.model.spec import PAPER, ModelSpec
 
 __all__ = [
     "optimal_discriminator",
@@ -177,7 +177,7 @@ def _solve_rows(mu: np.ndarray, nu: np.ndarray, spec: ModelSpec, guesses=None):
 @functools.cache
 def _kernel(spec: ModelSpec):
     """The generated NumPy kernel module of ``spec``, loaded (or generated in memory) once."""
-    from gmmsym.codegen import kernels_for
+    from gmmsym.kernels.loader import kernels_for
 
     return kernels_for(spec, "numpy")
 

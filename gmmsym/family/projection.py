@@ -10,7 +10,7 @@ are built one block length at a time as whole ``(n - L + 1, N)`` slabs, the inne
 one ``fmin.accumulate`` over ``j`` (suffix minima) and the outer maximum one
 ``fmax.accumulate`` over ``i`` (prefix maxima); no Python loop runs over rows.
 
-The block means use exactly the arithmetic of :func:`gmmsym.projection.project4`
+The block means use exactly the arithmetic of :func:`gmmsym.discriminator.projection.project4`
 (``(y_i + y_{i+1}) * 0.5`` for pairs, ``m + (y_j - m) / L`` for longer blocks, the
 extended-real mean ``sum / L`` where that is NaN because the block holds an infinity), and
 ``fmin`` / ``fmax`` only select, so for ``M = 2`` the result is bitwise that of ``project4``

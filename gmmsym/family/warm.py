@@ -28,7 +28,7 @@ import numpy as np
 
 from gmmsym.family.crossings import Level, Terms, crossings, evaluate, exponential_sum, sign_at
 from gmmsym.family.discriminator import danskin_gradient, ell_from_crossings
-from gmmsym.spec import PAPER, ModelSpec
+from gmmsym.model.spec import PAPER, ModelSpec
 
 __all__ = ["WarmCrossings", "optimal_dynamics", "warm_crossings", "sign_changes"]
 
