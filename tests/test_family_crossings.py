@@ -17,8 +17,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from gmmsym.family import crossings as fc
 from gmmsym.discriminator.optimal import _crossings
+from gmmsym.family import crossings as fc
 from gmmsym.model.spec import PAPER, ModelSpec
 
 EPS = float(np.finfo(float).eps)

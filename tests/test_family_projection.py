@@ -15,8 +15,8 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from gmmsym.family import projection as fp
 from gmmsym.discriminator.projection import project4
+from gmmsym.family import projection as fp
 
 EPS = float(np.finfo(float).eps)
 INF = float("inf")

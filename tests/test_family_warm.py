@@ -14,8 +14,8 @@ import numpy as np
 import gmmsym
 from gmmsym.family import warm as fw
 from gmmsym.family.crossings import crossings, exponential_sum
-from gmmsym.outcomes import classify
 from gmmsym.model.spec import ModelSpec
+from gmmsym.outcomes import classify
 
 NU = np.array([-0.5, 0.5])
 

@@ -32,10 +32,10 @@ import functools
 import numpy as np
 from numpy.typing import ArrayLike
 
-from gmmsym.kernels.special import signed_tail, unit_step
-from gmmsym.model.validate import as_points, broadcast_leading
 from gmmsym.family.crossings import crossings, exponential_sum  # noqa: F401  (re-used by tests)
+from gmmsym.kernels.special import signed_tail, unit_step
 from gmmsym.model.spec import PAPER, ModelSpec
+from gmmsym.model.validate import as_points, broadcast_leading
 
 __all__ = [
     "optimal_discriminator",
