@@ -31,8 +31,8 @@ import numpy as np
 
 import gmmsym
 import gmmsym.mp as gmp
-from proofs._common import draw_discriminators, draw_means, fmt, mp_gradients_model_md
-from proofs.framework import SYMBOLIC, Checks, Claim, Evidence, rng_for, sized
+from ._common import draw_discriminators, draw_means, fmt, mp_gradients_model_md
+from .framework import SYMBOLIC, Checks, Claim, Evidence, rng_for, sized
 
 __all__ = ["CLAIM", "run"]
 
@@ -49,6 +49,7 @@ CLAIM = Claim(
         "symbolic differences simplify to 0; float64 kernel within 8 ulps of 1 of the 50-digit "
         "MODEL.md formulas at every point; mpmath kernel within 1e-45."
     ),
+    judge="SymPy derivatives and the model formulas written out at 50 digits (proofs._common)",
 )
 
 ULP1 = 2.0**-52

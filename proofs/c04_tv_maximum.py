@@ -37,8 +37,8 @@ import numpy as np
 
 import gmmsym
 import gmmsym.mp as gmp
-from proofs._common import draw_discriminators, draw_means, fmt, gap_function, mp_crossings, mp_tv_quadrature
-from proofs.framework import STATISTICAL, Checks, Claim, Evidence, rng_for, sized
+from ._common import draw_discriminators, draw_means, fmt, gap_function, mp_crossings, mp_tv_quadrature
+from .framework import STATISTICAL, Checks, Claim, Evidence, rng_for, sized
 
 __all__ = ["CLAIM", "run"]
 
@@ -59,6 +59,7 @@ CLAIM = Claim(
         "mp tv_distance within 1e-25; no drawn discriminator exceeds TV by more than 8 ulps of 1; the "
         "gradient kernel points back to every finite endpoint of ell* from both sides."
     ),
+    judge="proofs.judge (TV by sign scan and mpmath bisection; every union of crossing pieces)",
 )
 
 ULP1 = 2.0**-52

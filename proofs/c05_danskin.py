@@ -41,8 +41,8 @@ from hypothesis import strategies as st
 import gmmsym
 import gmmsym.mp as gmp
 from gmmsym import strategies as gst
-from proofs._common import fmt
-from proofs.framework import PROPERTY, Checks, Claim, Evidence, property_check, rng_for, sized
+from ._common import fmt
+from .framework import PROPERTY, Checks, Claim, Evidence, property_check, rng_for, sized
 
 __all__ = ["CLAIM", "run"]
 
@@ -62,6 +62,7 @@ CLAIM = Claim(
         "|central difference of 50-digit TV (h = 1e-15) - Danskin| <= 1e-20; mp tv_gradient within 1e-45; "
         "float64 tv_gradient within 16 ulps of 1."
     ),
+    judge="proofs.judge (50-digit TV; central differences)",
 )
 
 DPS = 50

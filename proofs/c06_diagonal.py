@@ -30,7 +30,7 @@ import numpy as np
 
 import gmmsym
 from gmmsym.dynamics import DYNAMICS
-from proofs.framework import SYMBOLIC, Checks, Claim, Evidence, rng_for, sized
+from .framework import SYMBOLIC, Checks, Claim, Evidence, rng_for, sized
 
 __all__ = ["CLAIM", "run"]
 
@@ -51,6 +51,7 @@ CLAIM = Claim(
         "symbolic difference 0; bitwise equal gradient components at diagonal points; mu1 == mu2 bitwise "
         "at every recorded step of every dynamics; final mode_collapse flag set and no converged label."
     ),
+    judge="SymPy; exact (bitwise) equality",
 )
 
 

@@ -31,8 +31,8 @@ from hypothesis import strategies as st
 import gmmsym
 import gmmsym.mp as gmp
 from gmmsym import strategies as gst
-from proofs._common import fmt
-from proofs.framework import PROPERTY, Checks, Claim, Evidence, property_check, rng_for, sized
+from ._common import fmt
+from .framework import PROPERTY, Checks, Claim, Evidence, property_check, rng_for, sized
 
 __all__ = ["CLAIM", "run", "ETA", "DELTA_STOP"]
 
@@ -50,6 +50,7 @@ CLAIM = Claim(
     ),
     method=PROPERTY,
     criterion="TV(mu_{t+1}) < TV(mu_t) at every step with TV(mu_t) > 0.01, at 50 digits and in float64 runs.",
+    judge="proofs.judge (TV along the trajectories)",
 )
 
 ETA = 0.05

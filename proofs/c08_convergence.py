@@ -35,7 +35,7 @@ from __future__ import annotations
 import numpy as np
 
 import gmmsym
-from proofs.framework import STATISTICAL, Checks, Claim, Evidence, rng_for, sized
+from .framework import STATISTICAL, Checks, Claim, Evidence, rng_for, sized
 
 __all__ = ["CLAIM", "run", "ETA"]
 
@@ -50,6 +50,7 @@ CLAIM = Claim(
     source="Theorem 4.1 as numbered in the paper (main result), checked empirically.",
     method=STATISTICAL,
     criterion="every case reaches TV <= delta at some step t <= T.",
+    judge="proofs.judge (TV along the trajectories)",
 )
 
 ETA = 0.1

@@ -71,8 +71,8 @@ import numpy as np
 from flint import arb, ctx
 
 import gmmsym
-from proofs._common import fmt
-from proofs.framework import CERTIFIED, Checks, Claim, Evidence, sized
+from ._common import fmt
+from .framework import CERTIFIED, Checks, Claim, Evidence, sized
 
 __all__ = ["CLAIM", "run", "CoverResult", "certified_cover", "gradient_enclosure", "grid_minimum"]
 
@@ -92,6 +92,7 @@ CLAIM = Claim(
         "on its norm; grid minima of the float64 gradient > 0 and >= the certified bound on R; float64 "
         "gradients at box centres/corners inside the enclosures (slack 64 ulps of 1)."
     ),
+    judge="python-flint enclosure of the TV-gradient integral (no root finding)",
 )
 
 NU = (-0.5, 0.5)

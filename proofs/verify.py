@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from gmmsym._io import atomic_savefig, atomic_write_text, json_text, table_console
-from proofs.framework import BUDGETS, CLAIM_MODULES, Evidence, load_claim, run_claim
+from .framework import BUDGETS, CLAIM_MODULES, Evidence, load_claim, run_claim
 
 __all__ = ["add_parser", "run", "verify", "parse_only", "write_report", "versions"]
 
