@@ -270,25 +270,33 @@ def _newton_contract(s: _Sum, lo: arb, hi: arb, steps: int = 60) -> arb:
     return box
 
 
-def _isolate(s: _Sum, lo: arb, hi: arb, steps: int = 400) -> arb | None:
+def _isolate(s: _Sum, lo: arb, hi: arb, steps: int = 400) -> arb:
     """The one crossing in ``[lo, hi]`` where ``g e^{-a_1 x}`` is monotone with opposite end signs.
 
-    Bisects with point values (tight balls) until ``g'`` certainly excludes 0 on the bracket,
-    then contracts with interval Newton; ``None`` if a point's sign is not decided.
+    Monotonicity is known (from the Rolle step of :func:`_three_terms`), so the bracket, whose
+    end signs are certain and opposite, holds exactly one zero, a crossing, at every stage.  It
+    is bisected with point values (tight balls) until ``g'`` certainly excludes 0 on it, then
+    contracted with interval Newton; if a point's sign cannot be decided at the working
+    precision (a crossing ill-conditioned far out), the bracket itself is returned.
     """
     s_lo = _sign(s.value(lo))
+    tiny = arb(2) ** (-(ctx.prec // 2))
     for _ in range(steps):
-        if _sign(s.enclosure(lo, hi)[1]) != 0:
+        monotone = _sign(s.enclosure(lo, hi)[1]) != 0
+        if monotone and (hi - lo) < tiny * (abs(lo) + 1):
             return _newton_contract(s, lo, hi)
-        mid = arb(((lo + hi) / 2).mid())
-        s_mid = _sign(s.value(mid))
+        for frac in (0.5, _SPLIT, 1 - _SPLIT):  # off-centre points when the midpoint is undecided
+            mid = arb((lo + (hi - lo) * arb(frac)).mid())
+            s_mid = _sign(s.value(mid))
+            if s_mid != 0:
+                break
         if s_mid == 0 or not lo < mid < hi:
-            return None
+            return _newton_contract(s, lo, hi) if monotone else lo.union(hi)
         if s_mid == s_lo:
             lo = mid
         else:
             hi = mid
-    return None
+    return lo.union(hi)
 
 
 def _three_terms(s: _Sum, lo: arb, hi: arb) -> list[arb] | None:
@@ -319,10 +327,7 @@ def _three_terms(s: _Sum, lo: arb, hi: arb) -> list[arb] | None:
         if sa == 0 or sb == 0:
             return None
         if sa != sb:
-            root = _isolate(s, a, b)
-            if root is None:
-                return None
-            found.append(root)
+            found.append(_isolate(s, a, b))
     return found
 
 

@@ -68,7 +68,9 @@ def _signs64(terms, x: np.ndarray) -> np.ndarray:
     c = np.array([t[1] for t in terms])
     shift = np.where(x >= 0, a.max(), a.min())
     with np.errstate(over="ignore", under="ignore"):
-        parts = c[None, :] * np.exp(np.outer(x, a) - (shift * x)[:, None] + 0.0)
+        # (a_k - shift) is exact for nearby exponents (Sterbenz), so far from 0 the exponent
+        # keeps its relative accuracy (a_k x - shift x would lose it to cancellation).
+        parts = c[None, :] * np.exp((a[None, :] - shift[:, None]) * x[:, None])
     s = parts.sum(axis=1)
     scale = np.abs(parts).sum(axis=1)
     sign = np.sign(s)
