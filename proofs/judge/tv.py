@@ -38,23 +38,21 @@ def exponential_sum(mu: Sequence, nu: Sequence) -> list[tuple[float, int]]:
     return [(a, n) for a, n in sorted(net.items()) if n != 0]
 
 
-def _coefficients(terms) -> list[tuple[float, float]]:
-    return [(a, n * math.exp(-a * a / 2)) for a, n in terms]
-
-
-def _reach(terms: list[tuple[float, float]]) -> float:
-    """``X`` with every sign change of ``s`` in ``[-X, X]``."""
-    total = sum(abs(c) for _, c in terms)
+def _reach(counts: list[tuple[float, int]]) -> float:
+    """``X`` with every sign change of ``s`` in ``[-X, X]`` (log-coefficients: no underflow)."""
+    logc = [math.log(abs(n)) - a * a / 2 for a, n in counts]
+    top_log = max(logc)
+    log_total = top_log + math.log(sum(math.exp(v - top_log) for v in logc))
     out = 1.0
-    for top, nxt in ((terms[-1], terms[-2]), (terms[0], terms[1])):
-        gap = abs(top[0] - nxt[0])
-        out = max(out, math.log(2 * total / abs(top[1])) / gap)
+    for t, nx in ((-1, -2), (0, 1)):
+        gap = abs(counts[t][0] - counts[nx][0])
+        out = max(out, (math.log(2) + log_total - logc[t]) / gap)
     return out * 1.01 + 1.0
 
 
-def _grid(terms, center: float) -> np.ndarray:
-    x_max = _reach(terms)
-    near = max(abs(a - center) for a, _ in terms) + 12.0
+def _grid(counts, center: float) -> np.ndarray:
+    x_max = _reach(counts)
+    near = max(abs(a - center) for a, _ in counts) + 12.0
     inner = np.arange(-near, near + H / 2, H)
     if x_max + abs(center) <= near:
         return center + inner
@@ -63,14 +61,15 @@ def _grid(terms, center: float) -> np.ndarray:
     return center + np.concatenate([-outer[::-1], inner, outer])
 
 
-def _signs64(terms, x: np.ndarray) -> np.ndarray:
-    a = np.array([t[0] for t in terms])
-    c = np.array([t[1] for t in terms])
+def _signs64(counts, x: np.ndarray) -> np.ndarray:
+    a = np.array([t[0] for t in counts])
+    n = np.array([float(t[1]) for t in counts])
     shift = np.where(x >= 0, a.max(), a.min())
-    with np.errstate(over="ignore", under="ignore"):
-        # (a_k - shift) is exact for nearby exponents (Sterbenz), so far from 0 the exponent
-        # keeps its relative accuracy (a_k x - shift x would lose it to cancellation).
-        parts = c[None, :] * np.exp((a[None, :] - shift[:, None]) * x[:, None])
+    # exponent of term k: -a_k^2/2 + (a_k - shift) x; (a_k - shift) is exact for nearby exponents
+    # (Sterbenz), so far from 0 the exponent keeps its relative accuracy.
+    expo = -0.5 * a[None, :] ** 2 + (a[None, :] - shift[:, None]) * x[:, None]
+    expo -= expo.max(axis=1, keepdims=True)
+    parts = n[None, :] * np.exp(expo)
     s = parts.sum(axis=1)
     scale = np.abs(parts).sum(axis=1)
     sign = np.sign(s)
@@ -93,12 +92,11 @@ def crossings_mp(mu: Sequence, nu: Sequence, dps: int = 50) -> tuple[list, int]:
     s_left = 1 if counts[0][1] > 0 else -1
     if len(counts) == 1:
         return [], s_left
-    terms = _coefficients(counts)
     with mpmath.workdps(dps):
         terms_mp = [(mpmath.mpf(a), n * mpmath.exp(-mpmath.mpf(a) ** 2 / 2)) for a, n in counts]
-        center = sum(a for a, _ in terms) / len(terms)
-        x = _grid(terms, center)
-        sign = _signs64(terms, x)
+        center = sum(a for a, _ in counts) / len(counts)
+        x = _grid(counts, center)
+        sign = _signs64(counts, x)
         for i in np.nonzero(sign == 0)[0]:
             sign[i] = mpmath.sign(_s_mp(terms_mp, mpmath.mpf(x[i])))
         keep = sign != 0
