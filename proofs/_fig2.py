@@ -77,7 +77,12 @@ def figure2_runs(budget: str, seed: int) -> dict[str, Any]:
         "nu": nu,
         "mu0": mu0,
         "ell0": ell0,
-        "optimal": {"mu": opt.mu, "ell": opt.ell, "label": opt.label, "judge_label": judge.classify(opt.mu, opt.ell, nu)},
+        "optimal": {
+            "mu": opt.mu,
+            "ell": opt.ell,
+            "label": opt.label,
+            "judge_label": judge.classify(opt.mu, opt.ell, nu),
+        },
         "runs": {},
         "seconds": {"optimal": time.perf_counter() - t0},
     }

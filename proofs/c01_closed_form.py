@@ -31,6 +31,7 @@ from __future__ import annotations
 import mpmath
 
 import gmmsym.mp as gmp
+
 from ._common import draw_discriminators, draw_means, fmt, gap_function
 from .framework import SYMBOLIC, Checks, Claim, Evidence, rng_for, sized
 
@@ -55,7 +56,10 @@ CLAIM = Claim(
         "integral.doit() - closed form simplifies to 0); at every 50-digit point "
         "|closed form - quadrature| <= 1e-40 with quadrature error estimate <= 1e-40."
     ),
-    judge="SymPy (fundamental theorem of calculus) and 50-digit mpmath quadrature of the integrand written from the model",
+    judge=(
+        "SymPy (fundamental theorem of calculus) and 50-digit mpmath quadrature of the integrand "
+        "written from the model"
+    ),
 )
 
 TOL = mpmath.mpf("1e-40")

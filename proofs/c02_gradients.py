@@ -31,6 +31,7 @@ import numpy as np
 
 import gmmsym
 import gmmsym.mp as gmp
+
 from ._common import draw_discriminators, draw_means, fmt, mp_gradients_model_md
 from .framework import SYMBOLIC, Checks, Claim, Evidence, rng_for, sized
 

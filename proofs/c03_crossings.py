@@ -108,7 +108,9 @@ def _symbolic(checks: Checks) -> None:
     E = sum(ci * sp.exp(ai * x) for ci, ai in zip(c, a))
     derived = sp.diff(sp.exp(-a1 * x) * E, x)
     mapped = [ci * (ai - a1) for ci, ai in zip(c[1:], a[1:])]
-    residual = sp.simplify(sp.expand(derived - sum(mk * sp.exp((ak - a1) * x) for mk, ak in zip(mapped, a[1:]))))
+    residual = sp.simplify(
+        sp.expand(derived - sum(mk * sp.exp((ak - a1) * x) for mk, ak in zip(mapped, a[1:])))
+    )
     same_signs = all(sp.simplify(sp.sign(mk) - sp.sign(ck)) == 0 for mk, ck in zip(mapped, c[1:]))
     checks.add(
         "symbolic (b): d/dx[e^{-a_1 x} E] = sum_{k>=2} (a_k - a_1) c_k e^{(a_k - a_1) x}: one term fewer, "

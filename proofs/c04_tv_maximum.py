@@ -42,6 +42,7 @@ import numpy as np
 
 import gmmsym
 import gmmsym.mp as gmp
+
 from . import judge
 from ._common import draw_discriminators, draw_means, fmt, gap_function
 from .framework import STATISTICAL, Checks, Claim, Evidence, rng_for, sized
@@ -61,7 +62,8 @@ CLAIM = Claim(
     ),
     method=STATISTICAL,
     criterion=(
-        "float64 advantage at ell*, objective - 1 and tv_distance within 8 ulps of 1 of the judge's 30-digit TV; "
+        "float64 advantage at ell*, objective - 1 and tv_distance within 8 ulps of 1 of the judge's "
+        "30-digit TV; "
         "mp tv_distance within 1e-25; no drawn discriminator exceeds TV by more than 8 ulps of 1; the "
         "gradient kernel points back to every finite endpoint of ell* from both sides."
     ),
@@ -157,7 +159,9 @@ def _every_union(checks: Checks, rng: np.random.Generator, budget: str) -> dict:
         for k in range(len(mu)):
             xs, _ = judge.crossings_mp(mu[k], nu[k], dps=DPS)
             edges = [mpmath.ninf, *xs, mpmath.inf]
-            best = max(judge.union_value_mp(mu[k], nu[k], _unions(S, edges)) for S in range(2 ** (len(edges) - 1)))
+            best = max(
+                judge.union_value_mp(mu[k], nu[k], _unions(S, edges)) for S in range(2 ** (len(edges) - 1))
+            )
             worst_gap = max(worst_gap, abs(float(adv_star[k] - best)))
             for S in range(2 ** (len(edges) - 1)):
                 ell = _as_ell([(float(a), float(b)) for a, b in _unions(S, edges)])

@@ -42,6 +42,7 @@ from hypothesis import strategies as st
 import gmmsym
 import gmmsym.mp as gmp
 from gmmsym import strategies as gst
+
 from . import judge
 from ._common import fmt
 from .framework import PROPERTY, Checks, Claim, Evidence, property_check, rng_for, sized
@@ -61,7 +62,8 @@ CLAIM = Claim(
     ),
     method=PROPERTY,
     criterion=(
-        "|central difference of the judge's 50-digit TV (h = 1e-15) - Danskin| <= 1e-20; mp tv_gradient within 1e-45; "
+        "|central difference of the judge's 50-digit TV (h = 1e-15) - Danskin| <= 1e-20; "
+        "mp tv_gradient within 1e-45; "
         "float64 tv_gradient within 16 ulps of 1."
     ),
     judge="proofs.judge (50-digit TV; central differences)",

@@ -30,6 +30,7 @@ import numpy as np
 
 import gmmsym
 from gmmsym.dynamics import DYNAMICS
+
 from .framework import SYMBOLIC, Checks, Claim, Evidence, rng_for, sized
 
 __all__ = ["CLAIM", "run"]

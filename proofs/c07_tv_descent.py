@@ -35,6 +35,7 @@ from hypothesis import strategies as st
 import gmmsym
 import gmmsym.mp as gmp
 from gmmsym import strategies as gst
+
 from . import judge
 from ._common import fmt
 from .framework import PROPERTY, Checks, Claim, Evidence, property_check, rng_for, sized

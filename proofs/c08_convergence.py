@@ -23,7 +23,8 @@ Setting (stated, per budget)
 
 Check
     TV by the judge (:func:`proofs.judge.tv64`, sign scan on ``[-12, 12]``, spacing 0.02,
-    bisection, ``ndtr`` masses; independent of the library) at every step until the case first has ``TV <= delta``
+    bisection, ``ndtr`` masses; independent of the library) at every step until the case first
+    has ``TV <= delta``
     (the dynamics are memoryless, so the run is chunked and finished cases are dropped).
 
 Pass criterion
@@ -36,6 +37,7 @@ from __future__ import annotations
 import numpy as np
 
 import gmmsym
+
 from . import judge
 from .framework import STATISTICAL, Checks, Claim, Evidence, rng_for, sized
 
@@ -97,7 +99,9 @@ def _hitting_times(nu: np.ndarray, mu0: np.ndarray, delta: float, T: int, chunk:
         r = gmmsym.simulate(nu[rem], mu[rem], dynamics="optimal", eta=ETA, steps=s, record_every=1)
         traj = r.trajectory["mu"][1:]  # steps t+1 .. t+s
         k = traj.shape[0]
-        tv = judge.tv64(traj.reshape(-1, 2), np.repeat(nu[rem][None], k, axis=0).reshape(-1, 2), half_width=12.0, h=0.02)
+        tv = judge.tv64(
+            traj.reshape(-1, 2), np.repeat(nu[rem][None], k, axis=0).reshape(-1, 2), half_width=12.0, h=0.02
+        )
         hit = tv.reshape(k, rem.size) <= delta
         got = hit.any(axis=0)
         first[rem[got]] = t + 1 + hit[:, got].argmax(axis=0)

@@ -71,6 +71,7 @@ import numpy as np
 from flint import arb, ctx
 
 import gmmsym
+
 from ._common import fmt
 from .framework import CERTIFIED, Checks, Claim, Evidence, sized
 

@@ -31,6 +31,7 @@ import numpy as np
 import gmmsym
 import gmmsym.mp as gmp
 from gmmsym import certified
+
 from ._common import draw_means
 from .framework import SYMBOLIC, Checks, Claim, Evidence, rng_for, sized
 

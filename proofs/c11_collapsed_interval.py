@@ -47,6 +47,7 @@ import gmmsym.mp as gmp
 from gmmsym import certified
 from gmmsym import strategies as gst
 from gmmsym.projection import project_scalars
+
 from ._common import fmt
 from .framework import OBSERVATION, PROPERTY, Checks, Claim, Evidence, property_check, sized
 
@@ -64,7 +65,8 @@ CLAIM = Claim(
         "A project observation, not a statement of the paper: it depends on the projection chosen by "
         "docs/model.md section 4 (isotonic regression). It explains the mechanism of discriminator "
         "collapse, the failure named in the abstract of the paper's arXiv v1 ('Towards Understanding the "
-        "Dynamics of Generative Adversarial Networks'); the instability itself is stated in the paper's abstract."
+        "Dynamics of Generative Adversarial Networks'); the instability itself is stated in the "
+        "paper's abstract."
     ),
     method=PROPERTY,
     criterion=(
@@ -73,7 +75,10 @@ CLAIM = Claim(
         "gradients + projection) and 50-digit (mp gradients + exact PAV); drift of c within "
         "steps*(16 eta ulp(1) + ulp(c)) (float64) and 1e-45 (50 digits)."
     ),
-    judge="SymPy; python-flint certified sign of p* - p_mu; the library projection run in float64 and at 50 digits",
+    judge=(
+        "SymPy; python-flint certified sign of p* - p_mu; the library projection run in float64 "
+        "and at 50 digits"
+    ),
     kind=OBSERVATION,
 )
 

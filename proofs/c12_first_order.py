@@ -160,22 +160,38 @@ def _schedule_summary(r: dict, off: np.ndarray, ref: dict) -> dict:
 def run(budget: str = "default", *, seed: int = 0) -> Evidence:
     """Check C12 at ``budget``; see the module docstring for the checks and the criterion."""
     runs = figure2_runs(budget, seed)
-    checks = Checks(seed=seed, budget=budget, nu=NU_FIG2, eta=ETA, steps=STEPS, starts_per_cell=runs["starts"],
-                    cells=len(runs["cells"]), seconds=runs["seconds"])
+    checks = Checks(
+        seed=seed,
+        budget=budget,
+        nu=NU_FIG2,
+        eta=ETA,
+        steps=STEPS,
+        starts_per_cell=runs["starts"],
+        cells=len(runs["cells"]),
+        seconds=runs["seconds"],
+    )
     diag = runs["diag_cells"]
     opt = runs["optimal"]
     opt_ok = opt["label"] == "converged"
     rate_opt = float(opt_ok[~diag].mean())
     checks.add(
         "optimal: converged from every off-diagonal cell, never from a diagonal cell (judge labels agree)",
-        bool(opt_ok[~diag].all() and not opt_ok[diag].any() and np.array_equal(opt["label"], opt["judge_label"])),
+        bool(
+            opt_ok[~diag].all()
+            and not opt_ok[diag].any()
+            and np.array_equal(opt["label"], opt["judge_label"])
+        ),
         off_diagonal_success=rate_opt,
         diagonal_success=float(opt_ok[diag].mean()),
         judge_labels_agree=bool(np.array_equal(opt["label"], opt["judge_label"])),
     )
     off = ~runs["diag_runs"]
-    summary = {schedule_name(d, k): _schedule_summary(runs["runs"][schedule_name(d, k)], off, REFERENCE[schedule_name(d, k)])
-               for d, k in schedules_for(budget)}
+    summary = {
+        schedule_name(d, k): _schedule_summary(
+            runs["runs"][schedule_name(d, k)], off, REFERENCE[schedule_name(d, k)]
+        )
+        for d, k in schedules_for(budget)
+    }
     agree = np.concatenate([r["label"] == r["judge_label"] for r in runs["runs"].values()])
     checks.add(
         f"engine label = judge label on >= {AGREEMENT:.1%} of first-order runs",
@@ -189,9 +205,13 @@ def run(budget: str = "default", *, seed: int = 0) -> Evidence:
         "upper band: 99% Wilson upper bound of off-diagonal success <= 1/2 optimal success, every schedule",
         all(s["wilson99_upper"] <= 0.5 * rate_opt for s in summary.values()),
         optimal_off_diagonal_success=rate_opt,
-        schedules={n: {k: s[k] for k in ("off_diagonal_success", "wilson99_upper")} for n, s in summary.items()},
+        schedules={
+            n: {k: s[k] for k in ("off_diagonal_success", "wilson99_upper")} for n, s in summary.items()
+        },
     )
-    pooled = sum(s["successes"] for s in summary.values()) / sum(s["runs_off_diagonal"] for s in summary.values())
+    pooled = sum(s["successes"] for s in summary.values()) / sum(
+        s["runs_off_diagonal"] for s in summary.values()
+    )
     pooled_ref = float(np.mean([REFERENCE[n]["success"] for n in summary]))
     checks.add(
         "two-sided success band: judge reference inside the engine's 99.9% Wilson interval per schedule; "
@@ -199,14 +219,26 @@ def run(budget: str = "default", *, seed: int = 0) -> Evidence:
         all(s["reference_inside_interval"] for s in summary.values()) and pooled >= pooled_ref / 3,
         pooled_success=pooled,
         pooled_reference=pooled_ref,
-        schedules={n: {k: s[k] for k in ("off_diagonal_success", "wilson999_interval", "reference_success",
-                                         "judge_off_diagonal_success")} for n, s in summary.items()},
+        schedules={
+            n: {
+                k: s[k]
+                for k in (
+                    "off_diagonal_success",
+                    "wilson999_interval",
+                    "reference_success",
+                    "judge_off_diagonal_success",
+                )
+            }
+            for n, s in summary.items()
+        },
     )
     checks.add(
         "collapse band: discriminator-collapse share >= 1/4 of the judge's reference share, every schedule",
         all(s["collapse_share"] >= s["collapse_lower_bound"] for s in summary.values()),
-        schedules={n: {k: s[k] for k in ("collapse_share", "judge_collapse_share", "collapse_lower_bound")}
-                   for n, s in summary.items()},
+        schedules={
+            n: {k: s[k] for k in ("collapse_share", "judge_collapse_share", "collapse_lower_bound")}
+            for n, s in summary.items()
+        },
     )
     checks.info["schedules"] = summary
     rates = {"optimal": opt_ok.astype(float)}
@@ -214,7 +246,8 @@ def run(budget: str = "default", *, seed: int = 0) -> Evidence:
         rates[n] = (r["label"] == "converged").reshape(len(runs["cells"]), runs["starts"]).mean(axis=1)
     checks.figures["c12_figure2_heatmaps"] = _heatmaps(runs["grid"], runs["cells"], rates)
     parts = ", ".join(
-        f"{n.replace('alternating-', 'alt-')} {s['off_diagonal_success']:.0%} ({s['collapse_share']:.0%} coll.)"
+        f"{n.replace('alternating-', 'alt-')} {s['off_diagonal_success']:.0%} "
+        f"({s['collapse_share']:.0%} coll.)"
         for n, s in summary.items()
     )
     return checks.evidence(

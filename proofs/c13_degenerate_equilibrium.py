@@ -40,6 +40,7 @@ import numpy as np
 
 import gmmsym
 from gmmsym import certified
+
 from ._common import draw_discriminators, draw_means, fmt
 from .framework import OBSERVATION, SYMBOLIC, Checks, Claim, Evidence, rng_for, sized
 

@@ -41,7 +41,7 @@ import numpy as np
 from flint import arb, ctx
 
 from ._fig2 import ETA, figure2_runs
-from .framework import CERTIFIED, Checks, Claim, Evidence
+from .framework import CERTIFIED, OBSERVATION, Checks, Claim, Evidence
 
 __all__ = ["CLAIM", "run", "certify_trap"]
 
@@ -55,9 +55,12 @@ CLAIM = Claim(
         "with widths up to eps re-collapses within n steps while mu moves less than a radius R."
     ),
     source=(
-        '"Discriminator collapse", the failure named in the abstract of the paper\'s arXiv v1 (then titled '
-        '"Towards Understanding the Dynamics of Generative Adversarial Networks"); the unstable first-order '
-        "dynamics stated in the paper's abstract; Figure 2 as numbered in the paper."
+        "A project observation (it depends on the projection chosen in docs/model.md section 4): "
+        "it certifies "
+        '"discriminator collapse", the failure named in the abstract of the paper\'s arXiv v1 (then titled '
+        '"Towards Understanding the Dynamics of Generative Adversarial Networks"), on the runs of '
+        "Figure 2 as "
+        "numbered in the paper; the instability of first-order dynamics is stated in the paper's abstract."
     ),
     method=CERTIFIED,
     criterion=(
@@ -65,6 +68,7 @@ CLAIM = Claim(
         "intervals separated, rho + eta D eps n <= R (rho = 1e-8, eps = 1e-5, R = 1e-5)."
     ),
     judge="python-flint arb enclosures of p* - p_mu over boxes of states",
+    kind=OBSERVATION,
 )
 
 RHO = 1e-8

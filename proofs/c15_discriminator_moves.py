@@ -32,8 +32,8 @@ import numpy as np
 import gmmsym
 
 from . import judge
+from .framework import OBSERVATION, STATISTICAL, Checks, Claim, Evidence, rng_for, sized
 from .judge.dynamics import step as judge_step
-from .framework import STATISTICAL, Checks, Claim, Evidence, rng_for, sized
 
 __all__ = ["CLAIM", "run"]
 
@@ -47,8 +47,9 @@ CLAIM = Claim(
         "ascent steps."
     ),
     source=(
-        "The first-order dynamics (simultaneous and alternating gradient steps of generator and "
-        "discriminator) whose instability is stated in the paper's abstract; docs/model.md section 4."
+        "A project observation (a check of this project's engine and of the projection chosen in "
+        "docs/model.md section 4) on the first-order dynamics (simultaneous and alternating gradient steps "
+        "of generator and discriminator) whose instability is stated in the paper's abstract."
     ),
     method=STATISTICAL,
     criterion=(
@@ -56,6 +57,7 @@ CLAIM = Claim(
         "by eta_d x the judge's gradient; median displacement reported."
     ),
     judge="proofs.judge (closed-form gradients, max-min projection, its own step)",
+    kind=OBSERVATION,
 )
 
 ULP1 = 2.0**-52
@@ -83,7 +85,13 @@ def _first_step(checks: Checks, nu, mu0, ell0, eta: float, eta_d: float) -> floa
     checks.add(
         f"one simultaneous step, eta_g = {eta:g}, eta_d = {eta_d:g}: ell moves by eta_d dL/dell, mu by "
         "-eta_g dL/dmu (judge's gradients); every row = judge's projected step",
-        bool(free.sum() > 0 and d_ell.max() <= TOL1 and d_mu.max() <= TOL1 and err <= TOL1 and moved > 1e3 * TOL1),
+        bool(
+            free.sum() > 0
+            and d_ell.max() <= TOL1
+            and d_mu.max() <= TOL1
+            and err <= TOL1
+            and moved > 1e3 * TOL1
+        ),
         rows=len(mu0),
         unprojected_rows=int(free.sum()),
         max_err_ell_ulps=float(d_ell.max() / ULP1),
@@ -126,5 +134,6 @@ def run(budget: str = "default", *, seed: int = 0) -> Evidence:
     )
     return checks.evidence(
         f"{n} starts: first-step displacement = eta_d x judge gradient (median {moved:.2g}, "
-        f"x{moved3 / moved:.2f} at eta_d = 3 eta); k = 5 and 3-step runs = judge within {max(err_k, err3) / ULP1:.2g} ulp"
+        f"x{moved3 / moved:.2f} at eta_d = 3 eta); k = 5 and 3-step runs = judge within "
+        f"{max(err_k, err3) / ULP1:.2g} ulp"
     )

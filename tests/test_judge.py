@@ -17,7 +17,17 @@ from proofs.judge import dynamics as jdyn
 from proofs.judge import model, projection
 
 JUDGE_DIR = Path(judge.__file__).parent
-FORBIDDEN = ("kernels", "_generated", "optimal", "optimal_mp", "projection", "outcomes", "dynamics", "mp", "certified")
+FORBIDDEN = (
+    "kernels",
+    "_generated",
+    "optimal",
+    "optimal_mp",
+    "projection",
+    "outcomes",
+    "dynamics",
+    "mp",
+    "certified",
+)
 
 
 def _imports(path: Path) -> list[str]:
@@ -56,6 +66,7 @@ def _quad_tv(mu, nu):
     Split points change only the accuracy of the quadrature (at the kinks of |.|), not the value
     being integrated, so a wrong crossing would not make this reference agree with the judge.
     """
+
     def gap(x):
         f = sum(mpmath.npdf(x, m, 1) for m in nu) - sum(mpmath.npdf(x, m, 1) for m in mu)
         return abs(f) / 2
@@ -66,7 +77,12 @@ def _quad_tv(mu, nu):
 
 @pytest.mark.parametrize(
     "mu, nu",
-    [((0.3, -0.8), (-0.5, 0.5)), ((0.0, 0.0), (-0.5, 0.5)), ((1.0, 2.5), (-1.0, 0.5)), ((2.0, -2.0), (0.1, 0.2))],
+    [
+        ((0.3, -0.8), (-0.5, 0.5)),
+        ((0.0, 0.0), (-0.5, 0.5)),
+        ((1.0, 2.5), (-1.0, 0.5)),
+        ((2.0, -2.0), (0.1, 0.2)),
+    ],
 )
 def test_tv_matches_quadrature(mu, nu):
     with mpmath.workdps(30):
@@ -148,10 +164,18 @@ def test_gradients_match_finite_differences_of_objective():
 def test_classifier_rules_in_order():
     nu = np.array([[-0.5, 0.5]])
     mu = np.array([[np.nan, 0.0], [-0.45, 0.55], [0.0, 0.0], [0.2, 0.25], [3.0, 4.0], [0.3, 1.0]])
-    ell = np.array([[0, 1, 2, 3], [0, 0, 1, 1], [0, 0, 1, 1], [-1, 0, 1, 2], [-50, -50 + 1e-12, 40, 41], [-1, 0, 1, 2]], float)
+    ell = np.array(
+        [[0, 1, 2, 3], [0, 0, 1, 1], [0, 0, 1, 1], [-1, 0, 1, 2], [-50, -50 + 1e-12, 40, 41], [-1, 0, 1, 2]],
+        float,
+    )
     labels = judge.classify(mu, ell, np.repeat(nu, len(mu), axis=0))
     assert labels.tolist() == [
-        "diverged", "converged", "discriminator_collapse", "mode_collapse", "vanishing_gradient", "not_converged"
+        "diverged",
+        "converged",
+        "discriminator_collapse",
+        "mode_collapse",
+        "vanishing_gradient",
+        "not_converged",
     ]
     assert judge.dist(np.array([[0.5, -0.5]]), nu)[0] == 0
 

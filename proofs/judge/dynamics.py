@@ -27,6 +27,7 @@ def _ascent(mu, ell, nu, eta_d):
         y[bad] = project(y[bad])
     return y
 
+
 __all__ = ["first_order", "step"]
 
 
@@ -64,7 +65,10 @@ def first_order(
     for t in range(steps):
         m, e = step(mu[active], ell[active], nu[active], schedule=schedule, eta=eta, eta_d=eta_d, k=k)
         with np.errstate(invalid="ignore"):
-            moving = ~(np.all(m == mu[active], axis=1) & np.all((e == ell[active]) | (np.isnan(e) & np.isnan(ell[active])), axis=1))
+            moving = ~(
+                np.all(m == mu[active], axis=1)
+                & np.all((e == ell[active]) | (np.isnan(e) & np.isnan(ell[active])), axis=1)
+            )
             alive = np.all(np.abs(m) <= 1e3, axis=1)
         mu[active], ell[active] = m, e
         if (t + 1) % check_every == 0 or not alive.all():

@@ -41,7 +41,10 @@ def classify(mu: np.ndarray, ell: np.ndarray, nu: np.ndarray, tol: float = 0.1) 
         ("diverged", bad),
         ("converged", dist(safe_mu, nu) <= tol),
         ("discriminator_collapse", collapsed),
-        ("mode_collapse", (np.abs(safe_mu[:, 0] - safe_mu[:, 1]) <= tol) & (np.abs(nu[:, 0] - nu[:, 1]) > 2 * tol)),
+        (
+            "mode_collapse",
+            (np.abs(safe_mu[:, 0] - safe_mu[:, 1]) <= tol) & (np.abs(nu[:, 0] - nu[:, 1]) > 2 * tol),
+        ),
         ("vanishing_gradient", np.hypot(g_mu[:, 0], g_mu[:, 1]) <= 1e-8),
     )
     for name, hit in rules:

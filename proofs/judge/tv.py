@@ -93,7 +93,7 @@ def crossings_mp(mu: Sequence, nu: Sequence, dps: int = 50) -> tuple[list, int]:
     if len(counts) == 1:
         return [], s_left
     with mpmath.workdps(dps):
-        terms_mp = [(mpmath.mpf(a), n * mpmath.exp(-mpmath.mpf(a) ** 2 / 2)) for a, n in counts]
+        terms_mp = [(mpmath.mpf(a), n * mpmath.exp(-(mpmath.mpf(a) ** 2) / 2)) for a, n in counts]
         center = sum(a for a, _ in counts) / len(counts)
         x = _grid(counts, center)
         sign = _signs64(counts, x)
@@ -158,7 +158,9 @@ def _mass64(a, b, m):
     return np.where(a > 0, ndtr(-a) - ndtr(-b), ndtr(b) - ndtr(a))
 
 
-def tv64(mu: np.ndarray, nu: np.ndarray, half_width: float = 14.0, h: float = 0.01, chunk: int = 2000) -> np.ndarray:
+def tv64(
+    mu: np.ndarray, nu: np.ndarray, half_width: float = 14.0, h: float = 0.01, chunk: int = 2000
+) -> np.ndarray:
     """Vectorised float64 TV for many rows (for trajectories; means within a few units of 0).
 
     Sign scan of ``p* - p_mu`` on a uniform grid of ``[-half_width, half_width]`` with spacing
@@ -208,6 +210,11 @@ def _tv64_chunk(mu, nu, half_width, h):
     for k in range(width + 1):
         a, b = edges[:, k], edges[:, k + 1]
         positive = (first * (-1.0) ** k > 0) & (k <= count)
-        diff = _mass64(a, b, nu[:, 0]) + _mass64(a, b, nu[:, 1]) - _mass64(a, b, mu[:, 0]) - _mass64(a, b, mu[:, 1])
+        diff = (
+            _mass64(a, b, nu[:, 0])
+            + _mass64(a, b, nu[:, 1])
+            - _mass64(a, b, mu[:, 0])
+            - _mass64(a, b, mu[:, 1])
+        )
         tv += np.where(positive, 0.5 * np.nan_to_num(diff), 0.0)
     return tv
