@@ -112,8 +112,11 @@ def test_crossings_of_nearly_coincident_means():
 
 
 def _brute_projection(v: np.ndarray) -> np.ndarray:
-    """Best feasible block-mean solution over every partition into consecutive blocks."""
-    n, best = len(v), None
+    """Best feasible block-mean solution over every partition into consecutive blocks (exact)."""
+    from fractions import Fraction
+
+    q = [Fraction(float(t)) for t in v]
+    n, best = len(q), None
     for cuts in itertools.product([0, 1], repeat=n - 1):
         blocks, start = [], 0
         for k, c in enumerate(cuts):
@@ -121,12 +124,12 @@ def _brute_projection(v: np.ndarray) -> np.ndarray:
                 blocks.append(range(start, k + 1))
                 start = k + 1
         blocks.append(range(start, n))
-        x = np.concatenate([[np.mean(v[list(b)])] * len(b) for b in blocks])
-        if np.all(np.diff(x) >= -1e-12):
-            d = float(((x - v) ** 2).sum())
+        x = [m for b in blocks for m in [sum(q[i] for i in b) / len(b)] * len(b)]
+        if all(a <= b for a, b in zip(x, x[1:])):
+            d = sum((a - b) ** 2 for a, b in zip(x, q))
             if best is None or d < best[0]:
                 best = (d, x)
-    return best[1]
+    return np.array([float(t) for t in best[1]])
 
 
 @settings(max_examples=200, deadline=None)
