@@ -174,3 +174,32 @@ def test_verify_rejects_unknown_ids(tmp_path, capsys):
 
     assert main(["verify", "--quick", "--only", "C16", "--out", str(tmp_path)]) == 2
     assert "C16" in capsys.readouterr().err
+
+
+def test_frozen_discriminator_and_skipped_step_fail_c15(monkeypatch):
+    import gmmsym.dynamics as dyn
+
+    orig = dyn._ascend
+    monkeypatch.setattr(dyn, "_ascend", lambda b, ell, eta_d, gell: b.proj(b.combine(ell, 0.0, gell)))
+    assert run_claim("C15", "quick").status == "fail"
+    monkeypatch.setattr(dyn, "_ascend", orig)
+    integrate = dyn._integrate
+    monkeypatch.setattr(
+        dyn,
+        "_integrate",
+        lambda b, d, p, mu, ell, steps, *a: integrate(b, d, p, mu, ell, max(steps - 1, 0), *a),
+    )
+    assert run_claim("C15", "quick").status == "fail"
+
+
+def test_dropped_crossings_fail_c3(monkeypatch):
+    import gmmsym.optimal as opt
+
+    encode = opt._encode
+
+    def first_only(x1, x2, x3, count, s_minus):
+        three = count == 3
+        return encode(x1, np.where(three, x1, x2), np.where(three, x1, x3), count, s_minus)
+
+    monkeypatch.setattr(opt, "_encode", first_only)
+    assert run_claim("C3", "quick").status == "fail"
