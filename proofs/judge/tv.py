@@ -28,31 +28,33 @@ __all__ = ["exponential_sum", "crossings_mp", "tv_set_mp", "tv_mp", "union_value
 H = 0.01  # grid spacing near the means (and ratio - 1 of the geometric part)
 
 
-def exponential_sum(mu: Sequence, nu: Sequence) -> list[tuple[float, int]]:
-    """Merged terms ``(a_k, n_k)``, ``c_k = n_k exp(-a_k^2/2)``, sorted by exponent (``n_k != 0``)."""
-    net: dict[float, int] = {}
+def exponential_sum(mu: Sequence, nu: Sequence) -> list[tuple]:
+    """Merged terms ``(a_k, n_k)`` (``a_k`` as ``mpf`` at the working precision, so inputs given
+    as ``mpf`` keep every digit), ``c_k = n_k exp(-a_k^2/2)``, sorted by exponent, ``n_k != 0``."""
+    net: dict = {}
     for a in nu:
-        net[float(a)] = net.get(float(a), 0) + 1
+        key = mpmath.mpf(a)
+        net[key] = net.get(key, 0) + 1
     for a in mu:
-        net[float(a)] = net.get(float(a), 0) - 1
+        key = mpmath.mpf(a)
+        net[key] = net.get(key, 0) - 1
     return [(a, n) for a, n in sorted(net.items()) if n != 0]
 
 
-def _reach(counts: list[tuple[float, int]]) -> float:
-    """``X`` with every sign change of ``s`` in ``[-X, X]`` (log-coefficients: no underflow)."""
-    logc = [math.log(abs(n)) - a * a / 2 for a, n in counts]
-    top_log = max(logc)
-    log_total = top_log + math.log(sum(math.exp(v - top_log) for v in logc))
-    out = 1.0
+def _reach(counts: list[tuple]) -> float:
+    """``X`` with every sign change of ``s`` in ``[-X, X]`` (in mpmath: no underflow or overflow)."""
+    logc = [mpmath.log(abs(n)) - a * a / 2 for a, n in counts]
+    log_total = mpmath.log(mpmath.fsum(mpmath.exp(v - max(logc)) for v in logc)) + max(logc)
+    out = mpmath.mpf(1)
     for t, nx in ((-1, -2), (0, 1)):
         gap = abs(counts[t][0] - counts[nx][0])
-        out = max(out, (math.log(2) + log_total - logc[t]) / gap)
-    return out * 1.01 + 1.0
+        out = max(out, (mpmath.log(2) + log_total - logc[t]) / gap)
+    return min(float(out * 1.01 + 1), 1e300)
 
 
 def _grid(counts, center: float) -> np.ndarray:
     x_max = _reach(counts)
-    near = max(abs(a - center) for a, _ in counts) + 12.0
+    near = max(abs(float(a) - center) for a, _ in counts) + 12.0
     inner = np.arange(-near, near + H / 2, H)
     if x_max + abs(center) <= near:
         return center + inner
@@ -62,12 +64,16 @@ def _grid(counts, center: float) -> np.ndarray:
 
 
 def _signs64(counts, x: np.ndarray) -> np.ndarray:
-    a = np.array([t[0] for t in counts])
+    """Signs of ``s`` on the grid in float64 (0 where float64 cannot decide)."""
     n = np.array([float(t[1]) for t in counts])
-    shift = np.where(x >= 0, a.max(), a.min())
-    # exponent of term k: -a_k^2/2 + (a_k - shift) x; (a_k - shift) is exact for nearby exponents
-    # (Sterbenz), so far from 0 the exponent keeps its relative accuracy.
-    expo = -0.5 * a[None, :] ** 2 + (a[None, :] - shift[:, None]) * x[:, None]
+    a_max, a_min = counts[-1][0], counts[0][0]
+    e0 = np.array([float(-(a * a) / 2) for a, _ in counts])
+    # exponent of term k: -a_k^2/2 + (a_k - shift) x with the differences a_k - shift taken in
+    # mpmath, so far from 0 (and for nearly equal exponents) the exponent keeps its accuracy.
+    d_hi = np.array([float(a - a_max) for a, _ in counts])
+    d_lo = np.array([float(a - a_min) for a, _ in counts])
+    d = np.where((x >= 0)[:, None], d_hi[None, :], d_lo[None, :])
+    expo = e0[None, :] + d * x[:, None]
     expo -= expo.max(axis=1, keepdims=True)
     parts = n[None, :] * np.exp(expo)
     s = parts.sum(axis=1)
@@ -86,15 +92,21 @@ def crossings_mp(mu: Sequence, nu: Sequence, dps: int = 50) -> tuple[list, int]:
 
     ``([], 0)`` when ``p* = p_mu`` identically (``mu = nu`` up to swapping).
     """
-    counts = exponential_sum(mu, nu)
-    if not counts:
-        return [], 0
-    s_left = 1 if counts[0][1] > 0 else -1
-    if len(counts) == 1:
-        return [], s_left
     with mpmath.workdps(dps):
-        terms_mp = [(mpmath.mpf(a), n * mpmath.exp(-(mpmath.mpf(a) ** 2) / 2)) for a, n in counts]
-        center = sum(a for a, _ in counts) / len(counts)
+        counts = exponential_sum(mu, nu)
+        if not counts:
+            return [], 0
+        s_left = 1 if counts[0][1] > 0 else -1
+        if len(counts) == 1:
+            return [], s_left
+        if len(counts) == 2:  # c_1 e^{a_1 x} + c_2 e^{a_2 x}: at most one zero, in closed form
+            (a1, n1), (a2, n2) = counts
+            if n1 * n2 > 0:
+                return [], s_left
+            log_ratio = mpmath.log(abs(mpmath.mpf(n1) / n2)) - a1**2 / 2 + a2**2 / 2
+            return [log_ratio / (a2 - a1)], s_left
+        terms_mp = [(a, n * mpmath.exp(-(a**2) / 2)) for a, n in counts]
+        center = float(sum(a for a, _ in counts) / len(counts))
         x = _grid(counts, center)
         sign = _signs64(counts, x)
         for i in np.nonzero(sign == 0)[0]:
@@ -120,9 +132,15 @@ def _bisect(terms_mp, lo, hi, s_lo: int):
     return (lo + hi) / 2
 
 
+#: Interval ends are clipped to ``+-FAR``: the mass of N(m, 1) beyond is below exp(-1e199), and
+#: ``mpmath.ncdf`` (1.3.0) overflows for arguments beyond about 1e155 (a crossing runs that far
+#: out when two means differ by ~1e-155, e.g. ``nu = (1.3e-208, 0.1)``, ``mu = (0, 0.1)``).
+FAR = mpmath.mpf("1e100")
+
+
 def _mass(a, b, m):
     """``N(m, 1)([a, b])`` at the working precision, without cancellation in the right tail."""
-    a, b = a - m, b - m
+    a, b = min(max(a, -FAR), FAR) - m, min(max(b, -FAR), FAR) - m
     if a > 0:
         return mpmath.ncdf(-a) - mpmath.ncdf(-b)
     return mpmath.ncdf(b) - mpmath.ncdf(a)
