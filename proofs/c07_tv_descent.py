@@ -105,7 +105,7 @@ def _descent(example, steps: int) -> tuple[bool, dict]:
 
 def _float64(checks: Checks, budget: str, seed: int) -> dict:
     rng = rng_for(CLAIM.id, seed)
-    n = sized(budget, 40, 300, 2000)
+    n = sized(budget, 40, 150, 2000)
     steps = sized(budget, 120, 400, 1000)
 
     def separated(k: int) -> np.ndarray:
@@ -155,7 +155,7 @@ def run(budget: str = "default", *, seed: int = 0) -> Evidence:
     res = property_check(
         _strategy(),
         lambda ex: _descent(ex, steps),
-        max_examples=sized(budget, 8, 50, 300),
+        max_examples=sized(budget, 8, 20, 300),
         seed=seed,
         explicit=[((-0.5, 0.5), (0.9, -0.8)), ((-0.5, 0.5), (-0.05, 0.05))],
     )
