@@ -20,8 +20,6 @@ __all__ = [
     "mp_gap",
     "gap_function",
     "mp_gradients_model_md",
-    "mp_crossings",
-    "mp_tv_quadrature",
     "fmt",
 ]
 
@@ -113,49 +111,6 @@ def mp_gradients_model_md(mu: Sequence, ell: Sequence, nu: Sequence) -> list[mpm
         gap = mpmath.mpf(0) if mpmath.isinf(x) else mp_gap(x, m, nu)
         out.append(gap if k % 2 else -gap)
     return out
-
-
-def mp_crossings(mu: Sequence, nu: Sequence, *, span: float = 40.0, step: float = 0.01) -> list:
-    """Sign changes of ``p* - p_mu``: a float64 scan, refined at the current mpmath precision.
-
-    A plain numerical root finder for references, independent of :mod:`gmmsym.optimal` (not a
-    certificate): scans ``exp(x^2/2) (p* - p_mu)`` (same sign, no underflow) on a grid of
-    spacing ``step`` over ``[c - span, c + span]`` around the means' centre ``c`` and refines
-    each bracket with :func:`mpmath.findroot` (``anderson``) on ``p* - p_mu`` itself.
-    """
-    center = float(sum(float(v) for v in (*mu, *nu)) / 4)
-    xs = np.arange(center - span, center + span + step / 2, step)
-    with np.errstate(over="ignore", invalid="ignore"):
-        scaled = sum(np.exp(xs * float(n) - float(n) ** 2 / 2) for n in nu) - sum(
-            np.exp(xs * float(m) - float(m) ** 2 / 2) for m in mu
-        )
-    sign = np.sign(scaled)
-    gap = gap_function(mu, nu)
-    roots = []
-    for k in np.nonzero(sign[:-1] * sign[1:] < 0)[0]:
-        roots.append(mpmath.findroot(gap, (mpmath.mpf(xs[k]), mpmath.mpf(xs[k + 1])), solver="anderson"))
-    return roots
-
-
-def mp_tv_quadrature(mu: Sequence, nu: Sequence, crossings: Sequence | None = None) -> tuple:
-    """``TV = 1/2 int |p* - p_mu| dx`` by mpmath quadrature split at the crossings.
-
-    Returns ``(tv, error_estimate)`` (mpmath's own estimate).  Uses the current precision.
-    """
-    gap = gap_function(mu, nu)
-    pts = list(mp_crossings(mu, nu) if crossings is None else crossings)
-    means = sorted(mpmath.mpf(v) for v in (*mu, *nu))
-    nodes = sorted({*pts, *means})
-    total = mpmath.mpf(0)
-    err = mpmath.mpf(0)
-    edges = [mpmath.ninf, *nodes, mpmath.inf]
-    for a, b in zip(edges[:-1], edges[1:]):
-        if a == b:
-            continue
-        val, e = mpmath.quad(lambda x: abs(gap(x)), [a, b], error=True)
-        total += val
-        err += e
-    return total / 2, err / 2
 
 
 def fmt(x: float, digits: int = 2) -> str:

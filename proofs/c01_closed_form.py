@@ -56,6 +56,10 @@ CLAIM = Claim(
         "integral.doit() - closed form simplifies to 0); at every 50-digit point "
         "|closed form - quadrature| <= 1e-40 with quadrature error estimate <= 1e-40."
     ),
+    judge=(
+        "SymPy (fundamental theorem of calculus) and 50-digit mpmath quadrature of the integrand "
+        "written from the model"
+    ),
 )
 
 TOL = mpmath.mpf("1e-40")

@@ -50,6 +50,7 @@ CLAIM = Claim(
         "symbolic differences simplify to 0; float64 kernel within 8 ulps of 1 of the 50-digit "
         "MODEL.md formulas at every point; mpmath kernel within 1e-45."
     ),
+    judge="SymPy derivatives and the model formulas written out at 50 digits (proofs._common)",
 )
 
 ULP1 = 2.0**-52

@@ -6,7 +6,8 @@ Check
     diagonal ``mu1 = mu2``, ``dist(mu, nu) >= 0.05``) compares
 
     * the central difference ``(TV(mu + h e_i) - TV(mu - h e_i)) / (2h)``, ``h = 1e-15``, of the
-      50-digit TV :func:`gmmsym.mp.tv_distance` (``L(mu, ell*(mu)) - 1``), with
+      judge's 50-digit TV :func:`proofs.judge.tv_mp` (sign scan, mpmath bisection, masses of the
+      positive pieces; no library code), with
     * Danskin's formula ``dL/dmu_i (mu, ell*(mu)) = 1/2 sum_j [phi(r*_j - mu_i) - phi(l*_j - mu_i)]``
       evaluated by the generated mpmath kernel :func:`gmmsym.mp.gradients` at
       :func:`gmmsym.mp.optimal_discriminator` (``ell*`` held fixed: no derivative of the
@@ -42,6 +43,7 @@ import gmmsym
 import gmmsym.mp as gmp
 from gmmsym import strategies as gst
 
+from . import judge
 from ._common import fmt
 from .framework import PROPERTY, Checks, Claim, Evidence, property_check, rng_for, sized
 
@@ -60,9 +62,11 @@ CLAIM = Claim(
     ),
     method=PROPERTY,
     criterion=(
-        "|central difference of 50-digit TV (h = 1e-15) - Danskin| <= 1e-20; mp tv_gradient within 1e-45; "
+        "|central difference of the judge's 50-digit TV (h = 1e-15) - Danskin| <= 1e-20; "
+        "mp tv_gradient within 1e-45; "
         "float64 tv_gradient within 16 ulps of 1."
     ),
+    judge="proofs.judge (50-digit TV; central differences)",
 )
 
 DPS = 50
@@ -112,7 +116,7 @@ def _fd_errors(mu_f, nu, h) -> tuple:
             up, dn = list(m), list(m)
             up[i] += h
             dn[i] -= h
-            fd = (gmp.tv_distance(up, nu, dps=DPS) - gmp.tv_distance(dn, nu, dps=DPS)) / (2 * h)
+            fd = (judge.tv_mp(up, nu, dps=DPS) - judge.tv_mp(dn, nu, dps=DPS)) / (2 * h)
             err = max(err, abs(fd - g[i]))
     return err, g, n_cross
 

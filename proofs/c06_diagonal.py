@@ -52,6 +52,7 @@ CLAIM = Claim(
         "symbolic difference 0; bitwise equal gradient components at diagonal points; mu1 == mu2 bitwise "
         "at every recorded step of every dynamics; final mode_collapse flag set and no converged label."
     ),
+    judge="SymPy; exact (bitwise) equality",
 )
 
 

@@ -22,7 +22,9 @@ Setting (stated, per budget)
     ``T = poly(1/delta, e^{C^2})`` is much larger.
 
 Check
-    TV (:func:`gmmsym.tv_distance`) at every step until the case first has ``TV <= delta``
+    TV by the judge (:func:`proofs.judge.tv64`, sign scan on ``[-12, 12]``, spacing 0.02,
+    bisection, ``ndtr`` masses; independent of the library) at every step until the case first
+    has ``TV <= delta``
     (the dynamics are memoryless, so the run is chunked and finished cases are dropped).
 
 Pass criterion
@@ -36,6 +38,7 @@ import numpy as np
 
 import gmmsym
 
+from . import judge
 from .framework import STATISTICAL, Checks, Claim, Evidence, rng_for, sized
 
 __all__ = ["CLAIM", "run", "ETA"]
@@ -51,6 +54,7 @@ CLAIM = Claim(
     source="Theorem 4.1 as numbered in the paper (main result), checked empirically.",
     method=STATISTICAL,
     criterion="every case reaches TV <= delta at some step t <= T.",
+    judge="proofs.judge (TV along the trajectories)",
 )
 
 ETA = 0.1
@@ -85,7 +89,7 @@ def _hitting_times(nu: np.ndarray, mu0: np.ndarray, delta: float, T: int, chunk:
     """
     n = len(mu0)
     first = np.full(n, -1)
-    tv0 = gmmsym.tv_distance(mu0, nu)
+    tv0 = judge.tv64(mu0, nu, half_width=12.0, h=0.02)
     first[tv0 <= delta] = 0
     rem = np.nonzero(first < 0)[0]
     mu = mu0.copy()
@@ -95,7 +99,9 @@ def _hitting_times(nu: np.ndarray, mu0: np.ndarray, delta: float, T: int, chunk:
         r = gmmsym.simulate(nu[rem], mu[rem], dynamics="optimal", eta=ETA, steps=s, record_every=1)
         traj = r.trajectory["mu"][1:]  # steps t+1 .. t+s
         k = traj.shape[0]
-        tv = gmmsym.tv_distance(traj.reshape(-1, 2), np.repeat(nu[rem][None], k, axis=0).reshape(-1, 2))
+        tv = judge.tv64(
+            traj.reshape(-1, 2), np.repeat(nu[rem][None], k, axis=0).reshape(-1, 2), half_width=12.0, h=0.02
+        )
         hit = tv.reshape(k, rem.size) <= delta
         got = hit.any(axis=0)
         first[rem[got]] = t + 1 + hit[:, got].argmax(axis=0)

@@ -93,6 +93,7 @@ CLAIM = Claim(
         "on its norm; grid minima of the float64 gradient > 0 and >= the certified bound on R; float64 "
         "gradients at box centres/corners inside the enclosures (slack 64 ulps of 1)."
     ),
+    judge="python-flint enclosure of the TV-gradient integral (no root finding)",
 )
 
 NU = (-0.5, 0.5)

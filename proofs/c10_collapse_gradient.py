@@ -46,15 +46,17 @@ CLAIM = Claim(
         "the generator stops receiving gradient (discriminator collapse)."
     ),
     source=(
-        '"Discriminator collapse" (the paper\'s name for this failure; MODEL.md section 7 and '
-        "section 5, label 3), a case of the unstable first-order dynamics stated in the paper's "
-        "abstract."
+        '"Discriminator collapse", the failure named in the abstract of the paper\'s arXiv v1 (then titled '
+        '"Towards Understanding the Dynamics of Generative Adversarial Networks"): the generator stops '
+        "receiving gradient; a case of the unstable first-order dynamics stated in the paper's abstract "
+        "(docs/model.md section 5, label 3)."
     ),
     method=SYMBOLIC,
     criterion=(
         "symbolic and certified values exactly 0; float64 and 50-digit kernels |dL/dmu_i| <= 4 u S_i "
         "(u unit roundoff, S_i the sum of the magnitudes of the density terms)."
     ),
+    judge="SymPy and python-flint (exact zero balls)",
 )
 
 DPS = 50

@@ -49,7 +49,7 @@ from gmmsym import strategies as gst
 from gmmsym.discriminator.projection import project_scalars
 
 from ._common import fmt
-from .framework import PROPERTY, Checks, Claim, Evidence, property_check, sized
+from .framework import OBSERVATION, PROPERTY, Checks, Claim, Evidence, property_check, sized
 
 __all__ = ["CLAIM", "run"]
 
@@ -62,8 +62,10 @@ CLAIM = Claim(
         "unless the block pools with a neighbour; so the interval stays collapsed while p* < p_mu there."
     ),
     source=(
-        '"Discriminator collapse" (the paper\'s name for this failure of first-order dynamics; '
-        "MODEL.md sections 4 and 7), a case of the unstable first-order dynamics stated in the "
+        "A project observation, not a statement of the paper: it depends on the projection chosen by "
+        "docs/model.md section 4 (isotonic regression). It explains the mechanism of discriminator "
+        "collapse, the failure named in the abstract of the paper's arXiv v1 ('Towards Understanding the "
+        "Dynamics of Generative Adversarial Networks'); the instability itself is stated in the "
         "paper's abstract."
     ),
     method=PROPERTY,
@@ -73,6 +75,11 @@ CLAIM = Claim(
         "gradients + projection) and 50-digit (mp gradients + exact PAV); drift of c within "
         "steps*(16 eta ulp(1) + ulp(c)) (float64) and 1e-45 (50 digits)."
     ),
+    judge=(
+        "SymPy; python-flint certified sign of p* - p_mu; the library projection run in float64 "
+        "and at 50 digits"
+    ),
+    kind=OBSERVATION,
 )
 
 DPS = 50

@@ -42,7 +42,7 @@ import gmmsym
 from gmmsym import certified
 
 from ._common import draw_discriminators, draw_means, fmt
-from .framework import SYMBOLIC, Checks, Claim, Evidence, rng_for, sized
+from .framework import OBSERVATION, SYMBOLIC, Checks, Claim, Evidence, rng_for, sized
 
 __all__ = ["CLAIM", "run"]
 
@@ -55,9 +55,10 @@ CLAIM = Claim(
         "eigenvalues; the field vanishes on continua such as (nu, (c, c, d, d)): equilibria are not isolated."
     ),
     source=(
-        "The unstable first-order dynamics stated in the paper's abstract (this claim checks one "
-        "ingredient: the true equilibrium is degenerate); Theorem 4.1 as numbered in the paper measures "
-        "convergence by TV, not by convergence of the discriminator."
+        "A project observation, not a statement of the paper: the paper does not state that the true "
+        "equilibrium is degenerate; it is one ingredient of the unstable first-order dynamics stated in the "
+        "paper's abstract (Theorem 4.1 as numbered in the paper measures convergence by TV, not by "
+        "convergence of the discriminator)."
     ),
     method=SYMBOLIC,
     criterion=(
@@ -65,6 +66,8 @@ CLAIM = Claim(
         "certified L - 1 and the field on the families (c,c,d,d), (-inf,+inf,+inf,+inf) are exact zero "
         "balls; >= 2 eigenvalues of J with modulus <= 1e-40 at 50 digits; float64 |L - 1| <= 4 ulps of 1."
     ),
+    judge="SymPy and python-flint (exact zero balls); 50-digit eigenvalues",
+    kind=OBSERVATION,
 )
 
 DPS = 50

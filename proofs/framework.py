@@ -10,7 +10,7 @@ figure, a JSON-serialisable ``details`` dict with the measured numbers, and opti
 figures (written by ``gmmsym verify``).  A claim passes only if every one of its checks passes;
 checks are collected with :class:`Checks`, each a named comparison that can fail.
 
-Budgets (:data:`BUDGETS`) scale sample sizes: ``"quick"`` (all 13 claims well under a minute on
+Budgets (:data:`BUDGETS`) scale sample sizes: ``"quick"`` (all claims under a minute on
 two cores), ``"default"`` (a few minutes) and ``"thorough"`` (long runs).  :func:`sized` picks
 the value for a budget.
 """
@@ -38,6 +38,9 @@ __all__ = [
     "PROPERTY",
     "STATISTICAL",
     "CLAIM_MODULES",
+    "KINDS",
+    "PAPER_CLAIM",
+    "OBSERVATION",
     "Claim",
     "Evidence",
     "Checks",
@@ -61,6 +64,12 @@ STATISTICAL = "seeded statistical experiment"
 #: The four ways a claim can be checked (the ``method`` of a :class:`Claim`).
 METHODS = (SYMBOLIC, CERTIFIED, PROPERTY, STATISTICAL)
 
+PAPER_CLAIM = "paper"
+OBSERVATION = "project observation"
+#: What a claim is: a statement of the paper, or this project's own observation (it depends on
+#: a [choice] of docs/model.md, e.g. the projection or the labels, or the paper does not state it).
+KINDS = (PAPER_CLAIM, OBSERVATION)
+
 #: Possible outcomes of a claim.
 STATUSES = ("pass", "fail", "error")
 
@@ -79,6 +88,8 @@ CLAIM_MODULES: dict[str, str] = {
     "C11": "proofs.c11_collapsed_interval",
     "C12": "proofs.c12_first_order",
     "C13": "proofs.c13_degenerate_equilibrium",
+    "C14": "proofs.c14_collapse_trap",
+    "C15": "proofs.c15_discriminator_moves",
 }
 
 _CITATIONS = ("as numbered in the paper", "stated in the paper's abstract")
@@ -104,6 +115,12 @@ class Claim:
         One of :data:`METHODS` (the primary method; a claim may add further checks).
     criterion : str
         The pass criterion, with every tolerance and where it comes from.
+    judge : str
+        What the library's result is judged by (an independent reference: ``proofs.judge``,
+        python-flint, SymPy, quadrature written from the model); reported with the evidence.
+    kind : str
+        One of :data:`KINDS`: ``"paper"`` (a statement of the paper) or
+        ``"project observation"`` (this project's own statement; its source says why).
     """
 
     id: str
@@ -112,15 +129,21 @@ class Claim:
     source: str
     method: str
     criterion: str
+    judge: str
+    kind: str = PAPER_CLAIM
 
     def __post_init__(self) -> None:
         if not (self.id.startswith("C") and self.id[1:].isdigit()):
             raise ValueError(f"claim id must look like 'C7', got {self.id!r}")
         if self.method not in METHODS:
             raise ValueError(f"{self.id}: method must be one of {METHODS}, got {self.method!r}")
+        if self.kind not in KINDS:
+            raise ValueError(f"{self.id}: kind must be one of {KINDS}, got {self.kind!r}")
         if not any(c in self.source for c in _CITATIONS):
             raise ValueError(f"{self.id}: source must cite the paper with one of {_CITATIONS}")
-        for name in ("title", "statement", "criterion"):
+        if self.kind == OBSERVATION and OBSERVATION not in self.source:
+            raise ValueError(f"{self.id}: the source of a project observation must say 'project observation'")
+        for name in ("title", "statement", "criterion", "judge"):
             if not getattr(self, name).strip():
                 raise ValueError(f"{self.id}: {name} is empty")
 
@@ -133,6 +156,8 @@ class Claim:
             "source": self.source,
             "method": self.method,
             "criterion": self.criterion,
+            "judge": self.judge,
+            "kind": self.kind,
         }
 
 
@@ -152,6 +177,8 @@ class Evidence:
         Wall time of the run.
     figures : dict
         ``name -> matplotlib.figure.Figure`` (not serialised; ``gmmsym verify`` writes PNGs).
+    judge : str
+        The claim's judge (:attr:`Claim.judge`), set by :func:`run_claim`.
     """
 
     status: str
@@ -159,6 +186,7 @@ class Evidence:
     details: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
     figures: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    judge: str = ""
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -170,9 +198,10 @@ class Evidence:
         return self.status == "pass"
 
     def as_dict(self) -> dict[str, Any]:
-        """``{"status", "key_figure", "details", "seconds"}`` (JSON-serialisable)."""
+        """``{"status", "judge", "key_figure", "details", "seconds"}`` (JSON-serialisable)."""
         return {
             "status": self.status,
+            "judge": self.judge,
             "key_figure": self.key_figure,
             "details": self.details,
             "seconds": round(float(self.seconds), 3),
@@ -270,7 +299,7 @@ def jsonable(obj: Any) -> Any:
 
 
 def all_claim_ids() -> list[str]:
-    """``["C1", ..., "C13"]``."""
+    """``["C1", ..., "C15"]``."""
     return list(CLAIM_MODULES)
 
 
@@ -279,7 +308,7 @@ def load_claim(claim_id: str) -> ModuleType:
     key = claim_id.strip().upper()
     if key not in CLAIM_MODULES:
         raise ValueError(f"unknown claim {claim_id!r}; choose from {', '.join(CLAIM_MODULES)}")
-    return importlib.import_module("." + CLAIM_MODULES[key].rpartition(".")[2], __package__)
+    return importlib.import_module("." + CLAIM_MODULES[key].rsplit(".", 1)[1], __package__)
 
 
 def _traceback_summary(exc: BaseException, limit: int = 4) -> str:
@@ -310,6 +339,7 @@ def run_claim(claim_id: str, budget: str = "default", *, seed: int = 0) -> Evide
             seconds=time.perf_counter() - t0,
         )
     evidence.seconds = time.perf_counter() - t0
+    evidence.judge = module.CLAIM.judge
     return evidence
 
 

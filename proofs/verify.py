@@ -1,11 +1,11 @@
-"""``gmmsym verify``: run the claims C1..C13 and write a report.
+"""``gmmsym verify``: run the claims C1..C15 and write a report.
 
 Usage::
 
     gmmsym verify [--quick | --thorough] [--only C3,C7] [--out DIR] [--seed S]
 
 Runs the selected claims (all by default) at the chosen budget with a progress bar, prints a
-table (id, claim, method, status, key figure) and writes into ``DIR`` (default
+table (id, claim, kind, method, status, key figure) and writes into ``DIR`` (default
 ``gmmsym-report/``), each file atomically (a temporary file in ``DIR``, then ``os.replace``):
 
 * ``report.json``: ``{"claims": [{"id", "title", "status", "method", "source", "statement",
@@ -43,7 +43,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Register ``gmmsym verify`` on the subparsers ``sub``."""
     p = sub.add_parser(
         "verify",
-        help="check the paper's claims C1..C13 and write a report",
+        help="check the claims C1..C15 (the paper's and the project's observations) and write a report",
         description=(
             "Run the machine checks of the claims of Li, Madry, Peebles, Schmidt (ICML 2018) as stated in "
             "MODEL.md and write report.md, report.json and figures into --out. Exit status 1 if a claim "
@@ -137,6 +137,8 @@ def _claim_meta(cid: str) -> dict[str, str]:
             "source": "",
             "method": "",
             "criterion": "",
+            "judge": "",
+            "kind": "",
             "import_error": f"{type(exc).__name__}: {exc}",
         }
 
@@ -155,13 +157,15 @@ def _markdown(doc: dict[str, Any]) -> str:
         "",
         f"Command: `{doc['command']}`",
         "",
-        "| id | claim | method | status | key figure |",
-        "|---|---|---|---|---|",
+        "| id | claim | kind | method | judge | status | key figure |",
+        "|---|---|---|---|---|---|---|",
     ]
     for c in doc["claims"]:
         kf = c["evidence"]["key_figure"].replace("|", "\\|")
         title = c["title"].replace("|", "\\|")
-        lines.append(f"| {c['id']} | {title} | {c['method']} | **{c['status']}** | {kf} |")
+        lines.append(
+            f"| {c['id']} | {title} | {c['kind']} | {c['method']} | {c['judge']} | **{c['status']}** | {kf} |"
+        )
     lines += ["", "Versions: " + ", ".join(f"{k} {v}" for k, v in doc["versions"].items()), ""]
     for c in doc["claims"]:
         ev = c["evidence"]
@@ -172,7 +176,8 @@ def _markdown(doc: dict[str, Any]) -> str:
             "",
             f"*Source.* {c['source']}",
             "",
-            f"*Method.* {c['method']}.  *Pass criterion.* {c['criterion']}",
+            f"*Kind.* {c['kind']}.  *Method.* {c['method']}.  *Judge.* {c['judge']}.  "
+            f"*Pass criterion.* {c['criterion']}",
             "",
             f"*Key figure.* {ev['key_figure']} ({ev['seconds']:.1f} s)",
             "",
@@ -233,12 +238,13 @@ def _print_table(doc: dict[str, Any]) -> None:
 
     style = {"pass": "green", "fail": "bold red", "error": "bold magenta"}
     table = Table(title=f"gmmsym verify ({doc['budget']}, seed {doc['seed']}, {doc['seconds']:.1f} s)")
-    for col in ("id", "claim", "method", "status", "key figure"):
+    for col in ("id", "claim", "kind", "method", "status", "key figure"):
         table.add_column(col, overflow="fold")
     for c in doc["claims"]:
         table.add_row(
             c["id"],
             c["title"],
+            "observation" if c["kind"] == "project observation" else c["kind"],
             c["method"],
             f"[{style[c['status']]}]{c['status']}[/]",
             c["evidence"]["key_figure"],

@@ -1,4 +1,4 @@
-"""The claims C1..C13 (``proofs/``) and ``gmmsym verify``.
+"""The claims C1..C15 (``proofs/``) and ``gmmsym verify``.
 
 Every claim runs once at the quick budget (module-level cache shared by the tests below) and
 must pass; deliberately broken kernels must make the claims that guard them fail.
@@ -43,8 +43,32 @@ def test_claim_metadata(claim_id):
     assert module.__doc__ and "Pass criterion" in module.__doc__
 
 
-def test_claim_list_is_c1_to_c13():
-    assert all_claim_ids() == [f"C{i}" for i in range(1, 14)]
+def test_claim_list_is_c1_to_c15():
+    assert all_claim_ids() == [f"C{i}" for i in range(1, 16)]
+
+
+@pytest.mark.parametrize("claim_id", all_claim_ids())
+def test_claim_names_its_judge_and_kind(claim_id):
+    claim = load_claim(claim_id).CLAIM
+    assert claim.judge.strip() and claim.kind in framework.KINDS
+    assert quick(claim_id).judge == claim.judge
+
+
+def test_project_observations_are_labelled():
+    kinds = {cid: load_claim(cid).CLAIM.kind for cid in all_claim_ids()}
+    assert kinds["C11"] == kinds["C13"] == framework.OBSERVATION
+    assert kinds["C12"] == kinds["C3"] == framework.PAPER_CLAIM
+    with pytest.raises(ValueError, match="project observation"):
+        Claim(
+            "C99",
+            "t",
+            "s",
+            "Lemma 4.3 as numbered in the paper",
+            METHODS[0],
+            "c",
+            "judge",
+            framework.OBSERVATION,
+        )
 
 
 def _flipped(fn, which=None):
@@ -103,9 +127,9 @@ def test_checks_and_evidence():
     with pytest.raises(ValueError):
         Evidence("maybe", "x")
     with pytest.raises(ValueError):
-        Claim("C99", "t", "s", "no citation here", METHODS[0], "c")
+        Claim("C99", "t", "s", "no citation here", METHODS[0], "c", "judge")
     with pytest.raises(ValueError):
-        Claim("C99", "t", "s", "Lemma 4.3 as numbered in the paper", "vibes", "c")
+        Claim("C99", "t", "s", "Lemma 4.3 as numbered in the paper", "vibes", "c", "judge")
     with pytest.raises(ValueError):
         framework.sized("huge", 1, 2, 3)
 
@@ -148,5 +172,34 @@ def test_verify_exit_status_on_failure(tmp_path, monkeypatch):
 def test_verify_rejects_unknown_ids(tmp_path, capsys):
     from gmmsym.cli import main
 
-    assert main(["verify", "--quick", "--only", "C14", "--out", str(tmp_path)]) == 2
-    assert "C14" in capsys.readouterr().err
+    assert main(["verify", "--quick", "--only", "C16", "--out", str(tmp_path)]) == 2
+    assert "C16" in capsys.readouterr().err
+
+
+def test_frozen_discriminator_and_skipped_step_fail_c15(monkeypatch):
+    import gmmsym.dynamics.engine as dyn
+
+    orig = dyn._ascend
+    monkeypatch.setattr(dyn, "_ascend", lambda b, ell, eta_d, gell: b.proj(b.combine(ell, 0.0, gell)))
+    assert run_claim("C15", "quick").status == "fail"
+    monkeypatch.setattr(dyn, "_ascend", orig)
+    integrate = dyn._integrate
+    monkeypatch.setattr(
+        dyn,
+        "_integrate",
+        lambda b, d, p, mu, ell, steps, *a: integrate(b, d, p, mu, ell, max(steps - 1, 0), *a),
+    )
+    assert run_claim("C15", "quick").status == "fail"
+
+
+def test_dropped_crossings_fail_c3(monkeypatch):
+    import gmmsym.discriminator.optimal as opt
+
+    encode = opt._encode
+
+    def first_only(x1, x2, x3, count, s_minus):
+        three = count == 3
+        return encode(x1, np.where(three, x1, x2), np.where(three, x1, x3), count, s_minus)
+
+    monkeypatch.setattr(opt, "_encode", first_only)
+    assert run_claim("C3", "quick").status == "fail"

@@ -16,7 +16,10 @@ def test_pyproject_lists_every_package_and_maps_proofs():
     tomllib = pytest.importorskip("tomllib")  # Python >= 3.11
     tool = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
     folders = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "gmmsym").rglob("__init__.py")}
-    assert set(tool["packages"]) == folders | {"gmmsym.proofs"}
+    proofs = {
+        ".".join(("gmmsym", *p.parent.relative_to(ROOT).parts)) for p in (ROOT / "proofs").rglob("__init__.py")
+    }
+    assert set(tool["packages"]) == folders | proofs
     assert tool["package-dir"] == {"gmmsym.proofs": "proofs"}
     assert not any(p == "proofs" or p.startswith("proofs.") for p in tool["packages"])
 

@@ -129,14 +129,15 @@ class _Sum:
     def _terms_deriv(self, x: arb) -> arb:
         return sum((c * a * _monotone(arb.exp, a * x) for a, c in zip(self.a, self.c)), arb(0))
 
-    def _pairs(self, x: arb) -> tuple[arb, arb]:
-        val, der = arb(0), arb(0)
+    def _pairs(self, x: arb) -> tuple[arb, arb, arb]:
+        val, der, der2 = arb(0), arb(0), arb(0)
         for nu, mu, dl, c, hm in self.pairs:
             base = _monotone(arb.exp, mu * x - hm)
             em = _monotone(arb.expm1, dl * (x - c))
             val += base * em
             der += base * (nu * em + dl)
-        return val, der
+            der2 += base * (nu * nu * em + dl * (nu + mu))
+        return val, der, der2
 
     def value(self, x: arb) -> arb:
         return _meet(self._terms_value(x), self._pairs(x)[0])
@@ -145,11 +146,23 @@ class _Sum:
         return _meet(self._terms_deriv(x), self._pairs(x)[1])
 
     def enclosure(self, lo: arb, hi: arb) -> tuple[arb, arb]:
-        """``(g(I), g'(I))`` for ``I = [lo, hi]``; ``g(I)`` also via the mean-value form."""
+        """``(g(I), g'(I))`` for ``I = [lo, hi]``: direct, mean-value and second-order forms met.
+
+        The second-order (Taylor) forms ``g(m) + g'(m) (I - m) + g''(I) (I - m)^2 / 2`` and
+        ``g'(m) + g''(I) (I - m)`` matter when means nearly coincide (e.g. ``mu = (1 - h, 1 + h)``,
+        ``nu = (1, 1)``): the pairs then cancel to ``O(h^2)`` while each pair's enclosure over
+        ``I`` is ``O(h |I|)`` wide, so first-order forms need ``|I| ~ h`` over the whole range.
+        """
         box = lo.union(hi)
-        d = self.deriv(box)
         mid = (lo + hi) / 2
-        return _meet(self.value(box), self.value(mid) + d * (box - mid)), d
+        _, d_mid, _ = self._pairs(mid)
+        d_mid = _meet(self._terms_deriv(mid), d_mid)
+        d2 = self._pairs(box)[2]
+        dx = box - mid
+        d = _meet(self.deriv(box), d_mid + d2 * dx)
+        g_mid = self.value(mid)
+        g = _meet(self.value(box), g_mid + d * dx)
+        return _meet(g, g_mid + d_mid * dx + d2 * dx * dx / 2), d
 
     def box_sign(self, lo: arb, hi: arb) -> int:
         """Certain sign of ``g`` on ``[lo, hi]`` from magnitude bounds of the pairs, else 0.
@@ -244,7 +257,7 @@ def _newton_contract(s: _Sum, lo: arb, hi: arb, steps: int = 60) -> arb:
     box = lo.union(hi)
     for _ in range(steps):
         mid = arb(box.mid())
-        d = s.deriv(box)
+        d = s.enclosure(arb(box.lower()), arb(box.upper()))[1]
         if _sign(d) == 0:  # pragma: no cover - monotone on the isolating interval
             break
         newton = mid - s.value(mid) / d
@@ -256,6 +269,67 @@ def _newton_contract(s: _Sum, lo: arb, hi: arb, steps: int = 60) -> arb:
             break
         box = new
     return box
+
+
+def _isolate(s: _Sum, lo: arb, hi: arb, steps: int = 400) -> arb:
+    """The one crossing in ``[lo, hi]`` where ``g e^{-a_1 x}`` is monotone with opposite end signs.
+
+    Monotonicity is known (from the Rolle step of :func:`_three_terms`), so the bracket, whose
+    end signs are certain and opposite, holds exactly one zero, a crossing, at every stage.  It
+    is bisected with point values (tight balls) until ``g'`` certainly excludes 0 on it, then
+    contracted with interval Newton; if a point's sign cannot be decided at the working
+    precision (a crossing ill-conditioned far out), the bracket itself is returned.
+    """
+    s_lo = _sign(s.value(lo))
+    tiny = arb(2) ** (-(ctx.prec // 2))
+    for _ in range(steps):
+        monotone = _sign(s.enclosure(lo, hi)[1]) != 0
+        if monotone and (hi - lo) < tiny * (abs(lo) + 1):
+            return _newton_contract(s, lo, hi)
+        for frac in (0.5, _SPLIT, 1 - _SPLIT):  # off-centre points when the midpoint is undecided
+            mid = arb((lo + (hi - lo) * arb(frac)).mid())
+            s_mid = _sign(s.value(mid))
+            if s_mid != 0:
+                break
+        if s_mid == 0 or not lo < mid < hi:
+            return _newton_contract(s, lo, hi) if monotone else lo.union(hi)
+        if s_mid == s_lo:
+            lo = mid
+        else:
+            hi = mid
+    return lo.union(hi)
+
+
+def _three_terms(s: _Sum, lo: arb, hi: arb) -> list[arb] | None:
+    """Crossings of a 3-term sum by one Rolle step (module docstring), or ``None`` if undecided.
+
+    ``G(x) = e^{-a_1 x} g(x) = c_1 + c_2 e^{d_2 x} + c_3 e^{d_3 x}`` (``d_k = a_k - a_1 > 0``) has
+    ``G' = c_2 d_2 e^{d_2 x} + c_3 d_3 e^{d_3 x}``, a 2-term sum with at most one zero
+    ``x* = log(-c_2 d_2 / (c_3 d_3)) / (a_3 - a_2)`` (only when ``c_2 c_3 < 0``).  ``G`` is monotone
+    on either side of ``x*``, so each side holds a crossing exactly when ``G`` (hence ``g``) has
+    opposite signs at its ends.  No subdivision: nearly coincident means (``g`` cancelling to
+    ``O(h^2)``) cost no more than any other input.
+    """
+    a1, a2, a3 = s.a
+    _, c2, c3 = s.c
+    pieces = [(lo, hi, _sign(s.value(lo)), _sign(s.value(hi)))]
+    if _sign(c2) * _sign(c3) < 0:
+        x_star = (-(c2 * (a2 - a1)) / (c3 * (a3 - a1))).log() / (a3 - a2)
+        if x_star > lo and x_star < hi:
+            xl, xu = arb(x_star.lower()), arb(x_star.upper())
+            s_c = _sign(s.enclosure(xl, xu)[0])
+            if s_c == 0:
+                return None  # g at the critical point undecided: a (near) tangency
+            pieces = [(lo, xl, pieces[0][2], s_c), (xu, hi, s_c, pieces[0][3])]
+        elif not (x_star < lo or x_star > hi):
+            return None
+    found = []
+    for a, b, sa, sb in pieces:
+        if sa == 0 or sb == 0:
+            return None
+        if sa != sb:
+            found.append(_isolate(s, a, b))
+    return found
 
 
 def certified_crossings(
@@ -297,11 +371,18 @@ def certified_crossings(
             root = (-c1 / c2).log() / (arb(a2) - arb(a1))
             return CertifiedCrossings((root,), 1, True, s_minus, prec)
         lo, hi = _range(s, terms)
+        if len(terms) == 3:
+            quick = _three_terms(s, lo, hi)
+            if quick is not None:
+                return CertifiedCrossings(tuple(quick), len(quick), True, s_minus, prec)
         found: list[arb] = []
         certified = True
         stack = [(lo, hi)]
         examined = 0
-        while stack:
+        # Laguerre's rule: g has at most V zeros (with multiplicity), V the sign changes of the
+        # merged coefficients; once V simple zeros are isolated there is no other zero anywhere.
+        bound = sum(1 for (_, p), (_, q) in zip(terms, terms[1:]) if p * q < 0)
+        while stack and len(found) < bound:
             a, b = stack.pop()
             examined += 1
             if examined > max_intervals:
