@@ -17,7 +17,9 @@ def test_pyproject_lists_every_package_and_maps_proofs():
     tool = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
     folders = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "gmmsym").rglob("__init__.py")}
     proofs = {
-        ".".join(("gmmsym", *p.parent.relative_to(ROOT).parts)) for p in (ROOT / "proofs").rglob("__init__.py")
+        ".".join(("gmmsym", *q.parent.relative_to(ROOT).parts))
+        for q in (ROOT / "proofs").rglob("__init__.py")
+        for p in (ROOT / "proofs").rglob("__init__.py")
     }
     assert set(tool["packages"]) == folders | proofs
     assert tool["package-dir"] == {"gmmsym.proofs": "proofs"}
