@@ -19,7 +19,6 @@ def test_pyproject_lists_every_package_and_maps_proofs():
     proofs = {
         ".".join(("gmmsym", *q.parent.relative_to(ROOT).parts))
         for q in (ROOT / "proofs").rglob("__init__.py")
-        for p in (ROOT / "proofs").rglob("__init__.py")
     }
     assert set(tool["packages"]) == folders | proofs
     assert tool["package-dir"] == {"gmmsym.proofs": "proofs"}
