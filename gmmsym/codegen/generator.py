@@ -23,6 +23,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from gmmsym.errors import InputError
 from gmmsym.io import atomic_write_text
 from gmmsym.kernels.loader import TARGETS, kernels_for, load, module_name  # noqa: F401  (re-exported)
 from gmmsym.kernels.loader import check_target as _check_target
@@ -215,16 +216,44 @@ def doprint(spec: ModelSpec = PAPER, target: str = "numpy") -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+def output_directory(directory: str | os.PathLike | None, *, create: bool) -> Path:
+    """The folder to write into or check (``None``: the checked-in kernels), resolved and validated.
+
+    ``directory`` (the CLI's ``--out``) is resolved (``..`` and symlinks) before anything is
+    created, and only the final directory is ever created (its parent must exist), so
+    ``x/../y/z/../../q`` creates ``q`` and nothing else.  An empty path, a path that is a file or
+    one whose parent is missing raises :class:`~gmmsym.errors.InputError` naming ``--out``.
+    """
+    if directory is None:
+        return GENERATED_DIR
+    raw = os.fspath(directory) if isinstance(directory, (str, os.PathLike)) else None
+    if not isinstance(raw, str):
+        raise InputError(f"directory (--out): expected a path, got {type(directory).__name__}")
+    if not raw.strip():
+        raise InputError("directory (--out): must be a non-empty path")
+    path = Path(raw).resolve()
+    if path.exists() and not path.is_dir():
+        raise InputError(f"directory (--out): {path} exists and is not a directory")
+    if create and not path.exists():
+        if not path.parent.is_dir():
+            raise InputError(f"directory (--out): parent folder {path.parent} does not exist")
+        try:
+            path.mkdir()
+        except OSError as exc:
+            raise InputError(f"directory (--out): cannot create {path}: {exc.strerror or exc}") from None
+    return path
+
+
 def write(spec: ModelSpec = PAPER, target: str = "numpy", directory: str | os.PathLike | None = None) -> Path:
     """Write the module for ``spec``/``target`` into ``directory`` atomically; return its path.
 
-    The text goes to a temporary file in the same directory first and is renamed into place
+    ``directory`` is validated first (:func:`output_directory`).  The text goes to a temporary
+    file in the same directory first and is renamed into place
     (:func:`gmmsym.io.atomic_write_text`), so an interrupted write never leaves a half-written
     module.
     """
-    directory = GENERATED_DIR if directory is None else Path(directory)
     text = doprint(spec, target)
-    path = directory / f"{module_name(spec, target)}.py"
+    path = output_directory(directory, create=True) / f"{module_name(spec, target)}.py"
     atomic_write_text(path, text)
     return path
 
@@ -257,7 +286,7 @@ def check(spec: ModelSpec = PAPER, directory: str | os.PathLike | None = None) -
     (e.g. another SymPy orders common subexpressions differently).  ``stale``/``missing``:
     regenerate (``stale`` also for text that is not generated kernel code).
     """
-    directory = GENERATED_DIR if directory is None else Path(directory)
+    directory = output_directory(directory, create=False)
     results = []
     for target in TARGETS:
         path = directory / f"{module_name(spec, target)}.py"
