@@ -212,6 +212,10 @@ def test_static_reading_tells_benign_reprints_from_changes():
     lines[i], lines[i + 1] = lines[i + 1], lines[i]
     assert _compare("".join(lines), text)[0] == "benign"
     assert _compare(text.replace("mp_unit_step(_t1)", "mp_unit_step(_t3)", 1), text)[0] == "stale"
+    with_power = text.replace("return _int0 + _tail0", "return _int0 + _tail0**10**10", 1)
+    assert _compare(with_power, text)[0] == "stale"  # refused, not evaluated
+    nested = text.replace("return _int0 + _tail0", "return (_int0, (_tail0,))", 1)
+    assert _compare(nested, text)[0] == "stale"
     changed = text.replace("return _int0 + _tail0", "return _int0 - _tail0", 1)
     assert _compare(changed, text) == ("stale", "same source hash but objective computes something else")
 

@@ -328,7 +328,9 @@ def _compare(old: str, new: str) -> tuple[str, str]:
 def _same_outputs(a, b) -> bool:
     """Whether two statically read outputs (expressions or tuples of them) are the same."""
     a, b = (x if isinstance(x, tuple) else (x,) for x in (a, b))
-    return len(a) == len(b) and all(u == v or (u - v).expand() == 0 for u, v in zip(a, b))
+    if len(a) != len(b) or any(isinstance(u, tuple) for u in (*a, *b)):
+        return False
+    return all(u == v or (u - v).expand() == 0 for u, v in zip(a, b))
 
 
 if __name__ == "__main__":  # pragma: no cover
