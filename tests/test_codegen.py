@@ -164,3 +164,99 @@ def test_printed_normal_mass_is_tail_safe():
             assert abs(g(x, y) - ref) <= abs(ref) * mpmath.mpf(10) ** -45
         a = max((abs(float(t)) for t in (x, y) if mpmath.isfinite(t)), default=0.0)
         assert abs(v - float(ref)) <= 4 * (1 + a * a) * np.spacing(abs(float(ref)))
+
+
+# ----------------------------------------------------------------------------------------------
+# issue 11, items 1 and 6: checking never executes; hostile paths and specs
+# ----------------------------------------------------------------------------------------------
+
+_PAYLOADS = {
+    # module level, after the valid provenance header: ran under the old exec-based check
+    "module": "import os\nopen({marker!r}, 'w').write('ran')\n",
+    # an import dressed as a generated one
+    "import": "from os import system\nsystem('touch ' + {marker!r})\n",
+}
+
+
+def _plant(text: str, where: str, marker) -> str:
+    if where == "function":  # inside a kernel, run by the old check's value comparison
+        return text.replace(
+            "return _int0 + _tail0", f"return open({str(marker)!r}, 'w').write('1') + _int0", 1
+        )
+    return text.replace("\nSPEC = ", "\n" + _PAYLOADS[where].format(marker=str(marker)) + "SPEC = ", 1)
+
+
+@pytest.mark.parametrize("where", ["module", "import", "function"])
+def test_check_never_executes_the_checked_file(tmp_path, where, capsys):
+    from gmmsym.cli import main
+
+    out = tmp_path / "out"
+    for target in ("numpy", "mpmath"):
+        write(PAPER, target, out)
+    marker = tmp_path / "marker"
+    path = out / f"{module_name(PAPER, 'numpy')}.py"
+    path.write_text(_plant(path.read_text(), where, marker))  # header left valid
+    res = check(PAPER, out)[0]
+    assert res.status == "stale" and not res.ok, res
+    assert main(["codegen", "--check", "--out", str(out)]) == 1
+    assert "stale" in capsys.readouterr().out
+    assert not marker.exists()
+
+
+def test_static_reading_tells_benign_reprints_from_changes():
+    from gmmsym.codegen.generator import _compare
+
+    text = doprint(PAPER, "mpmath")
+    lines = text.splitlines(keepends=True)
+    i = next(k for k, ln in enumerate(lines) if ln.startswith("    _t1 = "))
+    lines[i], lines[i + 1] = lines[i + 1], lines[i]
+    assert _compare("".join(lines), text)[0] == "benign"
+    assert _compare(text.replace("mp_unit_step(_t1)", "mp_unit_step(_t3)", 1), text)[0] == "stale"
+    with_power = text.replace("return _int0 + _tail0", "return _int0 + _tail0**10**10", 1)
+    assert _compare(with_power, text)[0] == "stale"  # refused, not evaluated
+    nested = text.replace("return _int0 + _tail0", "return (_int0, (_tail0,))", 1)
+    assert _compare(nested, text)[0] == "stale"
+    changed = text.replace("return _int0 + _tail0", "return _int0 - _tail0", 1)
+    assert _compare(changed, text) == ("stale", "same source hash but objective computes something else")
+
+
+def test_float64_constant_beyond_range_is_refused_not_printed_as_bare_inf():
+    from gmmsym.errors import InputError
+
+    tiny = ModelSpec(sigma=1e-300)
+    with pytest.raises(InputError, match=r"^spec: .*float64 range"):
+        doprint(tiny, "numpy")
+    mod = load(doprint(tiny, "mpmath"), spec=tiny, target="mpmath")  # exact constants: fine
+    with mpmath.workdps(30):
+        state = [mpmath.mpf(v) for v in (0, 1, -1, 0.5, 0.6, 2, 0.2, 0.9)]
+        # every interval endpoint is > 1e290 sigma away from every mean: masses are steps
+        assert mod.objective(*state) == 1
+
+
+def test_out_path_is_resolved_and_only_the_final_directory_created(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path = write(PAPER, "numpy", "x/../y/z/../../q")
+    assert path == tmp_path / "q" / path.name
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["q"]
+
+
+@pytest.mark.parametrize("bad", ["", "   ", "a/b/c"])
+def test_bad_out_is_refused_naming_out_before_anything_is_created(tmp_path, monkeypatch, bad):
+    from gmmsym.errors import InputError
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InputError, match=r"^directory \(--out\): "):
+        write(PAPER, "numpy", bad)
+    assert list(tmp_path.iterdir()) == []
+    if not bad.strip():
+        with pytest.raises(InputError, match=r"--out"):
+            check(PAPER, bad)
+
+
+def test_out_that_is_a_file_is_refused(tmp_path):
+    from gmmsym.errors import InputError
+
+    f = tmp_path / "file"
+    f.write_text("")
+    with pytest.raises(InputError, match="not a directory"):
+        write(PAPER, "numpy", f)

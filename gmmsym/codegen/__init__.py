@@ -2,7 +2,8 @@
 
 Three separate steps, as in PyDy: :func:`doprint` (text), :func:`write` (disk, atomically) and
 :func:`load` (a module from text, or the checked-in one).  :func:`check` compares the checked-in
-modules with what the generator produces now.
+modules with what the generator produces now, as text and statically read outputs
+(:mod:`gmmsym.codegen.vet`): it never executes the files it checks.
 """
 
 from gmmsym.codegen.generator import (

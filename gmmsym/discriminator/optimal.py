@@ -160,56 +160,13 @@ def _general(na, nb, ma, mb):
     # Pairing for the pair form: each true mean with its nearest generator mean (sorted with
     # sorted, or crossed), so that nearly equal exponents share a pair.
     crossed = np.fmin(np.abs(na - mb), np.abs(nb - ma)) < np.fmin(np.abs(na - ma), np.abs(nb - mb))
-    pa, pb = np.where(crossed, mb, ma), np.where(crossed, ma, mb)
+    base = (na, np.where(crossed, mb, ma), nb, np.where(crossed, ma, mb))
     # Sorted exponents a1 <= a2 <= a3 <= a4 (merge of the sorted pairs).
     a1, a4 = np.fmin(na, ma), np.fmax(nb, mb)
     inner_lo, inner_hi = np.fmax(na, ma), np.fmin(nb, mb)
     a2, a3 = np.fmin(inner_lo, inner_hi), np.fmax(inner_lo, inner_hi)
-    # Root bounds of g: the candidates (a_n + a_k)/2 + log3/(a_n - a_k) grow with a_k < a_n,
-    # so the next distinct exponent gives the maximum (equal exponents only within nu or mu).
-    below = np.where(a3 < a4, a3, np.where(a2 < a4, a2, a1))
-    above = np.where(a2 > a1, a2, np.where(a3 > a1, a3, a4))
-    hi4 = (a4 + below) * 0.5 + _LOG3 / (a4 - below)
-    lo4 = (a1 + above) * 0.5 - _LOG3 / (above - a1)
-    big = _BIG / scale
-    hi4 = np.fmin(hi4 + _margin(hi4), big)
-    lo4 = np.fmax(lo4 - _margin(lo4), -big)
-
-    # Separators z0 < z1 (NaN if absent) with the signs of g there.
-    sep = np.full((2, m), np.nan)
-    sg = np.zeros((2, m))
-    # V = 2: the inner pair's midpoint separates the two crossings, with the inner sign:
-    # both outer means are farther from it than both inner means.
-    sep[0] = np.where(v2, (a2 + a3) * 0.5, np.nan)
-    sg[0] = np.where(v2, -sm, 0.0)
-    i3 = np.flatnonzero(v3)
-    if i3.size:
-        # V = 3: S2 = (d/dx - a2) S3 has one zero z2 (closed form); S3 has the sign of g's top term
-        # at both ends, so S3 has two zeros iff S3(z2) has the opposite sign; otherwise
-        # e^{-a1 x} g is monotone and g has exactly one crossing (no separator needed).
-        b1, b2, b3, b4 = a1[i3], a2[i3], a3[i3], a4[i3]
-        h = b4 - b3
-        z2 = (b3 + b4) * 0.5 + (_log_ratio(b3, b4, b1) + _log_ratio(b3, b4, b2)) / h
-        base3 = (na[i3], pa[i3], nb[i3], pb[i3])
-        k = np.flatnonzero(_sign_level(z2, base3, b1) == -sp[i3])
-        if k.size:
-            r = i3[k]
-            basek = _gather(base3, k)
-            # Try a2, a3 as separators: signs -sm, +sm there isolate three crossings.
-            s2 = _sign_level(a2[r], basek, None)
-            s3 = _sign_level(a3[r], basek, None)
-            quick = (s2 == -sm[r]) & (s3 == sm[r])
-            q = r[quick]
-            sep[0, q], sep[1, q] = a2[q], a3[q]
-            sg[0, q], sg[1, q] = s2[quick], s3[quick]
-            slow = np.flatnonzero(~quick)
-            if slow.size:
-                r = r[slow]
-                z, sgz = _separators_s3(
-                    _gather(basek, slow), a1[r], a2[r], a3[r], a4[r], z2[k[slow]], sm[r], sp[r], scale[r]
-                )
-                sep[:, r] = z
-                sg[:, r] = sgz
+    lo4, hi4 = _root_bounds(a1, a2, a3, a4, scale)
+    sep, sg = _separators(base, (a1, a2, a3, a4), v2, v3, sm, sp, scale)
 
     # Pieces between -inf (lo4), the separators and +inf (hi4), with the signs there.
     has0 = ~np.isnan(sep[0])
@@ -217,7 +174,86 @@ def _general(na, nb, ma, mb):
     nsep = has0.astype(np.int64) + has1
     pts = (lo4, np.where(has0, sep[0], hi4), np.where(has1, sep[1], hi4), hi4)
     sgn = (sm, np.where(has0, sg[0], sp), np.where(has1, sg[1], sp), sp)
-    # Starting points: midpoints of adjacent exponents of opposite sign (where two terms cross).
+    starts = _starts(na, nb, ma, mb, (a1, a2, a3, a4), v1, v2, nsep)
+    parts = []
+    exact = np.full((2, m), np.nan)
+    for k in range(3):
+        j = np.flatnonzero((k <= nsep) & (sgn[k] * sgn[k + 1] < 0))
+        parts.append((j, pts[k][j], pts[k + 1][j], sgn[k][j], starts[k][j], np.full(j.size, k)))
+        if k < 2:
+            # A zero of g exactly at a separator with opposite signs around it is a crossing.
+            at = (k < nsep) & (sgn[k + 1] == 0) & (sgn[k] * sgn[k + 2] < 0)
+            exact[k, at] = pts[k + 1][at]
+    rows, lo, hi, slo, x0, piece = (np.concatenate(c) for c in zip(*parts))
+    x = _solve(_gather(base, rows), None, lo, hi, slo, x0, scale[rows])
+    found = np.full((3, m), np.nan)
+    found[piece, rows] = x
+    return _in_order(found, exact)
+
+
+def _root_bounds(a1, a2, a3, a4, scale):
+    """``(X_-, X_+)`` of ``g`` with a margin, clipped to ``+-_BIG / scale`` (see the module docstring).
+
+    The candidates ``(a_n + a_k)/2 + log3/(a_n - a_k)`` grow with ``a_k < a_n``, so the next
+    distinct exponent gives the maximum (equal exponents only within nu or mu).
+    """
+    below = np.where(a3 < a4, a3, np.where(a2 < a4, a2, a1))
+    above = np.where(a2 > a1, a2, np.where(a3 > a1, a3, a4))
+    hi4 = (a4 + below) * 0.5 + _LOG3 / (a4 - below)
+    lo4 = (a1 + above) * 0.5 - _LOG3 / (above - a1)
+    big = _BIG / scale
+    return np.fmax(lo4 - _margin(lo4), -big), np.fmin(hi4 + _margin(hi4), big)
+
+
+def _separators(base, a, v2, v3, sm, sp, scale):
+    """Separators ``z0 < z1`` between consecutive crossings (``(2, m)``, NaN if absent) and the signs there.
+
+    ``V = 2``: the inner midpoint; ``V = 3``: ``a2``, ``a3`` or the zeros of ``S_3`` (module docstring).
+    """
+    a1, a2, a3, a4 = a
+    m = a1.size
+    sep = np.full((2, m), np.nan)
+    sg = np.zeros((2, m))
+    # V = 2: the inner pair's midpoint separates the two crossings, with the inner sign:
+    # both outer means are farther from it than both inner means.
+    sep[0] = np.where(v2, (a2 + a3) * 0.5, np.nan)
+    sg[0] = np.where(v2, -sm, 0.0)
+    i3 = np.flatnonzero(v3)
+    if not i3.size:
+        return sep, sg
+    # V = 3: S2 = (d/dx - a2) S3 has one zero z2 (closed form); S3 has the sign of g's top term
+    # at both ends, so S3 has two zeros iff S3(z2) has the opposite sign; otherwise
+    # e^{-a1 x} g is monotone and g has exactly one crossing (no separator needed).
+    b1, b2, b3, b4 = a1[i3], a2[i3], a3[i3], a4[i3]
+    h = b4 - b3
+    z2 = (b3 + b4) * 0.5 + (_log_ratio(b3, b4, b1) + _log_ratio(b3, b4, b2)) / h
+    base3 = _gather(base, i3)
+    k = np.flatnonzero(_sign_level(z2, base3, b1) == -sp[i3])
+    if not k.size:
+        return sep, sg
+    r = i3[k]
+    basek = _gather(base3, k)
+    # Try a2, a3 as separators: signs -sm, +sm there isolate three crossings.
+    s2 = _sign_level(a2[r], basek, None)
+    s3 = _sign_level(a3[r], basek, None)
+    quick = (s2 == -sm[r]) & (s3 == sm[r])
+    q = r[quick]
+    sep[0, q], sep[1, q] = a2[q], a3[q]
+    sg[0, q], sg[1, q] = s2[quick], s3[quick]
+    slow = np.flatnonzero(~quick)
+    if slow.size:
+        r = r[slow]
+        z, sgz = _separators_s3(
+            _gather(basek, slow), a1[r], a2[r], a3[r], a4[r], z2[k[slow]], sm[r], sp[r], scale[r]
+        )
+        sep[:, r] = z
+        sg[:, r] = sgz
+    return sep, sg
+
+
+def _starts(na, nb, ma, mb, a, v1, v2, nsep):
+    """Starting points of the three pieces: where two terms of opposite sign cross."""
+    a1, a2, a3, a4 = a
     mid_v1 = np.where(nb < ma, (nb + ma) * 0.5, (mb + na) * 0.5)
     starts = [
         np.where(v1, mid_v1, np.where((nsep == 2) | v2, (a1 + a2) * 0.5, (a2 + a3) * 0.5)),
@@ -229,24 +265,15 @@ def _general(na, nb, ma, mb):
         b1, b2, b3, b4 = a1[i2], a2[i2], a3[i2], a4[i2]
         starts[0][i2] = _outer_start(b1, b2, b3)
         starts[1][i2] = _outer_start(b4, b3, b2)
-    parts = []
-    exact = np.full((2, m), np.nan)
-    for k in range(3):
-        j = np.flatnonzero((k <= nsep) & (sgn[k] * sgn[k + 1] < 0))
-        parts.append((j, pts[k][j], pts[k + 1][j], sgn[k][j], starts[k][j], np.full(j.size, k)))
-        if k < 2:
-            # A zero of g exactly at a separator with opposite signs around it is a crossing.
-            at = (k < nsep) & (sgn[k + 1] == 0) & (sgn[k] * sgn[k + 2] < 0)
-            exact[k, at] = pts[k + 1][at]
-    rows, lo, hi, slo, x0, piece = (np.concatenate(c) for c in zip(*parts))
-    x = _solve((na[rows], pa[rows], nb[rows], pb[rows]), None, lo, hi, slo, x0, scale[rows])
-    found = np.full((3, m), np.nan)
-    found[piece, rows] = x
-    # Order: piece0 < sep0 < piece1 < sep1 < piece2; compact the (at most 3) present ones.
+    return starts
+
+
+def _in_order(found, exact):
+    """Crossings in order piece0 < sep0 < piece1 < sep1 < piece2, compacted: ``(roots (3, m), count)``."""
     ordered = np.stack([found[0], exact[0], found[1], exact[1], found[2]])
     valid = ~np.isnan(ordered)
     rank = np.cumsum(valid, axis=0) - 1
-    out = np.full((3, m), np.nan)
+    out = np.full((3, ordered.shape[1]), np.nan)
     r_i, c_i = np.nonzero(valid)
     out[rank[r_i, c_i], c_i] = ordered[r_i, c_i]
     return out, valid.sum(axis=0)

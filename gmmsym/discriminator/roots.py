@@ -21,7 +21,10 @@ sign change of a level sum of the Rolle chain); the level sums are evaluated by
    terms), Newton on the *pair form* (:mod:`gmmsym.discriminator.forms`): one step if the log
    form got within ``1e-8``, else a bracketed iteration as in 2.
 
-Each element stops on its own tests and is recorded when it stops; working sets are compacted
+All three are one core, :func:`iterate` (a :class:`Form` to evaluate, the number of unguarded
+steps, ``bisect_when_small``): the step, tolerance, resolution and early-stop arithmetic is
+written once (:func:`_measure`), the safeguard once (:func:`_guarded_step`).  Each element stops
+on its own tests and is recorded when it stops; working sets are compacted
 without reordering the arithmetic of any element, so results are bitwise independent of the
 batch.
 
@@ -44,12 +47,18 @@ Constants (all in units of float64 rounding or of the piece's ``scale = 1 + max|
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import NamedTuple
+
 import numpy as np
 
 from gmmsym.discriminator.forms import EPS as _EPS
 from gmmsym.discriminator.forms import _eval_log, _eval_pair, _gather, _log_params, _pair_params
 
 __all__ = [
+    "Form",
+    "LOG_FORM",
+    "PAIR_FORM",
     "MAXIT",
     "FAST_STEPS",
     "NOISE_FACTOR",
@@ -57,6 +66,7 @@ __all__ = [
     "REDO_FACTOR",
     "TOL_ULPS",
     "WIDE_FACTOR",
+    "iterate",
     "solve",
 ]
 
@@ -99,206 +109,157 @@ def _bitmid(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     return _unkey((a >> 1) + (b >> 1) + (a & b & 1))
 
 
-def _phase1(t: tuple, x, lo, hi, slo, scale, cubic, maxit: int = MAXIT):
-    """Bracketed, safeguarded Halley iterations on the log form (workspace version).
+# ----------------------------------------------------------------------------------------------
+# the one bracketed Halley/Newton core
+# ----------------------------------------------------------------------------------------------
 
-    Same rules as :func:`_newton_phase` with ``f = phi``, ``f'' = phi''`` and ``cubic``; all
-    arithmetic of an iteration runs in two preallocated workspaces (no temporaries: at batch
-    sizes of 1e4 the allocation of fresh arrays costs more than the arithmetic).  Returns the
-    final ``(x, lo, hi, resolution)`` of every element.
+
+class Form(NamedTuple):
+    """A form of the level sum that the core iterates on.
+
+    ``evaluate(x, t, w) -> (noise, f, f', f'')`` (``f''`` None: Newton steps, else Halley steps);
+    the results may be views into the workspace ``w`` of ``rows`` rows of ``x.size``.
     """
-    n = x.size
-    res = [np.empty(n) for _ in range(4)]
-    idx = np.arange(n)
-    w = np.empty((15, n))
-    v = np.empty((12, n))
-    bw = np.empty((8, n), dtype=bool)
-    x = x.copy()
-    lo = lo.copy()
-    hi = hi.copy()
-    slo = np.asarray(slo, dtype=np.float64).copy()
-    dxa = np.abs(hi - lo)  # |previous step|
-    dxa2 = dxa.copy()  # |step before the previous one|
-    tol_abs = _EPS * scale
-    wide = WIDE_FACTOR * scale
-    fin = np.zeros(n, dtype=bool)
-    m = n
-    for it in range(maxit):
-        noise, f, df, ddf = _eval_log(x, t, w[:, :m])
-        adf, tol, fs, resolution, step, q, den, astep, xold, width, tmp, tmp2 = v[:, :m]
-        left, right, quiet, early, inside, conv, small, ok = bw[:, :m]
-        np.abs(df, out=adf)
-        np.abs(x, out=tol)
-        tol *= TOL_ULPS * _EPS
-        tol += tol_abs
-        np.multiply(f, slo, out=fs)
-        np.greater(fs, noise, out=left)
-        np.negative(noise, out=tmp)
-        np.less(fs, tmp, out=right)
-        np.multiply(noise, NOISE_FACTOR, out=tmp)
-        np.abs(f, out=tmp2)
-        np.less_equal(tmp2, tmp, out=quiet)  # |phi| <= 4 noise: cannot improve, stop
-        np.copyto(lo, x, where=left)
-        np.copyto(hi, x, where=right)
-        np.divide(noise, adf, out=resolution)
-        resolution *= NOISE_FACTOR
-        np.fmax(resolution, tol, out=resolution)
-        np.divide(f, df, out=step)
+
+    evaluate: Callable
+    rows: int
+
+
+LOG_FORM = Form(_eval_log, 15)
+"""The log form ``phi = log P - log N`` with ``phi'`` and ``phi''`` (Halley steps)."""
+PAIR_FORM = Form(lambda x, t, w: _eval_pair(x, t), 0)
+"""The pair form ``psi`` with ``psi'`` (Newton steps; accurate where nearly equal terms cancel)."""
+
+
+def _measure(x, noise, f, df, ddf, tol_abs, scale, cubic, v, early):
+    """Tolerance, resolution, step and Halley's early-stop test of one iteration, in place.
+
+    ``tol = TOL_ULPS eps |x| + eps scale``, ``resolution = max(NOISE_FACTOR noise / |f'|, tol)``
+    (how well ``f`` locates the zero), the step ``h = f/f'`` divided by ``1 - h f''/(2 f')``
+    clipped to ``[1/2, 2]`` (Halley) when ``ddf`` is given, and, when ``cubic`` (a bound on a
+    third of the third derivative; Halley only) is given, ``early``: ``C |h|^3 <= min(resolution,
+    RESOLVED (|x| + scale)) / 4`` with ``C = (f''/(2 f'))^2 + cubic / |f'|`` (Halley's error
+    constant: the next step would be below that).  Every quantity is computed in the rows of
+    ``v`` (no temporaries: at batch sizes of 1e4 allocating arrays costs more than the arithmetic).
+
+    Returns views ``(tol, resolution, step, |step|, early or None)``.
+    """
+    adf, tol, resolution, step, q, den, astep, tmp, tmp2 = v
+    np.abs(df, out=adf)
+    np.abs(x, out=tol)
+    tol *= TOL_ULPS * _EPS
+    tol += tol_abs
+    np.divide(noise, adf, out=resolution)
+    resolution *= NOISE_FACTOR
+    np.fmax(resolution, tol, out=resolution)
+    np.divide(f, df, out=step)
+    if ddf is not None:  # Halley
         np.divide(ddf, df, out=q)
         np.multiply(step, q, out=den)
         den *= -0.5
         den += 1.0
         np.clip(den, 0.5, 2.0, out=den)
-        step /= den  # Halley
-        np.abs(step, out=astep)
-        # early stop: C |h|^3 <= resolution / 4 with C = (phi''/(2 phi'))^2 + cubic / |phi'|
-        np.multiply(q, q, out=q)
-        q *= 0.25
-        np.divide(cubic, adf, out=tmp)
-        q += tmp
-        np.multiply(astep, astep, out=tmp)
-        tmp *= astep
-        tmp *= q
-        np.abs(x, out=tmp2)
-        tmp2 += scale
-        tmp2 *= RESOLVED
-        np.fmin(tmp2, resolution, out=tmp2)
-        tmp2 *= 0.25
-        np.less_equal(tmp, tmp2, out=early)
-        np.copyto(xold, x)
-        np.subtract(x, step, out=tmp)  # Newton/Halley candidate
-        np.greater(tmp, lo, out=inside)
-        np.less(tmp, hi, out=ok)
-        inside &= ok
-        np.less_equal(astep, tol, out=conv)
+        step /= den
+    np.abs(step, out=astep)
+    if cubic is None:
+        return tol, resolution, step, astep, None
+    np.multiply(q, q, out=q)
+    q *= 0.25
+    np.divide(cubic, adf, out=tmp)
+    q += tmp
+    np.multiply(astep, astep, out=tmp)
+    tmp *= astep
+    tmp *= q
+    np.abs(x, out=tmp2)
+    tmp2 += scale
+    tmp2 *= RESOLVED
+    np.fmin(tmp2, resolution, out=tmp2)
+    tmp2 *= 0.25
+    np.less_equal(tmp, tmp2, out=early)
+    return tol, resolution, step, astep, early
+
+
+def _guarded_step(form: Form, t: tuple, s: dict, ws: tuple, bisect_when_small: bool):
+    """One safeguarded iteration on the working set ``s`` (arrays updated in place).
+
+    The bracket takes ``x`` where ``|f|`` exceeds its noise; the step is taken where it stays in
+    the bracket and is converged, the bracket is narrower than ``tol`` or the step halves the one
+    before the previous (Numerical Recipes' ``rtsafe``); elsewhere (not converged, ``|f|`` above
+    ``NOISE_FACTOR noise`` and, unless ``bisect_when_small``, the bracket not below ``tol``) the
+    bracket is bisected.  Returns ``(stop, resolution)``.
+    """
+    m = s["x"].size
+    x, lo, hi = s["x"], s["lo"], s["hi"]
+    w, v, bw = ws[0][:, :m], ws[1][:, :m], ws[2][:, :m]
+    noise, f, df, ddf = form.evaluate(x, t, w)
+    left, right, quiet, early, inside, conv, small, ok = bw
+    fs, xold, cand = v[9:]
+    np.multiply(f, s["slo"], out=fs)
+    np.greater(fs, noise, out=left)
+    np.negative(noise, out=xold)
+    np.less(fs, xold, out=right)
+    np.multiply(noise, NOISE_FACTOR, out=xold)
+    np.abs(f, out=cand)
+    np.less_equal(cand, xold, out=quiet)  # |f| <= NOISE_FACTOR noise: cannot improve, stop
+    np.copyto(lo, x, where=left)
+    np.copyto(hi, x, where=right)
+    tol, resolution, step, astep, early = _measure(
+        x, noise, f, df, ddf, s["tol_abs"], s["scale"], s.get("cubic"), v[:9], early
+    )
+    np.copyto(xold, x)
+    np.subtract(x, step, out=cand)  # Newton/Halley candidate
+    np.greater(cand, lo, out=inside)
+    np.less(cand, hi, out=ok)
+    inside &= ok
+    np.less_equal(astep, tol, out=conv)
+    if early is not None:
         early &= inside
         conv |= early
-        np.subtract(hi, lo, out=width)
-        np.less_equal(width, tol, out=small)
-        np.multiply(astep, 2.0, out=tmp2)
-        np.less_equal(tmp2, dxa2, out=ok)
-        ok |= conv
-        ok |= small
-        ok &= inside
-        np.copyto(x, tmp, where=ok)
-        stop = conv | small | quiet
-        b = np.flatnonzero(~(ok | stop))
-        if b.size:  # bisection where the Halley step is not trusted
-            lb, hb = lo[b], hi[b]
-            x[b] = np.where(hb - lb <= wide[b], 0.5 * (lb + hb), _bitmid(lb, hb))
-        if it == maxit - 1:
-            stop[:] = True
-        stop &= ~fin
-        dxa, dxa2 = dxa2, dxa
-        np.subtract(x, xold, out=dxa)
-        np.abs(dxa, out=dxa)
-        if stop.any():
-            j = idx[stop]
-            for r, val in zip(res, (x, lo, hi, resolution)):
-                r[j] = val[stop]
-            fin |= stop
-            nfin = int(np.count_nonzero(fin))
-            if nfin == m:
-                break
-            if 2 * nfin >= m:
-                keep = ~fin
-                idx = idx[keep]
-                x, lo, hi, slo, dxa, dxa2, tol_abs, wide, cubic, scale = (
-                    a[keep] for a in (x, lo, hi, slo, dxa, dxa2, tol_abs, wide, cubic, scale)
-                )
-                fin = fin[keep]
-                t = _gather(t, keep)
-                m = idx.size
-    return res
+    np.subtract(hi, lo, out=fs)
+    np.less_equal(fs, tol, out=small)
+    np.multiply(astep, 2.0, out=fs)
+    np.less_equal(fs, s["dxa2"], out=ok)
+    ok |= conv
+    ok |= small
+    ok &= inside
+    np.copyto(x, cand, where=ok)
+    stop = conv | small | quiet
+    b = np.flatnonzero(~(ok | conv | quiet) if bisect_when_small else ~(ok | stop))
+    if b.size:  # bisection where the step is not trusted
+        lb, hb = lo[b], hi[b]
+        x[b] = np.where(hb - lb <= s["wide"][b], 0.5 * (lb + hb), _bitmid(lb, hb))
+    s["dxa"], s["dxa2"] = s["dxa2"], s["dxa"]  # |previous step|, |step before the previous one|
+    np.subtract(x, xold, out=s["dxa"])
+    np.abs(s["dxa"], out=s["dxa"])
+    return stop, resolution
 
 
-# ----------------------------------------------------------------------------------------------
-# the bracketed solver
-# ----------------------------------------------------------------------------------------------
+def _guarded(form: Form, t: tuple, x, lo, hi, slo, scale, cubic, bisect_when_small: bool, maxit: int):
+    """Safeguarded iterations (:func:`_guarded_step`) until each element stops: ``[x, lo, hi, resolution]``.
 
-
-def _newton_phase(evaluate, t: tuple, x, lo, hi, slo, scale, maxit: int, cubic=None):
-    """Bracketed, safeguarded Halley/Newton iterations (``evaluate -> (noise, f, f', f'')``).
-
-    The bracket ``(lo, hi)`` (sign ``slo`` at ``lo``) is updated with the sign of ``f`` where
-    ``|f|`` exceeds its rounding noise.  The step is Halley's ``h / (1 - h f''/(2 f'))``
-    (``h = f/f'``, denominator clipped to ``[1/2, 2]``) when ``f''`` is given, else Newton's ``h``.
-    A step that leaves the bracket or does not halve (Numerical Recipes' ``rtsafe`` rule)
-    becomes a bisection: arithmetic for brackets up to ``64 scale`` wide, in bit-pattern order
-    beyond (at most 64 halvings for any finite bracket).
-
-    An element stops when its step is below ``tol = 4 eps |x| + eps scale`` (the step is taken
-    if it stays in the bracket), when its bracket is narrower than ``tol``, when ``|f| <= 4 noise``
-    (the zero cannot be located any better), or after ``maxit`` iterations.  For Halley steps,
-    ``cubic`` (per element) bounds a third of the third derivative; an element also stops after
-    taking a step ``h`` with ``C |h|^3 <= min(resolution, RESOLVED (|x| + scale)) / 4``,
-    ``C = (f''/(2 f'))^2 + cubic / |f'|`` (Halley's error constant: the next step would be below
-    that).  The returned ``resolution = max(tol, 4 noise / |f'|)`` estimates how well ``f``
-    locates the zero.
-
-    Each element's iterates depend only on its own data and are recorded when it stops, so
-    results do not depend on the batch; the working set is compacted once half of it is done.
-
-    Returns the final ``(x, lo, hi, resolution)`` of every element.
+    An element stops when its step is converged, its bracket is narrower than ``tol``, ``|f| <=
+    NOISE_FACTOR noise`` or after ``maxit`` iterations, and is recorded then; the working set is
+    compacted once half of it is done (each element's iterates depend only on its own data).
     """
     n = x.size
     res = [np.empty(n) for _ in range(4)]
     idx = np.arange(n)
+    ws = (np.empty((form.rows, n)), np.empty((12, n)), np.empty((8, n), dtype=bool))
+    dxa = np.abs(hi - lo)
+    s = {"x": x.copy(), "lo": lo.copy(), "hi": hi.copy(), "slo": np.asarray(slo, dtype=np.float64).copy()}
+    s.update(dxa=dxa, dxa2=dxa.copy(), tol_abs=_EPS * scale, wide=WIDE_FACTOR * scale, scale=scale)
+    if cubic is not None:
+        s["cubic"] = cubic
     fin = np.zeros(n, dtype=bool)
-    lo = lo.copy()
-    hi = hi.copy()
-    dx_prev = hi - lo
-    dx_prev2 = dx_prev
-    tol_abs = _EPS * scale
-    wide = WIDE_FACTOR * scale
     for it in range(maxit):
-        noise, f, df, ddf = evaluate(x, t)
-        adf = np.abs(df)
-        tol = np.abs(x)
-        tol *= TOL_ULPS * _EPS
-        tol += tol_abs
-        fs = f * slo
-        left = fs > noise
-        right = fs < -noise
-        quiet = np.abs(f) <= NOISE_FACTOR * noise
-        np.copyto(lo, x, where=left)
-        np.copyto(hi, x, where=right)
-        resolution = np.fmax(tol, NOISE_FACTOR * noise / adf)
-        step = f / df
-        early = None
-        if ddf is not None:
-            q = ddf / df
-            step /= np.clip(1.0 - 0.5 * step * q, 0.5, 2.0)
-            if cubic is not None:
-                a3 = np.abs(step)
-                a3 *= a3 * a3
-                target = np.fmin(resolution, RESOLVED * (np.abs(x) + tol_abs / _EPS))
-                early = a3 * (0.25 * q * q + cubic / adf) <= 0.25 * target
-        xn = x - step
-        inside = (xn > lo) & (xn < hi)
-        astep = np.abs(step)
-        conv = astep <= tol
-        if early is not None:
-            conv |= early & inside
-        width = hi - lo
-        small = width <= tol
-        ok = inside & (conv | small | (2.0 * astep <= np.abs(dx_prev2)))
-        xnew = np.where(ok, xn, x)
-        b = np.flatnonzero(~(ok | conv | quiet))
-        if b.size:  # bisection where Newton/Halley is not trusted
-            lb, hb = lo[b], hi[b]
-            xnew[b] = np.where(hb - lb <= wide[b], 0.5 * (lb + hb), _bitmid(lb, hb))
-        stop = conv | small | quiet
+        stop, resolution = _guarded_step(form, t, s, ws, bisect_when_small)
         if it == maxit - 1:
             stop[:] = True
         stop &= ~fin
-        dx_prev2 = dx_prev
-        dx_prev = xnew - x
-        x = xnew
         if stop.any():
             j = idx[stop]
-            for r, v in zip(res, (x, lo, hi, resolution)):
-                r[j] = v[stop]
+            for r, val in zip(res, (s["x"], s["lo"], s["hi"], resolution)):
+                r[j] = val[stop]
             fin |= stop
             nfin = int(np.count_nonzero(fin))
             if nfin == fin.size:
@@ -306,39 +267,68 @@ def _newton_phase(evaluate, t: tuple, x, lo, hi, slo, scale, maxit: int, cubic=N
             if 2 * nfin >= fin.size:
                 keep = ~fin
                 idx = idx[keep]
-                x, lo, hi, slo, dx_prev, dx_prev2, tol_abs, wide = (
-                    v[keep] for v in (x, lo, hi, slo, dx_prev, dx_prev2, tol_abs, wide)
-                )
-                if cubic is not None:
-                    cubic = cubic[keep]
+                s = {k: a[keep] for k, a in s.items()}
                 fin = fin[keep]
                 t = _gather(t, keep)
     return res
 
 
-def _fast_halley(t: tuple, x, lo, hi, scale, cubic, steps: int = FAST_STEPS):
-    """``steps`` unguarded Halley steps on the log form; ``(x, resolution, accepted)``.
+def _unguarded(form: Form, t: tuple, x, lo, hi, scale, cubic, steps: int):
+    """``steps`` plain steps without a bracket: ``(x, resolution, accepted)``.
 
-    Accepted: the last step satisfies the stopping rule of :func:`_phase1`, the resolution
-    ``4 noise / |phi'|`` is below ``RESOLVED (|x| + scale)`` (the log form determines the zero) and
-    ``x`` lies strictly inside ``(lo, hi)``.
+    Accepted: the last step is converged or meets the early-stop test (:func:`_measure`), the
+    resolution is below ``RESOLVED (|x| + scale)`` (the form determines the zero) and ``x`` lies
+    strictly inside ``(lo, hi)``.
     """
-    w = np.empty((15, x.size))
+    n = x.size
+    w, v, early = np.empty((form.rows, n)), np.empty((9, n)), np.empty(n, dtype=bool)
+    tol_abs = _EPS * scale
     for _ in range(steps):
-        x_prev = x
-        noise, phi, dphi, ddphi = _eval_log(x, t, w)
-        step = phi / dphi
-        q = ddphi / dphi
-        step /= np.clip(1.0 - 0.5 * step * q, 0.5, 2.0)
+        noise, f, df, ddf = form.evaluate(x, t, w)
+        tol, resolution, step, astep, stop_early = _measure(
+            x, noise, f, df, ddf, tol_abs, scale, cubic, v, early
+        )
         x = x - step
-    adf = np.abs(dphi)
-    tol = TOL_ULPS * _EPS * np.abs(x_prev) + _EPS * scale
-    resolution = np.fmax(tol, NOISE_FACTOR * noise / adf)
-    astep = np.abs(step)
-    target = np.fmin(resolution, RESOLVED * (np.abs(x_prev) + scale))
-    good = (astep <= tol) | (astep * astep * astep * (0.25 * q * q + cubic / adf) <= 0.25 * target)
+    good = astep <= tol
+    if stop_early is not None:
+        good |= stop_early
     good &= (resolution <= RESOLVED * (np.abs(x) + scale)) & (x > lo) & (x < hi)
-    return x, resolution, good
+    return x, resolution.copy(), good
+
+
+def iterate(
+    form: Form,
+    t: tuple,
+    x: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    slo: np.ndarray,
+    scale: np.ndarray,
+    cubic: np.ndarray | None = None,
+    *,
+    unguarded: int = 0,
+    bisect_when_small: bool = False,
+    maxit: int = MAXIT,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The zero of ``form`` in each bracket ``(lo, hi)`` (sign ``slo`` at ``lo``) from ``x``: the core.
+
+    ``unguarded`` plain steps first (:func:`_unguarded`); where they are not accepted, and for
+    every element when ``unguarded = 0``, safeguarded iterations from ``x`` (:func:`_guarded`;
+    ``bisect_when_small``: bisect also where the bracket is already below the tolerance and the
+    step leaves it).  ``cubic`` enables Halley's early stop (log form only).  Elementwise: results
+    do not depend on the batch.  Returns ``(x, lo, hi, resolution)``.
+    """
+    if not unguarded:
+        return tuple(_guarded(form, t, x, lo, hi, slo, scale, cubic, bisect_when_small, maxit))
+    xf, resolution, good = _unguarded(form, t, x, lo, hi, scale, cubic, unguarded)
+    bad = np.flatnonzero(~good)
+    lo, hi = lo.copy(), hi.copy()
+    if bad.size:
+        sub = (x[bad], lo[bad], hi[bad], slo[bad], scale[bad], None if cubic is None else cubic[bad])
+        xf[bad], lo[bad], hi[bad], resolution[bad] = _guarded(
+            form, _gather(t, bad), *sub, bisect_when_small, maxit
+        )
+    return xf, lo, hi, resolution
 
 
 def solve(base: tuple, a_p, lo, hi, slo, x0, scale) -> np.ndarray:
@@ -359,19 +349,10 @@ def solve(base: tuple, a_p, lo, hi, slo, x0, scale) -> np.ndarray:
     params = _log_params(*base, a_p)
     # A third of |phi'''| is at most 0.1 (spread_P^3 + spread_N^3) / 3, spread <= 2 max|slope|.
     cubic = 0.54 * params[14] ** 3
-    # Fast path: FAST_STEPS plain Halley steps; accepted where the last step meets the stopping rule
-    # of _phase1 and the result lies inside the bracket (then it is the bracket's zero: the
-    # pieces hold exactly one zero).  Elsewhere the safeguarded iteration from the start.
-    xf, resolution, good = _fast_halley(params, x, lo, hi, scale, cubic)
-    bad = np.flatnonzero(~good)
-    if bad.size:
-        xb, lb, hb, rb = _phase1(
-            _gather(params, bad), x[bad], lo[bad], hi[bad], slo[bad], scale[bad], cubic[bad]
-        )
-        xf[bad], resolution[bad] = xb, rb
-        lo, hi = lo.copy(), hi.copy()
-        lo[bad], hi[bad] = lb, hb
-    x = xf
+    # FAST_STEPS plain Halley steps, accepted where the last step meets the stopping rule and the
+    # result lies inside the bracket (then it is the bracket's zero: the pieces hold exactly one
+    # zero); elsewhere the safeguarded iteration from the start.
+    x, lo, hi, resolution = iterate(LOG_FORM, params, x, lo, hi, slo, scale, cubic, unguarded=FAST_STEPS)
     redo = np.flatnonzero(resolution > REDO_FACTOR * _EPS * (np.abs(x) + scale))
     if redo.size:
         sub = _gather(base, redo)
@@ -385,16 +366,8 @@ def solve(base: tuple, a_p, lo, hi, slo, x0, scale) -> np.ndarray:
         xr = np.where(fine, xn, xr)
         more = np.flatnonzero(~fine)
         if more.size:
-            xm, _, _, _ = _newton_phase(
-                _eval_pair,
-                _gather(tpair, more),
-                xr[more],
-                lr[more],
-                hr[more],
-                slo[redo][more],
-                sr[more],
-                MAXIT,
-            )
+            sub = (xr[more], lr[more], hr[more], slo[redo][more], sr[more])
+            xm = iterate(PAIR_FORM, _gather(tpair, more), *sub, bisect_when_small=True)[0]
             xr[more] = xm
         x[redo] = xr
     return x

@@ -418,12 +418,22 @@ def simulate(
     tol = check_positive("tol", tol)
     seed_used = _resolve_seed(seed)
 
+    nu_in, nu_a, mu0_a, ell_in, ell0_a = _initial_rows(nu, mu0, ell0, dynamics, seed_used)
+    config = _config(
+        nu_in, mu0_a, ell_in, dynamics=dynamics, eta=eta, eta_d=eta_d, k=k, steps=steps,
+        precision=precision, record_every=record_every, seed=seed_used, tol=tol,
+    )  # fmt: skip
+    return _run(nu_a, mu0_a, ell0_a, config)
+
+
+def _initial_rows(nu, mu0, ell0, dynamics: str, seed_used: int | None):
+    """Rows of ``simulate``: ``(nu as given, nu (N, 2), mu0 (N, 2), ell0 as given or None, ell0 (N, 4))``."""
     mu0_a = as_rows("mu0", mu0, 2)
     n = mu0_a.shape[0]
     nu_in = as_rows("nu", nu, 2)
     nu_a = np.ascontiguousarray(_match_rows("nu", nu_in, n))
-    ell_given = ell0 is not None
-    if ell_given:
+    ell_in = None
+    if ell0 is not None:
         ell_in = as_rows("ell0", ell0, 4, allow_inf=True)
         check_ordered("ell0", ell_in)
         ell0_a = np.ascontiguousarray(_match_rows("ell0", ell_in, n))
@@ -433,35 +443,33 @@ def simulate(
         if seed_used is None:
             raise InputError("seed: required (int or numpy.random.Generator) when ell0 is None")
         ell0_a = draw_ell0(seed_used, np.arange(n))
+    return nu_in, nu_a, mu0_a, ell_in, ell0_a
 
-    config = {
-        "dynamics": dynamics,
-        "eta": eta,
-        "eta_d": eta_d,
-        "k": k,
-        "steps": steps,
-        "precision": precision,
-        "record_every": record_every,
-        "seed": seed_used,
-        "tol": tol,
-        "nu": nu_in.tolist(),  # as given: one row (broadcast) or N rows
-        "mu0": mu0_a.tolist(),
-        "ell0": ell_in.tolist() if ell_given else None,
-    }
+
+def _config(nu_in: np.ndarray, mu0_a: np.ndarray, ell_in: np.ndarray | None, **options) -> dict:
+    """``SimulationResult.config``: the options, then the rows as given (JSON-serialisable)."""
+    rows = {"nu": nu_in.tolist(), "mu0": mu0_a.tolist()}  # nu as given: one row (broadcast) or N
+    return {**options, **rows, "ell0": None if ell_in is None else ell_in.tolist()}
+
+
+def _run(nu_a: np.ndarray, mu0_a: np.ndarray, ell0_a: np.ndarray, config: dict) -> SimulationResult:
+    """Integrate the checked rows with the options of ``config`` (float64 batch or mpmath rows)."""
+    c = config
+    steps, record_every = c["steps"], c["record_every"]
     times = None if record_every is None else np.arange(0, steps + 1, record_every)
-
     mp_state = None
-    if precision == "float64":
+    if c["precision"] == "float64":
         b = Float64Backend(np.ascontiguousarray(nu_a[:, 0]), np.ascontiguousarray(nu_a[:, 1]))
         mu = tuple(np.ascontiguousarray(mu0_a[:, i]) for i in range(2))  # fresh copies
         ell = tuple(np.ascontiguousarray(ell0_a[:, i]) for i in range(4))
-        run = _integrate(b, dynamics, _Params(-eta, eta_d, k), mu, ell, steps, times, np.float64)
+        params = _Params(-c["eta"], c["eta_d"], c["k"])
+        run = _integrate(b, c["dynamics"], params, mu, ell, steps, times, np.float64)
         mu_f, ell_f, ell0_out = run.mu, run.ell, run.ell0
     else:
-        run = _simulate_mp(nu_a, mu0_a, ell0_a, dynamics, eta, eta_d, k, steps, precision, times)
+        options = (c["dynamics"], c["eta"], c["eta_d"], c["k"], steps, c["precision"], times)
+        run = _simulate_mp(nu_a, mu0_a, ell0_a, *options)
         mp_state = {"mu": run.mu, "ell": run.ell}
         mu_f, ell_f, ell0_out = (_to_float(a) for a in (run.mu, run.ell, run.ell0))
-
     trajectory = None
     if times is not None:
         trajectory = {"t": times, "mu": run.traj_mu, "ell": run.traj_ell}
@@ -470,10 +478,10 @@ def simulate(
         ell=ell_f,
         nu=nu_a,
         mu0=mu0_a.copy(),
-        ell0=ell0_out if dynamics == "optimal" else ell0_a.copy(),
+        ell0=ell0_out if c["dynamics"] == "optimal" else ell0_a.copy(),
         trajectory=trajectory,
         config=config,
-        outcomes=classify(mu_f, ell_f, nu_a, tol=tol),
+        outcomes=classify(mu_f, ell_f, nu_a, tol=c["tol"]),
         steps_taken=run.steps_taken,
         mp_state=mp_state,
     )
