@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-from gmmsym.errors import InputError
+from gmmsym.errors import GmmsymError
 
 __all__ = ["main", "build_parser"]
 
@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except InputError as exc:  # only the project's own input errors are the user's
+    except GmmsymError as exc:  # only the project's own errors (InputError, FileError) are the user's
         print(f"gmmsym {args.command}: error: {exc}", file=sys.stderr)
         return 2
 
