@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     """Handler of ``gmmsym accuracy``: print the table, write JSON, return the exit status."""
     if args.points < 1:
         raise InputError(f"--points: must be >= 1, got {args.points}")
-    if args.json:
+    if args.json is not None:
         check_output_file(args.json, "--json", parents=True)
     t0 = time.perf_counter()
     rows = measure(n_points=args.points, seed=args.seed)
@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         print_table(rows, title=title)
     failed = [r for r in rows if not r.passed]
-    if args.json:
+    if args.json is not None:
         import gmmsym
 
         doc = {

@@ -43,7 +43,7 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
     """Help that ends every option with ``(default: X)``; lists print space-separated.
 
     Options whose help already says ``default`` (an explicit text, for defaults computed at run
-    time), flags, positionals and ``None`` defaults are left as written.
+    time), flags and positionals are left as written; a ``None`` default shows as ``none``.
     """
 
     def _get_help_string(self, action: argparse.Action) -> str:
@@ -51,8 +51,10 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         flag = action.nargs == 0  # store_true/store_false/version/help
         if "default" in text or flag or not action.option_strings:
             return text
-        if action.default is None or action.default is argparse.SUPPRESS:
+        if action.default is argparse.SUPPRESS:
             return text
+        if action.default is None:  # an optional output or filter: not used unless given
+            return f"{text} (default: none)"
         value = action.default
         if isinstance(value, (list, tuple)):
             value = " ".join(str(v) for v in value)

@@ -105,7 +105,7 @@ def _resolve(args: argparse.Namespace) -> dict[str, Any]:
         if ell0.shape[0] not in (1, mu0.shape[0]):
             raise InputError(f"--ell: give it once or once per --mu ({mu0.shape[0]}), got {ell0.shape[0]}")
     record_every = args.record_every
-    if args.plot and record_every is None:
+    if args.plot is not None and record_every is None:
         record_every = max(1, args.steps // PLOT_RECORDS)
     seed = args.seed if args.seed is not None or ell0 is not None else 0
     return dict(nu=args.nu, mu0=mu0, ell0=ell0, dynamics=dynamics, eta=args.eta, eta_d=args.eta_d, k=k,
@@ -117,12 +117,14 @@ def _preflight(args: argparse.Namespace) -> None:
     """Check every output location (and --plot's dependency) before any work."""
     import importlib.util
 
-    paths = {opt: getattr(args, opt[2:]) for opt in ("--json", "--plot") if getattr(args, opt[2:])}
+    paths = {
+        opt: getattr(args, opt[2:]) for opt in ("--json", "--plot") if getattr(args, opt[2:]) is not None
+    }
     for opt, path in paths.items():
         check_output_file(path, opt, parents=True)
     if len(paths) == 2 and paths["--json"] == paths["--plot"]:
         raise InputError("--json and --plot: the same file given twice")
-    if args.plot and importlib.util.find_spec("matplotlib") is None:
+    if args.plot is not None and importlib.util.find_spec("matplotlib") is None:
         raise InputError("--plot: needs matplotlib (pip install matplotlib)")
 
 
@@ -155,11 +157,11 @@ def _run(args: argparse.Namespace) -> int:
     _preflight(args)
     res = simulate(**kwargs)
     _print_table(res)
-    if args.json:
+    if args.json is not None:
         with file_errors("--json", args.json):
             atomic_write_text(args.json, json_text(payload(res), indent=1))
         print(f"wrote {args.json}")
-    if args.plot:
+    if args.plot is not None:
         from gmmsym.cli.simulate_plot import plot
 
         with file_errors("--plot", args.plot):

@@ -26,6 +26,9 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 
     p = verify.add_parser(sub)
     p.formatter_class = FORMATTER
+    for action in p._actions:
+        if "--only" in action.option_strings and "default" not in (action.help or ""):
+            action.help = f"{action.help} (default: all claims)"
     p.set_defaults(func=_run)
     return p
 
