@@ -16,6 +16,7 @@ code generation are untouched.
 from __future__ import annotations
 
 import shutil
+import textwrap
 
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
@@ -161,10 +162,14 @@ def _pretty_lines(pp: PrettyPrinter, obj: object, width: int) -> str:
     return "\n".join(lines + ([tail] if tail else []))
 
 
+def _title(mark: str, title: str, width: int) -> str:
+    return textwrap.fill(f"{mark} {title}", width, subsequent_indent=" " * (len(mark) + 1))
+
+
 def _blocks(title: str, obj: object, names: tuple[str, ...], width: int) -> list[str]:
     """Text blocks of one entry; a matrix gives one block per non-zero entry, labelled."""
     if not isinstance(obj, sp.MatrixBase):
-        return [f"== {title}\n{pretty_text(obj, width)}"]
+        return [f"{_title('==', title, width)}\n{pretty_text(obj, width)}"]
     rows, cols = obj.shape
     blocks = []
     for i in range(rows):
@@ -178,7 +183,7 @@ def _blocks(title: str, obj: object, names: tuple[str, ...], width: int) -> list
             blocks.append(f"-- [{where}]\n{pretty_text(obj[i, j], width)}")
     zeros = rows * cols - len(blocks)
     note = f"{rows} x {cols}" + (f", {zeros} zero entries omitted" if zeros else "")
-    return [f"== {title} ({note})", *blocks]
+    return [_title("==", f"{title} ({note})", width), *blocks]
 
 
 def format_derivations(
@@ -217,4 +222,4 @@ def format_derivations(
     m = GMMGAN(spec)
     names = tuple(str(s) for s in (*m.mu, *m.ell))
     parts = [block for title, obj in entries for block in _blocks(title, obj, names, width)]
-    return f"{head}\n\n" + "\n\n".join(parts) + "\n"
+    return f"{textwrap.fill(head, width)}\n\n" + "\n\n".join(parts) + "\n"
