@@ -263,3 +263,16 @@ def test_cli_file_errors_come_before_any_work(tmp_path, capsys):
         assert code == 2, (args, err)
         assert option in err and len(err.splitlines()) == 1, err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.json", "f.db"]  # nothing created
+
+
+def test_sweep_arguments_are_checked_before_the_database_is_created(tmp_path):
+    db = tmp_path / "never.db"
+    with pytest.raises(InputError, match="^engine: "):
+        sweep(GRID, db=db, engine="x", progress=False)
+    with pytest.raises(InputError, match="^executor: "):
+        sweep(GRID, db=db, executor="pool", progress=False)
+    with pytest.raises(InputError, match="^chunk_seconds"):
+        sweep(GRID, db=db, chunk_seconds=0, progress=False)
+    with pytest.raises(InputError, match="^db: "):
+        sweep(GRID, db=None, progress=False)
+    assert not db.exists()

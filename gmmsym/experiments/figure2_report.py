@@ -150,25 +150,15 @@ def claims(summary: dict[str, dict[str, Any]]) -> list[tuple[str, str, str]]:
             )
         )
     first = [n for n in summary if n != "optimal"]
-    if first:
-        worst = max(summary[n]["success"] for n in first)
-        out.append(
-            (
-                "First-order dynamics fail in most runs (Figure 2)",
-                ", ".join(f"{n} {pct(summary[n]['success'])}" for n in first) + " success",
-                "consistent" if worst < 0.5 else "NOT consistent",
-            )
-        )
     multi = [n for n in first if n.startswith("alternating-k") and n != "alternating-k1"]
-    if multi:
-        worst = max(summary[n]["success"] for n in multi)
-        out.append(
-            (
-                "... also with k > 1 discriminator steps per generator step",
-                ", ".join(f"{n} {pct(summary[n]['success'])}" for n in multi) + " success",
-                "consistent" if worst < 0.5 else "NOT consistent",
-            )
-        )
+    for claim, names in (
+        ("First-order dynamics fail in most runs (Figure 2)", first),
+        ("... also with k > 1 discriminator steps per generator step", multi),
+    ):
+        if names:
+            worst = max(summary[n]["success"] for n in names)
+            found = ", ".join(f"{n} {pct(summary[n]['success'])}" for n in names) + " success"
+            out.append((claim, found, "consistent" if worst < 0.5 else "NOT consistent"))
     if first:
         parts, ok = [], True
         for n in first:

@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from gmmsym.errors import InputError
 from gmmsym.experiments.grid import (
     ALL_DYNAMICS,
     FIRST_ORDER,
@@ -265,6 +266,10 @@ def sweep(
     if chunk_size is not None:
         chunk_size = check_int("chunk_size", chunk_size, minimum=1)
     chunk_seconds = check_positive("chunk_seconds", chunk_seconds)
+    if engine is not None and not callable(engine):
+        raise InputError(f"engine: expected a callable like gmmsym.simulate, got {type(engine).__name__}")
+    if executor is not None and not isinstance(executor, Executor):
+        raise InputError(f"executor: expected a concurrent.futures.Executor, got {type(executor).__name__}")
     with RunStore(db, option=db_option) as store:
         store.add_configs({c.hash: c.config_json for c in cells})
         done, tampered = store.check_runs(c.hash for c in cells)
