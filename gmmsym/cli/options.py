@@ -43,13 +43,13 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
     """Help that ends every option with ``(default: X)``; lists print space-separated.
 
     Options whose help already says ``default`` (an explicit text, for defaults computed at run
-    time), flags and positionals are left as written; a ``None`` default shows as ``none``.
+    time), flags, required options and positionals are left as written; a ``None`` default shows as ``none``.
     """
 
     def _get_help_string(self, action: argparse.Action) -> str:
         text = action.help or ""
         flag = action.nargs == 0  # store_true/store_false/version/help
-        if "default" in text or flag or not action.option_strings:
+        if "default" in text or flag or action.required or not action.option_strings:
             return text
         if action.default is argparse.SUPPRESS:
             return text
@@ -125,7 +125,7 @@ def dynamics_type(text: str) -> tuple[str, int | None]:
 
 def add_k_option(p: argparse.ArgumentParser, *, nargs: str | None = None) -> argparse.Action:
     """Add ``-k K`` / ``--k K`` (dest ``k``, default None meaning "not given", i.e. 1)."""
-    what = "values" if nargs else "value"
+    what = "one or more; " if nargs else ""
     return p.add_argument(
         "-k",
         "--k",
@@ -134,7 +134,7 @@ def add_k_option(p: argparse.ArgumentParser, *, nargs: str | None = None) -> arg
         nargs=nargs,
         default=None,
         metavar="K",
-        help=f"discriminator steps per generator step, alternating dynamics only ({what}; default: 1)",
+        help=f"discriminator steps per generator step, alternating dynamics only ({what}default: 1)",
     )
 
 
@@ -152,8 +152,7 @@ def resolve_dynamics(dynamics: tuple[str, int | None] | str, k: int | None) -> t
     k_eff = k_name if k_name is not None else k
     if k_eff is not None and name not in _uses_k():
         raise InputError(
-            f"{K_OPTION}: only applies to --dynamics {' or '.join(_uses_k())}, "
-            f"not {name} (got {K_OPTION} {k})"
+            f"{K_OPTION}: only applies to --dynamics {' or '.join(_uses_k())}, not {name} (got k = {k_eff})"
         )
     return name, 1 if k_eff is None else k_eff
 
