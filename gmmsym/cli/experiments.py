@@ -19,30 +19,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from gmmsym.cli.options import nonnegative_int, positive_int
 from gmmsym.errors import InputError
 from gmmsym.io import check_input_file, check_output_dir, check_output_file, file_errors
 
 __all__ = ["add_parser", "grid_from_args"]
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
-
-
 def _positive_float(text: str) -> float:
     value = float(text)
     if not value > 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
-    return value
-
-
-def _nonnegative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
     return value
 
 
@@ -73,10 +60,8 @@ def _add_sweep(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--eta-d", nargs="+", type=float, default=None, help="discriminator step sizes (default eta)"
     )
-    p.add_argument(
-        "--k", nargs="+", type=_positive_int, default=[1], help="discriminator steps (alternating)"
-    )
-    p.add_argument("--steps", nargs="+", type=_nonnegative_int, default=[3000], help="generator steps")
+    p.add_argument("--k", nargs="+", type=positive_int, default=[1], help="discriminator steps (alternating)")
+    p.add_argument("--steps", nargs="+", type=nonnegative_int, default=[3000], help="generator steps")
     p.add_argument(
         "--nu", nargs=2, type=float, action="append", metavar=("NU1", "NU2"), help="true means (repeatable)"
     )
@@ -97,9 +82,9 @@ def _add_sweep(sub: argparse._SubParsersAction) -> None:
         help="initial means (repeatable)",
     )
     p.add_argument(
-        "--runs", type=_positive_int, default=100, help="discriminator inits per cell (default 100)"
+        "--runs", type=positive_int, default=100, help="discriminator inits per cell (default 100)"
     )
-    p.add_argument("--seed", nargs="+", type=_nonnegative_int, default=[0], help="base seeds (default 0)")
+    p.add_argument("--seed", nargs="+", type=nonnegative_int, default=[0], help="base seeds (default 0)")
     p.add_argument("--tol", type=float, default=0.1, help="outcome tolerance (default 0.1)")
     _add_exec_args(p, default_workers=1)
     p.add_argument(
@@ -129,14 +114,14 @@ def _add_reproduce(sub: argparse._SubParsersAction) -> None:
         ),
     )
     f.add_argument("--out", required=True, metavar="DIR", help="output directory")
-    f.add_argument("--runs-per-cell", type=_positive_int, default=100, help="first-order runs per cell (100)")
-    f.add_argument("--steps", type=_nonnegative_int, default=3000, help="generator steps (3000)")
-    f.add_argument("--grid", type=_positive_int, default=10, help="initial means per axis (10)")
+    f.add_argument("--runs-per-cell", type=positive_int, default=100, help="first-order runs per cell (100)")
+    f.add_argument("--steps", type=nonnegative_int, default=3000, help="generator steps (3000)")
+    f.add_argument("--grid", type=positive_int, default=10, help="initial means per axis (10)")
     f.add_argument("--db", default=None, metavar="PATH", help="database (default OUT/figure2.db; reused)")
-    f.add_argument("--seed", type=_nonnegative_int, default=0, help="base seed (0)")
+    f.add_argument("--seed", type=nonnegative_int, default=0, help="base seed (0)")
     f.add_argument(
         "--replay",
-        type=_nonnegative_int,
+        type=nonnegative_int,
         default=2,
         metavar="N",
         help="runs replayed at 50 digits (2; 0 = none; ~6-20 s each)",
@@ -164,14 +149,14 @@ def _add_replay(sub: argparse._SubParsersAction) -> None:
         ),
     )
     p.add_argument("--db", required=True, metavar="PATH", help="sweep database (must exist)")
-    p.add_argument("--sample", type=_nonnegative_int, default=4, help="runs to replay (default 4)")
-    p.add_argument("--seed", type=_nonnegative_int, default=0, help="seed of the sample (default 0)")
+    p.add_argument("--sample", type=nonnegative_int, default=4, help="runs to replay (default 4)")
+    p.add_argument("--seed", type=nonnegative_int, default=0, help="seed of the sample (default 0)")
     p.add_argument("--precision", type=int, default=50, help="mpmath digits (default 50)")
     p.add_argument(
         "--dynamics", nargs="+", default=None, metavar="NAME", help="only these panels (e.g. simultaneous)"
     )
     p.add_argument(
-        "--max-evaluations", type=_positive_int, default=None, help="skip runs costing more evaluations"
+        "--max-evaluations", type=positive_int, default=None, help="skip runs costing more evaluations"
     )
     p.add_argument("--json", default=None, metavar="PATH", help="also write the report as JSON")
     _add_exec_args(p, default_workers=1, chunks=False)
@@ -181,11 +166,11 @@ def _add_replay(sub: argparse._SubParsersAction) -> None:
 def _add_exec_args(p: argparse.ArgumentParser, *, default_workers: int | None, chunks: bool = True) -> None:
     what = "all CPUs" if default_workers is None else str(default_workers)
     p.add_argument(
-        "--workers", type=_positive_int, default=default_workers, help=f"worker processes (default {what})"
+        "--workers", type=positive_int, default=default_workers, help=f"worker processes (default {what})"
     )
     if chunks:
         p.add_argument(
-            "--chunk-size", type=_positive_int, default=None, help="fixed rows per chunk (default automatic)"
+            "--chunk-size", type=positive_int, default=None, help="fixed rows per chunk (default automatic)"
         )
         p.add_argument(
             "--chunk-seconds",
