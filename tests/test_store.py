@@ -12,6 +12,7 @@ from unittest import mock
 import pytest
 
 from gmmsym.errors import FileError, InputError
+from gmmsym.experiments import schema
 from gmmsym.experiments import store as store_mod
 from gmmsym.experiments.replay import replay
 from gmmsym.experiments.schema import APPLICATION_ID, SCHEMA_VERSION
@@ -87,6 +88,9 @@ def test_other_gmmsym_schema_versions_and_extra_tables_are_refused(tmp_path):
     old = _foreign(tmp_path / "old.db", f"PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = 1;")
     with pytest.raises(FileError, match=f"schema version 1, expected {SCHEMA_VERSION}"):
         RunStore(old)
+    legacy = _foreign(tmp_path / "v1.db", "".join(f"CREATE TABLE {t} (a);" for t in schema.TABLES))
+    with pytest.raises(FileError, match="older gmmsym .*schema version 1"):
+        RunStore(legacy)
     db = tmp_path / "x.db"
     RunStore(db).close()
     _foreign(db, "CREATE TABLE extra (a);")

@@ -273,6 +273,11 @@ def check_marker(con: sqlite3.Connection, path: Path, option: str, readonly: boo
     tables = sorted(r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'"))
     if app == 0 and not tables and not readonly:
         return True
+    if app == 0 and set(tables) == TABLES:  # schema 1 had no marker and no checksums
+        raise FileError(
+            f"{option}: {path} was written by an older gmmsym (schema version 1, no per-row checksums); "
+            "sweep into a new database"
+        )
     if app != APPLICATION_ID:
         listed = ", ".join(tables) or "none"
         raise FileError(
