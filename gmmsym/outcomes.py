@@ -32,6 +32,7 @@ other flag holds, so it coincides with the label.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -66,6 +67,15 @@ COLLAPSE_WIDTH = 1e-9
 VANISHING_GRADIENT = 1e-8
 
 
+def require_pandas(what: str) -> Any:
+    """The ``pandas`` module, or an ImportError saying that ``what`` needs it (optional dependency)."""
+    try:
+        import pandas
+    except ImportError:
+        raise ImportError(f"{what} needs pandas, an optional dependency: pip install pandas") from None
+    return pandas
+
+
 @dataclass(frozen=True)
 class Outcomes:
     """Flags and primary labels of ``N`` finished runs.
@@ -87,6 +97,31 @@ class Outcomes:
 
     def __len__(self) -> int:
         return int(self.label.shape[0])
+
+    def _repr_html_(self) -> str:
+        """Notebook view: the number of rows per label (every label), then the flags' counts."""
+        import html
+
+        counts = self.counts()
+        flags = {name: int(np.count_nonzero(f)) for name, f in self.flags.items()}
+        head = "<tr><th>label</th><th>rows (primary label)</th><th>rows flagged</th></tr>"
+        body = "".join(
+            f"<tr><td>{html.escape(name)}</td><td>{counts.get(name, 0)}</td>"
+            f"<td>{flags.get(name, '')}</td></tr>"
+            for name in LABELS
+        )
+        return f"<p>Outcomes of {len(self)} rows</p><table>{head}{body}</table>"
+
+    def to_pandas(self) -> Any:
+        """A ``pandas.DataFrame``: one row per run, column ``label`` and one bool column per flag.
+
+        Raises
+        ------
+        ImportError
+            pandas (an optional dependency) is not installed.
+        """
+        pd = require_pandas("Outcomes.to_pandas()")
+        return pd.DataFrame({"label": self.label, **{name: np.asarray(f) for name, f in self.flags.items()}})
 
 
 def dist(mu: ArrayLike, nu: ArrayLike) -> np.ndarray:

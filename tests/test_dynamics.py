@@ -440,8 +440,8 @@ def test_cli_simulate_json_and_plot(tmp_path, capsys):
 def test_cli_simulate_errors(tmp_path, capsys):
     from gmmsym.cli import main
 
-    assert main(["simulate", "--mu", "0.2", "0.9", "--steps", "3"]) == 2  # no --ell, no --seed
-    assert "seed" in capsys.readouterr().err
+    assert main(["simulate", "--mu", "0.2", "0.9", "--steps", "3"]) == 0  # no --ell, no --seed: seed 0
+    assert "seed 0" in capsys.readouterr().out  # tests/test_cli.py checks it equals --seed 0
     assert main(["simulate", "--mu", "0.2", "0.9", "--ell", "1", "0", "2", "3", "--steps", "3"]) == 2
     assert main(["simulate", "--mu", "0.2", "0.9", "--seed", "1", "--eta", "-1"]) == 2
     assert main(["simulate", "--mu", "0.2", "0.9", "--seed", "1", "--steps", "5", "--precision", "20",

@@ -163,3 +163,36 @@ def test_replay_matches_direct_mpmath_runs_and_is_cached(small_db, capsys):
 
     assert main(["replay", "--db", str(small_db), "--sample", "3", "--precision", "30", "--no-progress"]) == 0
     assert f"{rep.agree}/3 runs keep their label at 30 digits" in capsys.readouterr().out
+
+
+def test_stale_temporaries_of_a_killed_run_are_removed(tmp_path):
+    """A kill while figures are written leaves a temporary; the next run removes it."""
+    import subprocess
+    import sys
+
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    pid = int(dead.stdout)  # a process that has exited
+    stale = tmp_path / f".heatmap_optimal.png.{pid}.abc123.gmmsym-tmp"
+    stale.write_bytes(b"half a png")
+    reproduce_figure2(tmp_path, runs_per_cell=1, steps=2, grid=2, workers=1, replay=0, progress=False)
+    assert not stale.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".gmmsym-tmp")]
+
+
+def test_unwritable_out_is_found_before_any_run(tmp_path, monkeypatch):
+    from gmmsym.errors import FileError
+    from gmmsym.experiments import figure2
+
+    def no_sweep(*args, **kwargs):
+        raise AssertionError("the sweep ran before the output check")
+
+    monkeypatch.setattr(figure2, "sweep", no_sweep)
+    (tmp_path / "file").write_text("x")
+    for out in ("/proc/gmmsym-fig2", tmp_path / "file", tmp_path / "file" / "below"):
+        with pytest.raises(FileError, match="^out: "):
+            reproduce_figure2(out, **TINY, workers=1, replay=0, progress=False)
+    with pytest.raises(FileError, match="^db: "):
+        reproduce_figure2(tmp_path / "o", db="/proc/x.db", **TINY, workers=1, replay=0, progress=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]

@@ -35,6 +35,7 @@ LAYERS: dict[str, int] = {
     "gmmsym.experiments": 6,
     "gmmsym.proofs": 7,
     "gmmsym.cli": 8,
+    "gmmsym.__main__": 8,  # ``python -m gmmsym``: the command line
 }
 #: layers that may use SymPy (build time)
 SYMBOLIC = {"gmmsym.symbolic", "gmmsym.codegen", "gmmsym.cli"}

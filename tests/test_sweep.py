@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import math
@@ -300,3 +301,101 @@ def test_interrupted_sweep_resumes_to_identical_results(kill_reference, tmp_path
     assert proc.returncode == 0, err.decode()
     assert f"{KILL_RUNS - kept} computed" in out.decode() and f"{kept} already" in out.decode()
     assert runs_of(db) == runs_of(kill_reference)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT], ids=["SIGINT-one-worker"])
+def test_ctrl_c_with_one_worker_keeps_finished_chunks(kill_reference, tmp_path, sig):
+    db = tmp_path / "one.db"
+    proc = _start(db, "--workers", "1")
+    _interrupt_after_first_chunk(proc, db, sig)
+    assert proc.returncode == 130, proc.stderr.read().decode()
+    kept = _stored(db)
+    assert KILL_CHUNK <= kept < KILL_RUNS and kept % KILL_CHUNK == 0
+    assert set(runs_of(db)) <= set(runs_of(kill_reference))
+
+
+# -- chunks sized by time ---------------------------------------------------------------------------
+
+
+def test_chunk_seconds_do_not_change_results(reference, tmp_path, monkeypatch):
+    from gmmsym.experiments import plan
+
+    monkeypatch.setattr(plan, "MIN_ROWS_PER_OVERHEAD", 0.0)  # let tiny targets cut tiny chunks
+    counts = []
+    for i, seconds in enumerate((1e-9, 0.05, 1e3)):
+        res = sweep(GRID, db=tmp_path / f"s{i}.db", chunk_seconds=seconds, progress=False)
+        counts.append(res.chunks)
+        assert runs_of(tmp_path / f"s{i}.db") == runs_of(reference)
+    assert counts[0] == GRID_RUNS and counts[0] > counts[1] > counts[2] == 3  # 1 row each ... 1 per engine
+
+
+def test_automatic_chunks_follow_the_time_target():
+    """Figure 2's default grid: chunks near the target (or the overhead floor), progress at one worker."""
+    from gmmsym.experiments import plan
+    from gmmsym.experiments.figure2 import figure2_cells
+
+    cells = figure2_cells()
+    segments = [s for c in cells for s in plan.missing_segments(c, set())]
+    for workers in (1, 2):
+        chunks = plan.plan(segments, None, workers, plan.CHUNK_SECONDS)
+        assert sum(c.rows for c in chunks) == sum(c.runs for c in cells)
+        for c in chunks:
+            floor = plan.rows_for_seconds(c.engine, 0.0)
+            seconds = plan.chunk_seconds(c.engine, c.rows)
+            assert c.rows <= plan.DEFAULT_CHUNK_SIZE
+            assert seconds <= 1.25 * plan.CHUNK_SECONDS or c.rows <= floor, (c.engine, c.rows, seconds)
+        by_engine = {}
+        for c in chunks:
+            by_engine.setdefault((c.engine["dynamics"], c.engine["k"]), []).append(c)
+        assert len(by_engine[("alternating", 20)]) >= 3  # not one 160-second chunk
+    one = plan.plan(segments, None, 1, 1e6)  # a huge target: one chunk per engine (10,000 rows: the cap)
+    assert [c.rows for c in one] == [100, 10_000, 10_000, 10_000, 10_000]
+
+
+# -- workers die with their parent ------------------------------------------------------------------
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid and fields[0] != "Z":
+                out.append(int(entry.name))
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_pool_workers_die_when_the_parent_is_killed(tmp_path):
+    db = tmp_path / "orphans.db"
+    cmd = [sys.executable, "-m", "gmmsym.cli", "sweep", "--db", str(db), "--dynamics", "simultaneous"]
+    cmd += ["--steps", "200000", "--mu0", "0", "0", "--mu0", "0.5", "0", "--runs", "4", "--chunk-size", "2"]
+    cmd += ["--workers", "2", "--no-progress"]
+    proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while len(workers := _children(proc.pid)) < 2:
+            assert time.monotonic() < deadline, "no pool workers within 60 s"
+            assert proc.poll() is None, proc.stderr.read().decode()
+            time.sleep(0.05)
+        time.sleep(0.5)  # the initializer has run
+        os.kill(proc.pid, signal.SIGKILL)  # the parent only, not its process group
+        proc.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not [w for w in workers if _alive(w)], "pool workers outlived their parent"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)

@@ -9,7 +9,9 @@ from dataclasses import asdict
 
 import numpy as np
 
-from gmmsym.io import atomic_write_text, json_text
+from gmmsym.cli.options import FORMATTER
+from gmmsym.errors import InputError
+from gmmsym.io import atomic_write_text, check_output_file, file_errors, json_text
 from gmmsym.references.accuracy import DEFAULT_POINTS, markdown_table, measure, print_table
 
 __all__ = ["add_parser", "run"]
@@ -25,6 +27,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
             "points; exit status 1 if a target fails (16 ulps of 1 everywhere; "
             "4(1+a^2) ulps of the term scale S where a <= 37)."
         ),
+        formatter_class=FORMATTER,
     )
     p.add_argument(
         "--points",
@@ -42,6 +45,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 def run(args: argparse.Namespace) -> int:
     """Handler of ``gmmsym accuracy``: print the table, write JSON, return the exit status."""
+    if args.points < 1:
+        raise InputError(f"--points: must be >= 1, got {args.points}")
+    if args.json is not None:
+        check_output_file(args.json, "--json", parents=True)
     t0 = time.perf_counter()
     rows = measure(n_points=args.points, seed=args.seed)
     elapsed = time.perf_counter() - t0
@@ -51,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         print_table(rows, title=title)
     failed = [r for r in rows if not r.passed]
-    if args.json:
+    if args.json is not None:
         import gmmsym
 
         doc = {
@@ -64,7 +71,8 @@ def run(args: argparse.Namespace) -> int:
             "passed": not failed,
             "rows": [asdict(r) | {"passed": r.passed} for r in rows],
         }
-        atomic_write_text(args.json, json_text(doc, indent=2))
+        with file_errors("--json", args.json):
+            atomic_write_text(args.json, json_text(doc, indent=2))
     if failed:
         print(f"FAILED: {len(failed)} row(s): " + ", ".join(f"{r.function} [{r.region}]" for r in failed))
         return 1

@@ -19,22 +19,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from gmmsym.cli.options import nonnegative_int, positive_int
 from gmmsym.errors import InputError
+from gmmsym.io import check_input_file, check_output_dir, check_output_file, file_errors
 
 __all__ = ["add_parser", "grid_from_args"]
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
-
-
-def _nonnegative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
     return value
 
 
@@ -65,10 +60,8 @@ def _add_sweep(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--eta-d", nargs="+", type=float, default=None, help="discriminator step sizes (default eta)"
     )
-    p.add_argument(
-        "--k", nargs="+", type=_positive_int, default=[1], help="discriminator steps (alternating)"
-    )
-    p.add_argument("--steps", nargs="+", type=_nonnegative_int, default=[3000], help="generator steps")
+    p.add_argument("--k", nargs="+", type=positive_int, default=[1], help="discriminator steps (alternating)")
+    p.add_argument("--steps", nargs="+", type=nonnegative_int, default=[3000], help="generator steps")
     p.add_argument(
         "--nu", nargs=2, type=float, action="append", metavar=("NU1", "NU2"), help="true means (repeatable)"
     )
@@ -89,9 +82,9 @@ def _add_sweep(sub: argparse._SubParsersAction) -> None:
         help="initial means (repeatable)",
     )
     p.add_argument(
-        "--runs", type=_positive_int, default=100, help="discriminator inits per cell (default 100)"
+        "--runs", type=positive_int, default=100, help="discriminator inits per cell (default 100)"
     )
-    p.add_argument("--seed", nargs="+", type=_nonnegative_int, default=[0], help="base seeds (default 0)")
+    p.add_argument("--seed", nargs="+", type=nonnegative_int, default=[0], help="base seeds (default 0)")
     p.add_argument("--tol", type=float, default=0.1, help="outcome tolerance (default 0.1)")
     _add_exec_args(p, default_workers=1)
     p.add_argument(
@@ -110,7 +103,7 @@ def _add_reproduce(sub: argparse._SubParsersAction) -> None:
     rsub.required = True
     f = rsub.add_parser(
         "figure2",
-        help="Figure 2: success heatmaps of optimal vs first-order dynamics (MODEL.md section 6)",
+        help="Figure 2: success heatmaps of optimal vs first-order dynamics (docs/model.md section 6)",
         description=(
             "Sweep linspace(-1, 1, 10)^2 initial means with nu = (-0.5, 0.5), eta = 0.1, 3000 steps for "
             "optimal (one run per cell: deterministic), simultaneous and alternating k = 1, 5, 20 "
@@ -121,14 +114,14 @@ def _add_reproduce(sub: argparse._SubParsersAction) -> None:
         ),
     )
     f.add_argument("--out", required=True, metavar="DIR", help="output directory")
-    f.add_argument("--runs-per-cell", type=_positive_int, default=100, help="first-order runs per cell (100)")
-    f.add_argument("--steps", type=_nonnegative_int, default=3000, help="generator steps (3000)")
-    f.add_argument("--grid", type=_positive_int, default=10, help="initial means per axis (10)")
+    f.add_argument("--runs-per-cell", type=positive_int, default=100, help="first-order runs per cell (100)")
+    f.add_argument("--steps", type=nonnegative_int, default=3000, help="generator steps (3000)")
+    f.add_argument("--grid", type=positive_int, default=10, help="initial means per axis (10)")
     f.add_argument("--db", default=None, metavar="PATH", help="database (default OUT/figure2.db; reused)")
-    f.add_argument("--seed", type=_nonnegative_int, default=0, help="base seed (0)")
+    f.add_argument("--seed", type=nonnegative_int, default=0, help="base seed (0)")
     f.add_argument(
         "--replay",
-        type=_nonnegative_int,
+        type=nonnegative_int,
         default=2,
         metavar="N",
         help="runs replayed at 50 digits (2; 0 = none; ~6-20 s each)",
@@ -155,15 +148,15 @@ def _add_replay(sub: argparse._SubParsersAction) -> None:
             "takes ~6 s of CPU, alternating with k steps ~(k+1) times that, optimal ~40 s."
         ),
     )
-    p.add_argument("--db", required=True, metavar="PATH", help="sweep database")
-    p.add_argument("--sample", type=_nonnegative_int, default=4, help="runs to replay (default 4)")
-    p.add_argument("--seed", type=_nonnegative_int, default=0, help="seed of the sample (default 0)")
+    p.add_argument("--db", required=True, metavar="PATH", help="sweep database (must exist)")
+    p.add_argument("--sample", type=nonnegative_int, default=4, help="runs to replay (default 4)")
+    p.add_argument("--seed", type=nonnegative_int, default=0, help="seed of the sample (default 0)")
     p.add_argument("--precision", type=int, default=50, help="mpmath digits (default 50)")
     p.add_argument(
         "--dynamics", nargs="+", default=None, metavar="NAME", help="only these panels (e.g. simultaneous)"
     )
     p.add_argument(
-        "--max-evaluations", type=_positive_int, default=None, help="skip runs costing more evaluations"
+        "--max-evaluations", type=positive_int, default=None, help="skip runs costing more evaluations"
     )
     p.add_argument("--json", default=None, metavar="PATH", help="also write the report as JSON")
     _add_exec_args(p, default_workers=1, chunks=False)
@@ -173,11 +166,19 @@ def _add_replay(sub: argparse._SubParsersAction) -> None:
 def _add_exec_args(p: argparse.ArgumentParser, *, default_workers: int | None, chunks: bool = True) -> None:
     what = "all CPUs" if default_workers is None else str(default_workers)
     p.add_argument(
-        "--workers", type=_positive_int, default=default_workers, help=f"worker processes (default {what})"
+        "--workers", type=positive_int, default=default_workers, help=f"worker processes (default {what})"
     )
     if chunks:
         p.add_argument(
-            "--chunk-size", type=_positive_int, default=None, help="rows per chunk (default automatic)"
+            "--chunk-size", type=positive_int, default=None, help="fixed rows per chunk (default automatic)"
+        )
+        p.add_argument(
+            "--chunk-seconds",
+            type=_positive_float,
+            default=None,
+            metavar="S",
+            help="automatic chunks: expected seconds of each (default 10, the library's CHUNK_SECONDS; "
+            "results do not depend on it)",
         )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -185,7 +186,13 @@ def _add_exec_args(p: argparse.ArgumentParser, *, default_workers: int | None, c
 def grid_from_args(args: argparse.Namespace) -> dict[str, Any] | None:
     """The sweep grid of ``gmmsym sweep`` arguments (None if no grid was given)."""
     if args.config:
-        grid = json.loads(Path(args.config).read_text())
+        path = check_input_file(args.config, "--config")
+        with file_errors("--config", path):
+            text = path.read_text()
+        try:
+            grid = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"--config: {path} is not valid JSON ({exc})") from None
         if not isinstance(grid, dict):
             raise InputError(f"--config: expected a JSON object, got {type(grid).__name__}")
         return grid
@@ -215,7 +222,7 @@ def grid_from_args(args: argparse.Namespace) -> dict[str, Any] | None:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from gmmsym.experiments.store import RunStore
+    from gmmsym.experiments.store import RunStore, check_database
     from gmmsym.experiments.sweep import sweep
 
     grid = grid_from_args(args)
@@ -225,33 +232,54 @@ def _sweep(args: argparse.Namespace) -> int:
         )
     if args.export and args.export[0].lower() not in ("csv", "json"):
         raise InputError(f"--export: format must be csv or json, got {args.export[0]!r}")
+    check_database(args.db, "--db", create=grid is not None)  # before any work
+    if args.export:
+        check_output_file(args.export[1], "--export")
     if grid is not None:
         res = sweep(
             grid,
             db=args.db,
             workers=args.workers,
             chunk_size=args.chunk_size,
+            chunk_seconds=_chunk_seconds(args),
             progress=not args.no_progress,
+            db_option="--db",
         )
-        if args.json:
-            print(json.dumps(res.as_dict(), indent=2))
-        else:
-            print(
-                f"{res.cells} cells, {res.runs} runs: {res.computed} computed in {res.chunks} chunk(s), "
-                f"{res.skipped} already in {res.db} ({res.seconds:.1f} s)"
-            )
-            print("labels: " + ", ".join(f"{k} {v}" for k, v in res.labels.items()))
+        _print_sweep(res, args.json)
     if args.export:
-        with RunStore(args.db, readonly=grid is None) as store:
-            path = store.export(args.export[0], args.export[1])
+        with RunStore(args.db, readonly=grid is None, option="--db") as store:
+            path = store.export(args.export[0], args.export[1], option="--export")
             n = store.count()
         print(f"exported {n} runs to {path}", file=sys.stderr if args.json else sys.stdout)
     return 0
 
 
+def _chunk_seconds(args: argparse.Namespace) -> float:
+    from gmmsym.experiments.plan import CHUNK_SECONDS
+
+    return CHUNK_SECONDS if args.chunk_seconds is None else args.chunk_seconds
+
+
+def _print_sweep(res: Any, as_json: bool) -> None:
+    for key in res.tampered:
+        print(f"--db: run {key[0]}:{key[1]} failed its checksum; recomputed", file=sys.stderr)
+    if as_json:
+        print(json.dumps(res.as_dict(), indent=2))
+        return
+    print(
+        f"{res.cells} cells, {res.runs} runs: {res.computed} computed in {res.chunks} chunk(s), "
+        f"{res.skipped} already in {res.db} ({res.seconds:.1f} s)"
+    )
+    print("labels: " + ", ".join(f"{k} {v}" for k, v in res.labels.items()))
+
+
 def _figure2(args: argparse.Namespace) -> int:
     from gmmsym.experiments.figure2 import REPLAY_DYNAMICS, reproduce_figure2
+    from gmmsym.experiments.store import check_database
 
+    check_output_dir(args.out, "--out")  # before any work
+    if args.db is not None:
+        check_database(args.db, "--db")
     summary = reproduce_figure2(
         args.out,
         runs_per_cell=args.runs_per_cell,
@@ -260,12 +288,13 @@ def _figure2(args: argparse.Namespace) -> int:
         workers=args.workers,
         db=args.db,
         chunk_size=args.chunk_size,
+        chunk_seconds=_chunk_seconds(args),
         seed=args.seed,
         replay=args.replay,
         replay_dynamics=args.replay_dynamics or REPLAY_DYNAMICS,
         progress=not args.no_progress,
     )
-    meta = json.loads((Path(args.out) / "meta.json").read_text())
+    meta = json.loads((Path(args.out) / "meta.json").read_text())  # just written by this process
     for name, s in summary.items():
         print(
             f"{name:16s} success {s['success']:.3f}  off-diagonal {s['success_offdiag']:.3f}  "
@@ -280,8 +309,12 @@ def _figure2(args: argparse.Namespace) -> int:
 
 def _replay(args: argparse.Namespace) -> int:
     from gmmsym.experiments.replay import replay
+    from gmmsym.experiments.store import check_database
     from gmmsym.io import atomic_write_text
 
+    check_database(args.db, "--db", create=False)  # before any work: a missing database is an error
+    if args.json:
+        check_output_file(args.json, "--json")
     rep = replay(
         args.db,
         sample=args.sample,
@@ -291,8 +324,10 @@ def _replay(args: argparse.Namespace) -> int:
         max_evaluations=args.max_evaluations,
         workers=args.workers,
         progress=not args.no_progress,
+        db_option="--db",
     )
     print(rep.table())
     if args.json:
-        atomic_write_text(args.json, json.dumps(rep.as_dict(), indent=2, allow_nan=False) + "\n")
+        with file_errors("--json", args.json):
+            atomic_write_text(args.json, json.dumps(rep.as_dict(), indent=2, allow_nan=False) + "\n")
     return 0

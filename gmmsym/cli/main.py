@@ -10,9 +10,9 @@ import argparse
 import importlib
 import sys
 
-from gmmsym.errors import InputError
+from gmmsym.errors import GmmsymError
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "version"]
 
 # Modules that provide ``add_parser(subparsers)``, in help order.
 _COMMAND_MODULES = (
@@ -24,11 +24,25 @@ _COMMAND_MODULES = (
 )
 
 
+def version() -> str:
+    """The installed distribution's version (``importlib.metadata``), else ``gmmsym.__version__``."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("gmmsym")
+    except metadata.PackageNotFoundError:
+        import gmmsym
+
+        return gmmsym.__version__
+
+
 def build_parser() -> argparse.ArgumentParser:
+    """The ``gmmsym`` parser with every available subcommand (``python -m gmmsym`` is the same)."""
     parser = argparse.ArgumentParser(
         prog="gmmsym",
         description="GMM-GAN theory (Li, Madry, Peebles, Schmidt, ICML 2018), checked by machine.",
     )
+    parser.add_argument("--version", action="version", version=f"gmmsym {version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name in _COMMAND_MODULES:
@@ -43,6 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run ``gmmsym`` with ``argv`` (default ``sys.argv[1:]``); return the exit status.
+
+    A :class:`~gmmsym.errors.GmmsymError` (bad input, bad file) is printed as one line
+    ``gmmsym <command>: error: <message>`` on stderr, exit status 2; any other exception is a
+    bug and keeps its traceback.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -50,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except InputError as exc:  # only the project's own input errors are the user's
+    except GmmsymError as exc:  # only the project's own errors (InputError, FileError) are the user's
         print(f"gmmsym {args.command}: error: {exc}", file=sys.stderr)
         return 2
 

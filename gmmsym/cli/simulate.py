@@ -3,13 +3,19 @@
 Mirrors :func:`gmmsym.dynamics.simulate`::
 
     gmmsym simulate --nu -0.5 0.5 --mu 0.2 0.9 --mu -1 1 --seed 7 --dynamics alternating -k 5 \\
-        --steps 3000 --json out.json --plot out.png
+        --steps 3000 --json out.json --plot out.png --log-time
 
-prints a table (initial and final means, final discriminator, label), and optionally writes
-``{"config", "mu_final", "ell_final", "label", "flags"}`` as strict JSON (lists per row;
-infinite endpoints as the strings ``"inf"``/``"-inf"``, NaN as ``null``: :func:`gmmsym.io.json_text`)
-and a PNG of ``mu_1(t), mu_2(t)`` and the four endpoints over time with the true means marked.
-Both files are written atomically (:mod:`gmmsym.io`).
+prints a table (initial and final means, initial and final discriminator, label) and optionally
+writes, as strict JSON (:func:`gmmsym.io.json_text`: lists per row, infinite endpoints as the
+strings ``"inf"``/``"-inf"``, NaN as ``null``)::
+
+    {"gmmsym": version, "config": {...}, "mu0", "ell0" (the initial discriminator, also when
+     drawn from --seed), "mu_final", "ell_final", "label", "flags", "steps_taken",
+     "trajectory": {"t": (T,), "mu": (T, N, 2), "ell": (T, N, 4), "tv": (T, N)}}
+
+(``trajectory`` only when recorded: ``--record-every`` or ``--plot``), and a PNG
+(:mod:`gmmsym.cli.simulate_plot`): the means, the endpoints, TV(t) and the (mu1, mu2) phase view.
+Every output location is checked before any work; files are written atomically.
 """
 
 from __future__ import annotations
@@ -17,12 +23,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from gmmsym.cli.options import FORMATTER, add_k_option, dynamics_type, positive_int, resolve_dynamics
 from gmmsym.errors import InputError
-from gmmsym.io import atomic_savefig, atomic_write_text, json_text, table_console
+from gmmsym.io import atomic_write_text, check_output_file, file_errors, json_text, table_console
 
-__all__ = ["add_parser", "precision_arg"]
+__all__ = ["add_parser", "precision_arg", "payload"]
 
-_PLOT_RECORDS = 500  # default number of trajectory records for --plot
+PLOT_RECORDS = 500  # default number of trajectory records for --plot
 
 
 def precision_arg(text: str) -> str | int:
@@ -43,119 +50,142 @@ def add_parser(sub: Any) -> None:
     p = sub.add_parser(
         "simulate",
         help="run GAN dynamics (optimal, simultaneous, alternating, extragradient, optimistic)",
-        description="Run GAN dynamics of the GMM model on one or more starting points.",
+        description=(
+            "Run GAN dynamics of the GMM model (docs/model.md section 4) from one or more starting "
+            "points; print initial and final state and the outcome label of each row."
+        ),
+        formatter_class=FORMATTER,
     )
-    p.add_argument("--nu", nargs=2, type=float, metavar=("NU1", "NU2"), default=[-0.5, 0.5],
-                   help="true means (default: -0.5 0.5)")  # fmt: skip
+    p.add_argument(
+        "--nu", nargs=2, type=float, metavar=("NU1", "NU2"), default=[-0.5, 0.5], help="true means"
+    )
     p.add_argument("--mu", nargs=2, type=float, metavar=("MU1", "MU2"), action="append", required=True,
-                   help="initial generator means; repeat for a batch")  # fmt: skip
+                   help="initial generator means; repeat for a batch (required)")  # fmt: skip
     p.add_argument("--ell", nargs=4, type=float, metavar=("L1", "R1", "L2", "R2"), action="append",
-                   help="initial discriminator (ordered); once for all rows or once per --mu")  # fmt: skip
-    p.add_argument("--seed", type=int, default=None, help="draw the discriminators (row i: rng [S, i])")
-    p.add_argument("--dynamics", choices=DYNAMICS, default="simultaneous")
-    p.add_argument("--eta", type=float, default=0.1, help="generator step size (default 0.1)")
-    p.add_argument("--eta-d", type=float, default=None, help="discriminator step size (default: eta)")
-    p.add_argument("-k", type=int, default=1, help="discriminator steps per generator step (alternating)")
-    p.add_argument("--steps", type=int, default=1000, help="generator steps (default 1000)")
+                   help="initial discriminator (ordered); once for all rows or once per --mu "
+                        "(default: drawn from --seed)")  # fmt: skip
+    p.add_argument("--seed", type=int, default=None, metavar="S",
+                   help="seed of the drawn initial discriminators, row i from rng [S, i] "
+                        "(default: 0 when --ell is not given)")  # fmt: skip
+    p.add_argument("--dynamics", type=dynamics_type, default="simultaneous", metavar="NAME",
+                   help=f"one of {', '.join(DYNAMICS)}, or alternating-kN (= alternating -k N)")  # fmt: skip
+    p.add_argument("--eta", type=float, default=0.1, help="generator step size")
+    p.add_argument("--eta-d", type=float, default=None, help="discriminator step size (default: --eta)")
+    add_k_option(p)
+    p.add_argument("--steps", type=int, default=1000, help="generator steps")
     p.add_argument("--precision", type=precision_arg, default="float64",
-                   help="'float64' (default) or decimal digits for mpmath")  # fmt: skip
-    p.add_argument("--tol", type=float, default=0.1, help="convergence tolerance (default 0.1)")
-    p.add_argument("--record-every", type=int, default=None,
-                   help=f"trajectory record interval (--plot default: steps/{_PLOT_RECORDS})")  # fmt: skip
-    p.add_argument("--json", metavar="PATH", default=None, help="write config and results as JSON")
-    p.add_argument("--plot", metavar="PATH", default=None, help="write a PNG of the trajectories")
+                   help="'float64' or a number of decimal digits (mpmath)")  # fmt: skip
+    p.add_argument("--tol", type=float, default=0.1, help="outcome tolerance (docs/model.md section 5)")
+    p.add_argument("--record-every", type=positive_int, default=None, metavar="R",
+                   help=f"record the trajectory every R steps, written to --json "
+                        f"(default: none; steps/{PLOT_RECORDS} with --plot)")  # fmt: skip
+    p.add_argument(
+        "--json", metavar="PATH", default=None, help="write config, initial and final state as JSON"
+    )
+    p.add_argument(
+        "--plot", metavar="PATH", default=None, help="write a PNG: means, endpoints, TV(t), phase view"
+    )
+    p.add_argument("--log-time", action="store_true", help="--plot: logarithmic time axis")
     p.set_defaults(func=_run)
 
 
-def _run(args: argparse.Namespace) -> int:
+def _resolve(args: argparse.Namespace) -> dict[str, Any]:
+    """The simulate() arguments of the command line, checked in CLI terms (InputError)."""
     import numpy as np
 
-    from gmmsym.dynamics import simulate
-
+    dynamics, k = resolve_dynamics(args.dynamics, args.k)
     mu0 = np.array(args.mu, dtype=np.float64)
     ell0 = None
     if args.ell:
+        if dynamics == "optimal":
+            raise InputError("--ell: not used by --dynamics optimal (its discriminator is ell*(mu))")
+        if args.seed is not None:
+            raise InputError("--seed: not used when --ell is given (it draws the initial discriminators)")
         ell0 = np.array(args.ell, dtype=np.float64)
         if ell0.shape[0] not in (1, mu0.shape[0]):
             raise InputError(f"--ell: give it once or once per --mu ({mu0.shape[0]}), got {ell0.shape[0]}")
     record_every = args.record_every
-    if args.plot and record_every is None:
-        record_every = max(1, args.steps // _PLOT_RECORDS)
-    res = simulate(
-        args.nu,
-        mu0,
-        ell0,
-        dynamics=args.dynamics,
-        eta=args.eta,
-        eta_d=args.eta_d,
-        k=args.k,
-        steps=args.steps,
-        precision=args.precision,
-        record_every=record_every,
-        seed=args.seed,
-        tol=args.tol,
-    )
-    _print_table(res)
-    if args.json:
-        payload = {
-            "config": res.config,
-            "mu_final": res.mu.tolist(),
-            "ell_final": res.ell.tolist(),
-            "label": res.label.tolist(),
-            "flags": {name: flag.tolist() for name, flag in res.outcomes.flags.items()},
-        }
+    if args.plot is not None and record_every is None:
+        record_every = max(1, args.steps // PLOT_RECORDS)
+    seed = args.seed if args.seed is not None or ell0 is not None else 0
+    return dict(nu=args.nu, mu0=mu0, ell0=ell0, dynamics=dynamics, eta=args.eta, eta_d=args.eta_d, k=k,
+                steps=args.steps, precision=args.precision, record_every=record_every, seed=seed,
+                tol=args.tol)  # fmt: skip
 
-        atomic_write_text(args.json, json_text(payload, indent=1))
-    if args.plot:
-        _plot(res, args.plot)
+
+def _preflight(args: argparse.Namespace) -> None:
+    """Check every output location (and --plot's dependency) before any work."""
+    import importlib.util
+
+    paths = {
+        opt: getattr(args, opt[2:]) for opt in ("--json", "--plot") if getattr(args, opt[2:]) is not None
+    }
+    for opt, path in paths.items():
+        check_output_file(path, opt, parents=True)
+    if len(paths) == 2 and paths["--json"] == paths["--plot"]:
+        raise InputError("--json and --plot: the same file given twice")
+    if args.plot is not None and importlib.util.find_spec("matplotlib") is None:
+        raise InputError("--plot: needs matplotlib (pip install matplotlib)")
+
+
+def payload(res: Any) -> dict[str, Any]:
+    """The ``--json`` document of a :class:`~gmmsym.dynamics.engine.SimulationResult`."""
+    from gmmsym.cli.main import version
+
+    doc = {
+        "gmmsym": version(),
+        "config": res.config,
+        "mu0": res.mu0,
+        "ell0": res.ell0,
+        "mu_final": res.mu,
+        "ell_final": res.ell,
+        "label": res.label,
+        "flags": dict(res.outcomes.flags),
+        "steps_taken": res.steps_taken,
+    }
+    if res.trajectory is not None:
+        from gmmsym.cli.simulate_plot import trajectory_tv
+
+        doc["trajectory"] = {**res.trajectory, "tv": trajectory_tv(res)}
+    return doc
+
+
+def _run(args: argparse.Namespace) -> int:
+    from gmmsym.dynamics import simulate
+
+    kwargs = _resolve(args)
+    _preflight(args)
+    res = simulate(**kwargs)
+    _print_table(res)
+    if args.json is not None:
+        with file_errors("--json", args.json):
+            atomic_write_text(args.json, json_text(payload(res), indent=1))
+        print(f"wrote {args.json}")
+    if args.plot is not None:
+        from gmmsym.cli.simulate_plot import plot
+
+        with file_errors("--plot", args.plot):
+            plot(res, args.plot, log_time=args.log_time)
+        print(f"wrote {args.plot}")
     return 0
 
 
-def _print_table(res) -> None:
+def _print_table(res: Any) -> None:
     from rich.table import Table
 
-    table = Table(title=f"gmmsym simulate: {res.config['dynamics']}, {res.config['steps']} steps")
-    for col in ("row", "mu0", "mu final", "ell final", "label"):
+    cfg = res.config
+    name = f"{cfg['dynamics']}-k{cfg['k']}" if cfg["dynamics"] == "alternating" else cfg["dynamics"]
+    table = Table(title=f"gmmsym simulate: {name}, {cfg['steps']} steps, seed {cfg.get('seed')}")
+    for col in ("row", "mu0", "ell0", "mu final", "ell final", "label"):
         table.add_column(col)
 
-    def fmt(values) -> str:
+    def fmt(values: Any) -> str:
         return "(" + ", ".join(f"{v:.6g}" for v in values) + ")"
 
     for i in range(res.mu.shape[0]):
-        table.add_row(str(i), fmt(res.mu0[i]), fmt(res.mu[i]), fmt(res.ell[i]), str(res.label[i]))
+        cells = (res.mu0[i], res.ell0[i], res.mu[i], res.ell[i])
+        table.add_row(str(i), *(fmt(c) for c in cells), str(res.label[i]))
     console = table_console()
     console.print(table)
-    counts = ", ".join(f"{name} {n}" for name, n in res.outcomes.counts().items() if n)
+    counts = ", ".join(f"{label} {n}" for label, n in res.outcomes.counts().items() if n)
     console.print(f"labels: {counts}")
-
-
-def _plot(res, path: str) -> None:
-    import matplotlib
-    import numpy as np
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    traj = res.trajectory
-    t = traj["t"]
-    fig, (ax_mu, ax_ell) = plt.subplots(2, 1, sharex=True, figsize=(8, 7))
-    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    for i in range(res.mu.shape[0]):
-        c = colors[i % len(colors)]
-        ax_mu.plot(t, traj["mu"][:, i, 0], color=c, lw=1.2, label=f"row {i}: mu_1")
-        ax_mu.plot(t, traj["mu"][:, i, 1], color=c, lw=1.2, ls="--", label=f"row {i}: mu_2")
-        for j, (name, ls) in enumerate(zip(("l1", "r1", "l2", "r2"), ("-", "--", "-.", ":"))):
-            ax_ell.plot(t, traj["ell"][:, i, j], color=c, lw=0.9, ls=ls, label=f"row {i}: {name}")
-    for ax in (ax_mu, ax_ell):
-        for v in sorted(set(np.ravel(res.nu).tolist())):
-            ax.axhline(v, color="k", lw=0.8, ls=":", alpha=0.7)
-    ax_mu.set_ylabel("generator means mu")
-    ax_ell.set_ylabel("discriminator endpoints")
-    ax_ell.set_xlabel("generator step t")
-    ax_mu.set_title(f"{res.config['dynamics']} dynamics, nu marked by dotted lines")
-    if res.mu.shape[0] <= 4:
-        ax_mu.legend(fontsize=7, ncol=2)
-        ax_ell.legend(fontsize=6, ncol=4)
-    fig.tight_layout()
-    atomic_savefig(fig, path, dpi=100)
-    plt.close(fig)

@@ -2,7 +2,10 @@
 
 The claims package raises plain ``ValueError`` for a bad ``--only``; this wrapper checks the
 arguments first and reports them as :class:`~gmmsym.errors.InputError` (a usage error, exit 2),
-so that any other exception of a run keeps its traceback.
+so that any other exception of a run keeps its traceback.  The output directory ``--out`` is
+checked before any claim runs (a run on the default budget takes minutes), and an ``OSError``
+while the report is written becomes a one-line :class:`~gmmsym.errors.FileError` naming
+``--out`` (the claims catch their own exceptions, so only writing the report can raise one).
 """
 
 from __future__ import annotations
@@ -10,7 +13,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from gmmsym.cli.options import FORMATTER
 from gmmsym.errors import InputError
+from gmmsym.io import check_output_dir, file_errors
 
 __all__ = ["add_parser"]
 
@@ -20,6 +25,10 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     from gmmsym.proofs import verify
 
     p = verify.add_parser(sub)
+    p.formatter_class = FORMATTER
+    for action in p._actions:
+        if "--only" in action.option_strings and "default" not in (action.help or ""):
+            action.help = f"{action.help} (default: all claims)"
     p.set_defaults(func=_run)
     return p
 
@@ -33,4 +42,6 @@ def _run(args: argparse.Namespace) -> int:
         raise InputError(str(exc)) from None
     if args.seed < 0:
         raise InputError(f"--seed must be >= 0, got {args.seed}")
-    return verify.run(args)
+    check_output_dir(args.out, "--out")
+    with file_errors("--out"):
+        return verify.run(args)

@@ -6,7 +6,7 @@ a base ``seed`` and the number ``runs`` of discriminator initialisations; run ``
 starts from ``(mu0, ell0_i)``.
 
 Discriminator initialisation **[choice]**: ``ell0_i`` = four i.i.d. uniform draws on
-``[-2, 2]``, sorted (MODEL.md section 6), seeded per run with the engine's own convention:
+``[-2, 2]``, sorted (docs/model.md section 6), seeded per run with the engine's own convention:
 ``ell0_i = gmmsym.dynamics.draw_ell0(seed, [i])``, i.e. ``sort(default_rng([seed, i]).uniform(-2, 2, 4))``.
 The cell seed ``seed`` (``Cell.init_seed``, stored in the ``seed`` column of every run) is
 derived by ``numpy.random.SeedSequence`` from the base seed and ``(nu, mu0)``.  Hence a run's
@@ -42,9 +42,6 @@ __all__ = [
     "ALL_DYNAMICS",
     "FIRST_ORDER",
     "USES_K",
-    "DEFAULT_CHUNK_SIZE",
-    "MIN_AUTO_CHUNK",
-    "chunk_cost",
     "Engine",
 ]
 
@@ -54,10 +51,6 @@ ALL_DYNAMICS: tuple[str, ...] = DYNAMICS  # the one list, gmmsym.dynamics.DYNAMI
 FIRST_ORDER: tuple[str, ...] = tuple(d for d in ALL_DYNAMICS if d != "optimal")
 #: Dynamics that use ``k`` (discriminator steps per generator step); for the others ``k = 1``.
 USES_K: tuple[str, ...] = ("alternating",)
-#: Largest number of rows of one chunk (one batched ``simulate`` call).
-DEFAULT_CHUNK_SIZE = 10_000
-#: Smallest automatic chunk: below this the per-step Python overhead dominates.
-MIN_AUTO_CHUNK = 2_000
 _SCHEMA_TAG = "gmmsym-sweep/1"
 _INIT_TAG = "draw_ell0(init_seed, [run]): sort(default_rng([init_seed, run]).uniform(-2, 2, 4))"
 
@@ -103,7 +96,7 @@ class Cell:
     nu, mu0 : pair of float
         True means and initial generator means.
     tol : float
-        Tolerance of the outcome labels (MODEL.md section 5).
+        Tolerance of the outcome labels (docs/model.md section 5).
     seed : int
         Base seed of the discriminator initialisation (``>= 0``).
     runs : int
@@ -145,12 +138,7 @@ class Cell:
         """The canonical configuration (everything but ``runs``), JSON-serialisable."""
         return {
             "schema": _SCHEMA_TAG,
-            "dynamics": self.dynamics,
-            "eta": self.eta,
-            "eta_d": self.eta_d,
-            "k": self.k,
-            "steps": self.steps,
-            "tol": self.tol,
+            **self.engine,
             "nu": list(self.nu),
             "mu0": list(self.mu0),
             "seed": self.seed,
@@ -188,40 +176,12 @@ class Cell:
             "tol": self.tol,
         }
 
-    @property
-    def cost_per_run(self) -> float:
-        """Marginal compute cost of one run (units of :func:`chunk_cost`)."""
-        return chunk_cost(self.engine, 1) - chunk_cost(self.engine, 0)
-
-
-#: Scheduling cost model, in units of one float64 gradient evaluation of one row (~250 ns on the
-#: reference machine): a batched call costs about as much as this many extra rows.
-CALL_OVERHEAD_ROWS = 1000.0
-#: Optimal-discriminator step: cost per row and per call (root isolation), same units.
-OPTIMAL_ROW_COST, OPTIMAL_CALL_COST = 40.0, 10_000.0
-
-
-def chunk_cost(engine: Mapping[str, Any], rows: int) -> float:
-    """Estimated compute cost of ``rows`` runs in one ``simulate`` call (scheduling and ETA only).
-
-    ``steps * evaluations * (rows + CALL_OVERHEAD_ROWS)`` for first-order dynamics
-    (``evaluations`` = gradient evaluations per step: ``k + 1`` for alternating) and
-    ``steps * (OPTIMAL_ROW_COST * rows + OPTIMAL_CALL_COST)`` for ``optimal``; measured on
-    the reference machine (2 cores, no AVX-512), accurate to a factor of about 2.
-    """
-    from gmmsym.dynamics import gradient_evaluations
-
-    steps = max(int(engine["steps"]), 1)
-    if engine["dynamics"] == "optimal":
-        return steps * (OPTIMAL_ROW_COST * rows + OPTIMAL_CALL_COST)
-    return steps * gradient_evaluations(engine["dynamics"], int(engine["k"])) * (rows + CALL_OVERHEAD_ROWS)
-
 
 def initial_discriminators(init_seed: int, start: int, stop: int) -> np.ndarray:
     """Initial discriminators of runs ``start .. stop - 1`` of a cell, shape ``(stop - start, 4)``.
 
     Run ``i`` gets ``gmmsym.dynamics.draw_ell0(init_seed, [i])``: four uniforms on
-    ``[-2, 2]`` (MODEL.md section 6) from ``numpy.random.default_rng([init_seed, i])``, sorted.  Any
+    ``[-2, 2]`` (docs/model.md section 6) from ``numpy.random.default_rng([init_seed, i])``, sorted.  Any
     sub-range gives the same rows as the corresponding slice of the full range.
     """
     from gmmsym.dynamics import draw_ell0
@@ -266,7 +226,7 @@ def expand_grid(config_grid: Mapping[str, Any] | Iterable[Cell]) -> list[Cell]:
         (a pair or a list of pairs), ``mu0`` (a pair or a list of pairs) or ``mu_grid``
         (``[lo, hi, n]``: the ``n x n`` product grid of :func:`mu_grid`), ``seed`` (or
         ``seeds``), and the scalars ``runs`` (discriminator initialisations per cell) and ``tol``.
-        Defaults: Figure 2 (MODEL.md section 6) with ``dynamics="simultaneous"``, 100 runs.
+        Defaults: Figure 2 (docs/model.md section 6) with ``dynamics="simultaneous"``, 100 runs.
 
     Returns
     -------

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import time
 from collections.abc import Sequence
 from concurrent.futures import Executor
@@ -25,13 +26,39 @@ from typing import Any
 
 import numpy as np
 
+from gmmsym.errors import InputError
+from gmmsym.experiments.grid import ALL_DYNAMICS, USES_K
 from gmmsym.experiments.runner import Progress, execute
-from gmmsym.experiments.store import RunStore
+from gmmsym.experiments.store import FINAL_COLUMNS, RunStore
 from gmmsym.experiments.sweep import dynamics_name
 from gmmsym.io import json_clean
 from gmmsym.model.validate import check_int
 
-__all__ = ["ReplayReport", "select_sample", "replay", "gradient_evaluations_per_run"]
+__all__ = ["ReplayReport", "select_sample", "replay", "gradient_evaluations_per_run", "check_panels"]
+
+_PANEL = re.compile(r"(?P<dynamics>[a-z]+)-k(?P<k>[1-9][0-9]*)")
+
+
+def check_panels(names: Sequence[str], option: str = "dynamics") -> list[str]:
+    """Check dynamics display names (``optimal``, ``simultaneous``, ``alternating-k5``, ...).
+
+    Raises
+    ------
+    InputError
+        A name is not a dynamics of :data:`~gmmsym.experiments.grid.ALL_DYNAMICS` (without
+        ``k``) or ``<dynamics>-k<k>`` for a dynamics that uses ``k``.
+    """
+    if isinstance(names, str):
+        names = [names]
+    out = []
+    for name in names:
+        m = _PANEL.fullmatch(name) if isinstance(name, str) else None
+        plain = [d for d in ALL_DYNAMICS if d not in USES_K]
+        if not (name in plain or (m is not None and m["dynamics"] in USES_K)):
+            known = ", ".join(plain + [f"{d}-k<k>" for d in USES_K])
+            raise InputError(f"{option}: unknown dynamics {name!r}; known: {known}")
+        out.append(name)
+    return out
 
 
 def gradient_evaluations_per_run(row: dict[str, Any]) -> int:
@@ -71,6 +98,8 @@ def select_sample(
         random order, truncated to ``n``; the same inputs always give the same sample.
     """
     n = check_int("sample", n, minimum=0)
+    if dynamics is not None:
+        dynamics = check_panels(dynamics)
     pool = [
         r
         for r in rows
@@ -201,6 +230,7 @@ def replay(
     executor: Executor | None = None,
     workers: int = 1,
     progress: bool = True,
+    db_option: str = "db",
 ) -> ReplayReport:
     """Replay a seeded sample of stored runs with the mpmath engine.
 
@@ -222,67 +252,90 @@ def replay(
         Where the replays run (as in :func:`gmmsym.experiments.sweep.sweep`); one run per task.
     progress : bool
         Show a progress bar.
+    db_option : str, default "db"
+        Name of ``db`` in error messages (``"--db"`` from the command line).
 
     Returns
     -------
     ReplayReport
+
+    Raises
+    ------
+    FileError
+        ``db`` does not exist (it is never created) or is not a gmmsym database, or a sampled
+        row fails its checksum.
+    InputError
+        An unknown dynamics name, or ``sample > 0`` and no stored run matches the selection.
     """
     t0 = time.perf_counter()
     precision = check_int("precision", precision, minimum=15)
     workers = check_int("workers", workers, minimum=1)
+    sample = check_int("sample", sample, minimum=0)
+    if dynamics is not None:
+        dynamics = check_panels(dynamics)
     tag = str(precision)
-    with RunStore(db) as store:
+    with RunStore(db, create=False, option=db_option) as store:
         rows = store.runs_for(hashes) if hashes is not None else list(store.iter_runs())
         chosen = select_sample(rows, sample, seed=seed, dynamics=dynamics, max_evaluations=max_evaluations)
+        if sample and not chosen:
+            raise InputError(_nothing_matches(db_option, store.path, rows, dynamics, max_evaluations))
         cached = store.replays(tag)
         todo = [r for r in chosen if (r["config_hash"], r["run"]) not in cached]
-        results: dict[tuple[str, int], dict[str, Any]] = {}
-
-        def done(row: dict[str, Any], out: dict[str, Any]) -> None:
-            rec = {
-                "config_hash": row["config_hash"],
-                "run": row["run"],
-                "precision": tag,
-                "mu1": out["mu"][0],
-                "mu2": out["mu"][1],
-                "l1": out["ell"][0],
-                "r1": out["ell"][1],
-                "l2": out["ell"][2],
-                "r2": out["ell"][3],
-                "label": out["label"],
-                "flags": out["flags"],
-                "seconds": out["seconds"],
-            }
-            store.write_replays([rec])  # committed per run: an interrupted replay keeps its work
-            results[(row["config_hash"], row["run"])] = rec
-            bar.advance(gradient_evaluations_per_run(row), 1)
-
-        cost = float(sum(gradient_evaluations_per_run(r) for r in todo))
-        with Progress(progress, cost, len(todo), f"replay {precision} digits") as bar:
-            execute(
-                _replay_one,
-                [({"row": r, "precision": precision}, r) for r in todo],
-                executor,
-                workers,
-                done,
-                bar,
-            )
+        results = _replay_missing(store, todo, precision, executor, workers, progress)
     report = ReplayReport(precision=precision)
     for r in chosen:
         key = (r["config_hash"], r["run"])
-        rec = results.get(key) or cached[key]
-        report.rows.append(
-            {
-                "config_hash": r["config_hash"],
-                "run": int(r["run"]),
-                "dynamics": dynamics_name(r["dynamics"], r["k"]),
-                "label64": r["label"],
-                "label_mp": rec["label"],
-                "agree": rec["label"] == r["label"],
-                "max_dmu": float(max(abs(rec["mu1"] - r["mu1"]), abs(rec["mu2"] - r["mu2"]))),
-                "seconds": float(rec["seconds"]),
-                "cached": key not in results,
-            }
-        )
+        report.rows.append(_report_row(r, results.get(key) or cached[key], key not in results))
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def _nothing_matches(
+    option: str, path: Any, rows: Sequence[dict[str, Any]], dynamics: Any, max_evaluations: Any
+) -> str:
+    panels = sorted({dynamics_name(r["dynamics"], r["k"]) for r in rows})
+    held = f"it holds {len(rows)} runs ({', '.join(panels)})" if rows else "it holds no runs"
+    return (
+        f"{option}: no stored run of {path} matches the selection "
+        f"(dynamics={list(dynamics) if dynamics else 'any'}, max_evaluations={max_evaluations}); {held}"
+    )
+
+
+def _replay_missing(
+    store: RunStore,
+    todo: list[dict[str, Any]],
+    precision: int,
+    executor: Executor | None,
+    workers: int,
+    progress: bool,
+) -> dict[tuple[str, int], dict[str, Any]]:
+    """Replay ``todo`` and commit each replay as it finishes; return ``{(hash, run): record}``."""
+    results: dict[tuple[str, int], dict[str, Any]] = {}
+
+    def done(row: dict[str, Any], out: dict[str, Any]) -> None:
+        final = dict(zip(FINAL_COLUMNS, [*out["mu"], *out["ell"]]))
+        rec = {"config_hash": row["config_hash"], "run": row["run"], "precision": str(precision), **final}
+        rec.update(label=out["label"], flags=out["flags"], seconds=out["seconds"])
+        store.write_replays([rec])  # committed per run: an interrupted replay keeps its work
+        results[(row["config_hash"], row["run"])] = rec
+        bar.advance(gradient_evaluations_per_run(row), 1)
+
+    cost = float(sum(gradient_evaluations_per_run(r) for r in todo))
+    with Progress(progress, cost, len(todo), f"replay {precision} digits") as bar:
+        tasks = [({"row": r, "precision": precision}, r) for r in todo]
+        execute(_replay_one, tasks, executor, workers, done, bar)
+    return results
+
+
+def _report_row(r: dict[str, Any], rec: dict[str, Any], cached: bool) -> dict[str, Any]:
+    return {
+        "config_hash": r["config_hash"],
+        "run": int(r["run"]),
+        "dynamics": dynamics_name(r["dynamics"], r["k"]),
+        "label64": r["label"],
+        "label_mp": rec["label"],
+        "agree": rec["label"] == r["label"],
+        "max_dmu": float(max(abs(rec["mu1"] - r["mu1"]), abs(rec["mu2"] - r["mu2"]))),
+        "seconds": float(rec["seconds"]),
+        "cached": cached,
+    }

@@ -8,7 +8,13 @@ with ETA) shown on stderr.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import os
 import signal
+import sys
+import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from typing import Any
@@ -16,9 +22,49 @@ from typing import Any
 __all__ = ["Progress", "execute", "worker_init"]
 
 
-def worker_init() -> None:
-    """Pool initializer: leave Ctrl-C to the parent (which stops the pool)."""
+#: ``prctl`` option: signal delivered to this process when its parent dies (Linux).
+PR_SET_PDEATHSIG = 1
+#: Seconds between two checks of the parent's pid by the watchdog thread.
+WATCHDOG_PERIOD = 0.5
+
+
+def _set_parent_death_signal() -> bool:
+    """Ask Linux to SIGKILL this process when its parent dies; False where unsupported."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        return libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+    except (OSError, AttributeError):  # pragma: no cover - no libc / no prctl
+        return False
+
+
+def _watch_parent(parent: int) -> None:
+    """Exit this process as soon as its parent is gone (re-parented to another pid)."""
+    while os.getppid() == parent:
+        time.sleep(WATCHDOG_PERIOD)
+    os._exit(1)
+
+
+def worker_init(parent: int | None = None) -> None:
+    """Pool initializer: leave Ctrl-C to the parent, and die with the parent.
+
+    A worker must not outlive the process that started it (a SIGKILLed sweep would otherwise
+    leave workers holding its pipes): on Linux ``prctl(PR_SET_PDEATHSIG, SIGKILL)``, and on
+    every platform a daemon thread that exits the worker when its parent pid changes (the
+    fallback, and the guard against the race of a parent dying before ``prctl`` ran).
+
+    Parameters
+    ----------
+    parent : int, optional
+        The pid of the process that created the pool (default: this process's parent).
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = os.getppid() if parent is None else parent
+    _set_parent_death_signal()
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="gmmsym-watchdog").start()
 
 
 class Progress:
@@ -102,7 +148,9 @@ def execute(
     pool = None
     ex = executor
     if ex is None:
-        pool = ProcessPoolExecutor(max_workers=min(workers, len(items)), initializer=worker_init)
+        pool = ProcessPoolExecutor(
+            max_workers=min(workers, len(items)), initializer=worker_init, initargs=(os.getpid(),)
+        )
         ex = pool
     futures: dict[Future[Any], Any] = {}
     try:

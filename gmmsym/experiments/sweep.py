@@ -12,13 +12,24 @@ Storage (:mod:`gmmsym.experiments.store`): one row per run keyed by ``(config_ha
 ``config_hash`` is a SHA-256 prefix of the cell's canonical JSON without ``runs``.  Re-running
 a sweep computes only the missing keys; raising ``runs`` later adds runs ``old .. new - 1``.
 Chunks hold rows of one engine setting (same dynamics and parameters) and are committed one
-transaction each by the parent process; workers only compute.
+transaction each by the parent process; workers only compute.  Stored runs are verified by their
+checksum before they are reused; a row that fails is reported (``SweepSummary.tampered``),
+deleted and recomputed.
+
+Chunk sizing (automatic): by expected *time*, not rows.  The cost model
+(:func:`~gmmsym.experiments.grid.chunk_seconds`: gradient evaluations per step times rows plus
+the per-call overhead) gives each chunk about ``chunk_seconds`` (default
+:data:`~gmmsym.experiments.grid.CHUNK_SECONDS` = 10 s on the reference machine), never fewer
+rows than keep the call overhead under a quarter of the chunk, at most
+:data:`~gmmsym.experiments.grid.DEFAULT_CHUNK_SIZE` rows, and with several workers at least two
+chunks per worker overall.  So the progress bar moves and Ctrl-C keeps the finished chunks at
+any worker count, one included.  With one worker chunks run in grid order, with several the
+longest first (balance).
 """
 
 from __future__ import annotations
 
 import json
-import math
 import os
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -29,22 +40,28 @@ from typing import Any
 
 import numpy as np
 
+from gmmsym.errors import InputError
 from gmmsym.experiments.grid import (
     ALL_DYNAMICS,
-    DEFAULT_CHUNK_SIZE,
     FIRST_ORDER,
-    MIN_AUTO_CHUNK,
     USES_K,
     Cell,
     Engine,
-    chunk_cost,
     expand_grid,
     initial_discriminators,
     mu_grid,
 )
+from gmmsym.experiments.plan import (
+    CHUNK_SECONDS,
+    DEFAULT_CHUNK_SIZE,
+    Chunk,
+    chunk_cost,
+    missing_segments,
+    plan,
+)
 from gmmsym.experiments.runner import Progress, execute
-from gmmsym.experiments.store import RunStore
-from gmmsym.model.validate import check_int
+from gmmsym.experiments.store import RunStore, rows_of
+from gmmsym.model.validate import check_int, check_positive
 
 __all__ = [
     "Cell",
@@ -60,91 +77,9 @@ __all__ = [
     "dynamics_name",
     "cells_by_dynamics",
     "DEFAULT_CHUNK_SIZE",
+    "CHUNK_SECONDS",
     "chunk_cost",
 ]
-
-
-@dataclass(frozen=True)
-class _Segment:
-    """Runs ``start .. stop - 1`` of one cell (contiguous)."""
-
-    cell: Cell
-    start: int
-    stop: int
-
-    def __len__(self) -> int:
-        return self.stop - self.start
-
-
-@dataclass
-class _Chunk:
-    engine: dict[str, Any]
-    segments: list[_Segment]
-
-    @property
-    def rows(self) -> int:
-        return sum(len(s) for s in self.segments)
-
-    @property
-    def cost(self) -> float:
-        return chunk_cost(self.engine, self.rows)
-
-    def task(self, engine_fn: Engine | None) -> dict[str, Any]:
-        """Picklable work description (no Cell objects needed by the worker)."""
-        return {
-            "engine": self.engine,
-            "engine_fn": engine_fn,
-            "segments": [(s.cell.init_seed, s.cell.nu, s.cell.mu0, s.start, s.stop) for s in self.segments],
-        }
-
-
-def _missing_segments(cell: Cell, done: set[int]) -> list[_Segment]:
-    segs: list[_Segment] = []
-    start = None
-    for i in range(cell.runs + 1):
-        missing = i < cell.runs and i not in done
-        if missing and start is None:
-            start = i
-        elif not missing and start is not None:
-            segs.append(_Segment(cell, start, i))
-            start = None
-    return segs
-
-
-def _plan(segments: list[_Segment], chunk_size: int | None, workers: int) -> list[_Chunk]:
-    """Group segments by engine setting, cut them into chunks, order by cost (largest first)."""
-    groups: dict[str, list[_Segment]] = {}
-    for s in segments:
-        groups.setdefault(json.dumps(s.cell.engine, sort_keys=True), []).append(s)
-    total_cost = sum(chunk_cost(json.loads(key), sum(len(s) for s in segs)) for key, segs in groups.items())
-    chunks: list[_Chunk] = []
-    for segs in groups.values():
-        rows = sum(len(s) for s in segs)
-        if chunk_size is not None:
-            limit = chunk_size
-        else:
-            # Automatic: about 2 chunks per worker overall, each within [MIN_AUTO_CHUNK, DEFAULT_CHUNK_SIZE].
-            per_row = segs[0].cell.cost_per_run
-            target = total_cost / (2 * workers) / per_row if workers > 1 else DEFAULT_CHUNK_SIZE
-            limit = int(min(DEFAULT_CHUNK_SIZE, max(MIN_AUTO_CHUNK, math.ceil(target))))
-        n_chunks = max(1, math.ceil(rows / limit))
-        size = math.ceil(rows / n_chunks)  # balanced chunk sizes
-        current: list[_Segment] = []
-        filled = 0
-        for s in segs:
-            start = s.start
-            while start < s.stop:
-                take = min(s.stop - start, size - filled)
-                current.append(_Segment(s.cell, start, start + take))
-                filled += take
-                start += take
-                if filled == size:
-                    chunks.append(_Chunk(s.cell.engine, current))
-                    current, filled = [], 0
-        if current:
-            chunks.append(_Chunk(segs[0].cell.engine, current))
-    chunks.sort(key=lambda c: -c.cost)  # longest first: better balance across workers
-    return chunks
 
 
 # -- worker side ----------------------------------------------------------------------------------
@@ -225,6 +160,8 @@ class SweepSummary:
         thread executor it includes other threads of that process).
     labels : dict
         Primary-label counts over all runs of the grid (from the database).
+    tampered : list of (str, int)
+        Stored runs ``(config_hash, run)`` that failed their checksum; deleted and recomputed.
     hashes : list of str
         Configuration hashes of the grid's cells, in grid order.
     """
@@ -239,7 +176,13 @@ class SweepSummary:
     compute_seconds: dict[str, float] = field(default_factory=dict)
     cpu_seconds: dict[str, float] = field(default_factory=dict)
     labels: dict[str, int] = field(default_factory=dict)
+    tampered: list[tuple[str, int]] = field(default_factory=list)
     hashes: list[str] = field(default_factory=list, repr=False)
+
+    def to_pandas(self) -> Any:
+        """The stored runs of this sweep's grid as a ``pandas.DataFrame`` (see ``RunStore.to_pandas``)."""
+        with RunStore(self.db, readonly=True) as store:
+            return store.to_pandas(self.hashes)
 
     def as_dict(self) -> dict[str, Any]:
         """Plain dict (JSON-serialisable)."""
@@ -254,56 +197,13 @@ class SweepSummary:
             "compute_seconds": dict(self.compute_seconds),
             "cpu_seconds": dict(self.cpu_seconds),
             "labels": dict(self.labels),
+            "tampered": [list(k) for k in self.tampered],
         }
 
 
 def dynamics_name(dynamics: str, k: int) -> str:
     """Display name: ``alternating-k5`` for alternating dynamics, the dynamics name otherwise."""
     return f"{dynamics}-k{k}" if dynamics in USES_K else dynamics
-
-
-def _rows_of(chunk: _Chunk, result: dict[str, Any]) -> list[dict[str, Any]]:
-    rows = []
-    i = 0
-    mu0, ell0, mu, ell, label = (result[k] for k in ("mu0", "ell0", "mu", "ell", "label"))
-    flags = result["flags"]
-    for seg in chunk.segments:
-        c = seg.cell
-        for run in range(seg.start, seg.stop):
-            rows.append(
-                {
-                    "config_hash": c.hash,
-                    "run": run,
-                    "seed": c.init_seed,
-                    "dynamics": c.dynamics,
-                    "eta": c.eta,
-                    "eta_d": math.nan if c.eta_d is None else c.eta_d,
-                    "k": c.k,
-                    "steps": c.steps,
-                    "tol": c.tol,
-                    "precision": "float64",
-                    "nu1": c.nu[0],
-                    "nu2": c.nu[1],
-                    "mu0_1": float(mu0[i, 0]),
-                    "mu0_2": float(mu0[i, 1]),
-                    "l0_1": float(ell0[i, 0]),
-                    "r0_1": float(ell0[i, 1]),
-                    "l0_2": float(ell0[i, 2]),
-                    "r0_2": float(ell0[i, 3]),
-                    "mu1": float(mu[i, 0]),
-                    "mu2": float(mu[i, 1]),
-                    "l1": float(ell[i, 0]),
-                    "r1": float(ell[i, 1]),
-                    "l2": float(ell[i, 2]),
-                    "r2": float(ell[i, 3]),
-                    "label": str(label[i]),
-                    "flags": {name: bool(v[i]) for name, v in flags.items()},
-                }
-            )
-            i += 1
-    if i != len(mu):
-        raise RuntimeError(f"engine returned {len(mu)} rows for a chunk of {i}")
-    return rows
 
 
 def sweep(
@@ -313,9 +213,11 @@ def sweep(
     executor: Executor | None = None,
     workers: int = 1,
     chunk_size: int | None = None,
+    chunk_seconds: float = CHUNK_SECONDS,
     progress: bool = True,
     engine: Engine | None = None,
     description: str = "sweep",
+    db_option: str = "db",
 ) -> SweepSummary:
     """Run (or resume) a sweep, committing each chunk of runs to SQLite.
 
@@ -324,7 +226,8 @@ def sweep(
     config_grid : mapping or iterable of Cell
         The grid; see :func:`expand_grid`.
     db : path-like
-        SQLite database (created if missing).  Runs already stored are skipped.
+        SQLite database (created if missing).  Intact runs already stored are skipped; a
+        database that is not gmmsym's is refused (:class:`~gmmsym.experiments.store.RunStore`).
     executor : concurrent.futures.Executor, optional
         Where chunks are computed (e.g. a ``ProcessPoolExecutor`` or
         ``dask.distributed.Client().get_executor()``); only this process writes the database.
@@ -333,9 +236,9 @@ def sweep(
     workers : int, default 1
         Number of worker processes (also used to size automatic chunks for ``executor``).
     chunk_size : int, optional
-        Maximum rows per chunk.  Default: automatic, at most :data:`DEFAULT_CHUNK_SIZE`
-        rows, and with several workers about three chunks per worker (at least
-        :data:`MIN_AUTO_CHUNK` rows each).  Results do not depend on it.
+        Fixed rows per chunk (overrides ``chunk_seconds``).  Results do not depend on it.
+    chunk_seconds : float, default CHUNK_SECONDS
+        Target duration of one automatic chunk (module docstring).  Results do not depend on it.
     progress : bool, default True
         Show a rich progress bar with ETA on stderr.
     engine : callable, optional
@@ -344,6 +247,8 @@ def sweep(
         for process executors.  Default: :func:`gmmsym.simulate`.
     description : str
         Label of the progress bar.
+    db_option : str, default "db"
+        Name of ``db`` in error messages (``"--db"`` from the command line).
 
     Returns
     -------
@@ -360,53 +265,64 @@ def sweep(
     workers = check_int("workers", workers, minimum=1)
     if chunk_size is not None:
         chunk_size = check_int("chunk_size", chunk_size, minimum=1)
-    with RunStore(db) as store:
+    chunk_seconds = check_positive("chunk_seconds", chunk_seconds)
+    if engine is not None and not callable(engine):
+        raise InputError(f"engine: expected a callable like gmmsym.simulate, got {type(engine).__name__}")
+    if executor is not None and not isinstance(executor, Executor):
+        raise InputError(f"executor: expected a concurrent.futures.Executor, got {type(executor).__name__}")
+    with RunStore(db, option=db_option) as store:
         store.add_configs({c.hash: c.config_json for c in cells})
-        done = store.done_runs(c.hash for c in cells)
-        segments = [s for c in cells for s in _missing_segments(c, done.get(c.hash, set()))]
-        total_runs = sum(c.runs for c in cells)
-        todo = sum(len(s) for s in segments)
-        chunks = _plan(segments, chunk_size, workers)
-        computed = 0
-        compute_seconds: dict[str, float] = {}
-        cpu_seconds: dict[str, float] = {}
+        done, tampered = store.check_runs(c.hash for c in cells)
+        if tampered:
+            store.delete_runs(tampered)
+        segments = [s for c in cells for s in missing_segments(c, done.get(c.hash, set()))]
+        chunks = plan(segments, chunk_size, workers, chunk_seconds)
+        summary = SweepSummary(
+            db=str(Path(db)),
+            cells=len(cells),
+            runs=sum(c.runs for c in cells),
+            skipped=sum(c.runs for c in cells) - sum(len(s) for s in segments),
+            computed=0,
+            chunks=len(chunks),
+            seconds=0.0,
+            tampered=tampered,
+            hashes=[c.hash for c in cells],
+        )
+        _run(chunks, store, summary, engine, executor, workers, progress, description)
+        summary.labels = store.label_counts(c.hash for c in cells)
+    summary.seconds = time.perf_counter() - t0
+    return summary
 
-        def commit(chunk: _Chunk, result: dict[str, Any]) -> None:
-            nonlocal computed
-            rows = _rows_of(chunk, result)
+
+def _run(
+    chunks: list[Chunk],
+    store: RunStore,
+    summary: SweepSummary,
+    engine: Engine | None,
+    executor: Executor | None,
+    workers: int,
+    progress: bool,
+    description: str,
+) -> None:
+    """Compute the chunks and commit each one as it finishes (parent process)."""
+    todo = sum(c.rows for c in chunks)
+    with Progress(progress, sum(c.cost for c in chunks), todo, description) as bar:
+
+        def commit(chunk: Chunk, result: dict[str, Any]) -> None:
+            rows = rows_of(chunk.segments, result)
             store.write_chunk(
                 rows,
                 engine=json.dumps(chunk.engine, sort_keys=True),
                 seconds=result["seconds"],
                 cpu_seconds=result["cpu_seconds"],
             )
-            computed += len(rows)
+            summary.computed += len(rows)
             name = dynamics_name(chunk.engine["dynamics"], chunk.engine["k"])
-            compute_seconds[name] = compute_seconds.get(name, 0.0) + float(result["seconds"])
-            cpu_seconds[name] = cpu_seconds.get(name, 0.0) + float(result["cpu_seconds"])
+            for key, total in (("seconds", summary.compute_seconds), ("cpu_seconds", summary.cpu_seconds)):
+                total[name] = total.get(name, 0.0) + float(result[key])
+            bar.advance(chunk.cost, chunk.rows)
 
-        total_cost = sum(c.cost for c in chunks)
-        with Progress(progress, total_cost, todo, description) as bar:
-
-            def done_chunk(chunk: _Chunk, result: dict[str, Any]) -> None:
-                commit(chunk, result)
-                bar.advance(chunk.cost, chunk.rows)
-
-            execute(_run_chunk, [(c.task(engine), c) for c in chunks], executor, workers, done_chunk, bar)
-        labels = store.label_counts(c.hash for c in cells)
-    return SweepSummary(
-        db=str(Path(db)),
-        cells=len(cells),
-        runs=total_runs,
-        skipped=total_runs - todo,
-        computed=computed,
-        chunks=len(chunks),
-        seconds=time.perf_counter() - t0,
-        compute_seconds=compute_seconds,
-        cpu_seconds=cpu_seconds,
-        labels=labels,
-        hashes=[c.hash for c in cells],
-    )
+        execute(_run_chunk, [(c.task(engine), c) for c in chunks], executor, workers, commit, bar)
 
 
 def cells_by_dynamics(cells: Sequence[Cell]) -> dict[str, list[Cell]]:
