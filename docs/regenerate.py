@@ -107,13 +107,21 @@ def _cell(text: str) -> str:
 
 
 def claims_table(budget: str) -> str:
-    """One row per claim module: id, claim, method, status and key figure at ``budget`` (seed 0)."""
+    """One row per claim module: id, claim, kind, method, judge, status and key figure at ``budget``."""
     lines = [
-        f"| id | claim | method | status ({budget}) | key figure ({budget}) |",
-        "|---|---|---|---|---|",
+        f"| id | claim | kind | method | judge | status ({budget}) | key figure ({budget}) |",
+        "|---|---|---|---|---|---|---|",
     ]
     for claim, ev in _claims(budget):
-        cells = (claim.id, _cell(claim.title), _cell(claim.method), ev.status, _cell(ev.key_figure))
+        cells = (
+            claim.id,
+            _cell(claim.title),
+            _cell(claim.kind),
+            _cell(claim.method),
+            _cell(claim.judge),
+            ev.status,
+            _cell(ev.key_figure),
+        )
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 

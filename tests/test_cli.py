@@ -385,3 +385,28 @@ def test_find_checkout():
     repo = Path(__file__).resolve().parent.parent
     assert find_checkout(repo / "tests") == repo
     assert find_checkout("/") is None
+
+
+def test_sweep_speaks_the_simulate_vocabulary(tmp_path, capsys):
+    """``sweep`` takes panel names and ``-k`` like ``simulate``; ``-k`` without alternating is an error."""
+    from gmmsym.cli.main import main
+
+    db = str(tmp_path / "v.db")
+    common = ["--steps", "20", "--runs", "2", "--mu0", "0.1", "0.5", "--no-progress"]
+    assert main(["sweep", "--db", db, "--dynamics", "alternating-k5", "simultaneous", *common]) == 0
+    assert main(["sweep", "--db", db, "--dynamics", "alternating", "-k", "5", *common]) == 0
+    assert "0 computed in 0 chunk(s), 2 already in" in capsys.readouterr().out  # alternating-k5 == -k 5
+    assert main(["sweep", "--db", db, "--dynamics", "simultaneous", "-k", "5", *common]) == 2
+    assert "-k/--k" in capsys.readouterr().err
+
+
+def test_sweep_export_to_stdout(tmp_path, capsys):
+    """``--export csv -`` writes the CSV on stdout (the summary goes to stderr), no file named ``-``."""
+    from gmmsym.cli.main import main
+
+    db = str(tmp_path / "e.db")
+    args = ["--dynamics", "simultaneous", "--steps", "10", "--runs", "2", "--mu0", "0.1", "0.5"]
+    assert main(["sweep", "--db", db, *args, "--no-progress", "--export", "csv", "-"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("config_hash,run,") and len(out.splitlines()) == 3
+    assert not (tmp_path / "-").exists() and not Path("-").exists()

@@ -19,7 +19,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from gmmsym.cli.options import nonnegative_int, positive_int
+from gmmsym.cli.options import (
+    FORMATTER,
+    add_k_option,
+    dynamics_type,
+    expand_dynamics,
+    nonnegative_int,
+    positive_int,
+)
 from gmmsym.errors import InputError
 from gmmsym.io import check_input_file, check_output_dir, check_output_file, file_errors
 
@@ -43,6 +50,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def _add_sweep(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "sweep",
+        formatter_class=FORMATTER,
         help="run (or resume) a grid of simulations into SQLite; export CSV/JSON",
         description=(
             "Run a grid of configurations with the float64 engine, one SQLite row per run. "
@@ -54,13 +62,17 @@ def _add_sweep(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--db", required=True, metavar="PATH", help="SQLite database (created if missing)")
     p.add_argument("--config", metavar="FILE", help="grid as a JSON object (overrides the grid flags)")
     p.add_argument(
-        "--dynamics", nargs="+", metavar="NAME", help="dynamics to sweep (required to run from flags)"
+        "--dynamics",
+        nargs="+",
+        type=dynamics_type,
+        metavar="NAME",
+        help="dynamics or panel names such as alternating-k5; required to run from flags",
     )
     p.add_argument("--eta", nargs="+", type=float, default=[0.1], help="generator step sizes (default 0.1)")
     p.add_argument(
         "--eta-d", nargs="+", type=float, default=None, help="discriminator step sizes (default eta)"
     )
-    p.add_argument("--k", nargs="+", type=positive_int, default=[1], help="discriminator steps (alternating)")
+    add_k_option(p, nargs="+")
     p.add_argument("--steps", nargs="+", type=nonnegative_int, default=[3000], help="generator steps")
     p.add_argument(
         "--nu", nargs=2, type=float, action="append", metavar=("NU1", "NU2"), help="true means (repeatable)"
@@ -91,7 +103,7 @@ def _add_sweep(sub: argparse._SubParsersAction) -> None:
         "--export",
         nargs=2,
         metavar=("FORMAT", "PATH"),
-        help="after the sweep (if any), write every stored run as csv or json to PATH",
+        help="after the sweep (if any), write every stored run as csv or json to PATH (- for stdout)",
     )
     p.add_argument("--json", action="store_true", help="print the sweep summary as JSON")
     p.set_defaults(func=_sweep)
@@ -103,6 +115,7 @@ def _add_reproduce(sub: argparse._SubParsersAction) -> None:
     rsub.required = True
     f = rsub.add_parser(
         "figure2",
+        formatter_class=FORMATTER,
         help="Figure 2: success heatmaps of optimal vs first-order dynamics (docs/model.md section 6)",
         description=(
             "Sweep linspace(-1, 1, 10)^2 initial means with nu = (-0.5, 0.5), eta = 0.1, 3000 steps for "
@@ -140,6 +153,7 @@ def _add_reproduce(sub: argparse._SubParsersAction) -> None:
 def _add_replay(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "replay",
+        formatter_class=FORMATTER,
         help="re-run a sample of stored float64 runs at 50 digits (mpmath) and compare labels",
         description=(
             "Draw a seeded sample of runs from --db (failures first), re-run each with "
@@ -183,8 +197,9 @@ def _add_exec_args(p: argparse.ArgumentParser, *, default_workers: int | None, c
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
-def grid_from_args(args: argparse.Namespace) -> dict[str, Any] | None:
-    """The sweep grid of ``gmmsym sweep`` arguments (None if no grid was given)."""
+def grid_from_args(args: argparse.Namespace) -> dict[str, Any] | list[Any] | None:
+    """The sweep grid of ``gmmsym sweep`` arguments: the ``--config`` mapping, the cells of the
+    grid flags (``--dynamics`` names or panel names with ``-k``), or None if no grid was given."""
     if args.config:
         path = check_input_file(args.config, "--config")
         with file_errors("--config", path):
@@ -201,10 +216,8 @@ def grid_from_args(args: argparse.Namespace) -> dict[str, Any] | None:
     if args.mu0 and args.mu_grid:
         raise InputError("--mu0 and --mu-grid are exclusive")
     grid: dict[str, Any] = {
-        "dynamics": args.dynamics,
         "eta": args.eta,
         "eta_d": args.eta_d if args.eta_d else [None],
-        "k": args.k,
         "steps": args.steps,
         "nu": [tuple(v) for v in args.nu] if args.nu else [(-0.5, 0.5)],
         "runs": args.runs,
@@ -218,7 +231,14 @@ def grid_from_args(args: argparse.Namespace) -> dict[str, Any] | None:
         if n != int(n):
             raise InputError(f"--mu-grid: N must be an integer, got {n}")
         grid["mu_grid"] = [lo, hi, int(n)]
-    return grid
+    return _cells(grid, expand_dynamics(args.dynamics, args.k))
+
+
+def _cells(grid: dict[str, Any], pairs: list[tuple[str, int]]) -> list[Any]:
+    """The cells of ``grid`` for every ``(dynamics, k)`` pair of ``--dynamics`` / ``-k``."""
+    from gmmsym.experiments.grid import expand_grid
+
+    return [cell for name, k in pairs for cell in expand_grid({**grid, "dynamics": name, "k": k})]
 
 
 def _sweep(args: argparse.Namespace) -> int:
@@ -234,7 +254,7 @@ def _sweep(args: argparse.Namespace) -> int:
         raise InputError(f"--export: format must be csv or json, got {args.export[0]!r}")
     check_database(args.db, "--db", create=grid is not None)  # before any work
     if args.export:
-        check_output_file(args.export[1], "--export")
+        check_output_file(args.export[1], "--export", allow_stdout=True)
     if grid is not None:
         res = sweep(
             grid,
@@ -245,12 +265,14 @@ def _sweep(args: argparse.Namespace) -> int:
             progress=not args.no_progress,
             db_option="--db",
         )
-        _print_sweep(res, args.json)
+        to_stdout = bool(args.export) and args.export[1] == "-"
+        _print_sweep(res, args.json, sys.stderr if to_stdout else None)
     if args.export:
         with RunStore(args.db, readonly=grid is None, option="--db") as store:
             path = store.export(args.export[0], args.export[1], option="--export")
             n = store.count()
-        print(f"exported {n} runs to {path}", file=sys.stderr if args.json else sys.stdout)
+        to_stderr = args.json or str(path) == "-"
+        print(f"exported {n} runs to {path}", file=sys.stderr if to_stderr else sys.stdout)
     return 0
 
 
@@ -260,17 +282,20 @@ def _chunk_seconds(args: argparse.Namespace) -> float:
     return CHUNK_SECONDS if args.chunk_seconds is None else args.chunk_seconds
 
 
-def _print_sweep(res: Any, as_json: bool) -> None:
+def _print_sweep(res: Any, as_json: bool, out: Any = None) -> None:
+    """The sweep summary on ``out`` (stdout; stderr when the export goes to stdout)."""
+    out = out or sys.stdout
     for key in res.tampered:
         print(f"--db: run {key[0]}:{key[1]} failed its checksum; recomputed", file=sys.stderr)
     if as_json:
-        print(json.dumps(res.as_dict(), indent=2))
+        print(json.dumps(res.as_dict(), indent=2), file=out)
         return
     print(
         f"{res.cells} cells, {res.runs} runs: {res.computed} computed in {res.chunks} chunk(s), "
-        f"{res.skipped} already in {res.db} ({res.seconds:.1f} s)"
+        f"{res.skipped} already in {res.db} ({res.seconds:.1f} s)",
+        file=out,
     )
-    print("labels: " + ", ".join(f"{k} {v}" for k, v in res.labels.items()))
+    print("labels: " + ", ".join(f"{k} {v}" for k, v in res.labels.items()), file=out)
 
 
 def _figure2(args: argparse.Namespace) -> int:

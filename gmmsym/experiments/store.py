@@ -30,6 +30,7 @@ import json
 import math
 import os
 import sqlite3
+import sys
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -375,7 +376,8 @@ class RunStore:
         Returns
         -------
         Path
-            ``path``.  An OS failure raises :class:`~gmmsym.errors.FileError` naming ``option``.
+            ``path`` (``"-"``: the text goes to standard output).  An OS failure raises
+            :class:`~gmmsym.errors.FileError` naming ``option``.
         """
         fmt = fmt.lower()
         if fmt not in ("csv", "json"):
@@ -394,5 +396,8 @@ class RunStore:
         else:
             doc = {"schema": SCHEMA_VERSION, "columns": list(RUN_COLUMNS), "runs": runs}
             text = json_text(doc, indent=1)
+        if str(path) == "-":
+            sys.stdout.write(text)
+            return Path("-")
         with file_errors(option, path):
             return atomic_write_text(path, text)
