@@ -168,6 +168,15 @@ def _roots(terms: list[tuple], tol_digits: int, strict: bool = True) -> list:
     return out
 
 
+def _inputs(mu, nu, dps: object) -> tuple:
+    """``(dps, mu, nu)`` checked once: means as ``mpf`` tuples at ``dps`` digits, in range."""
+    dps = _check_dps(dps)
+    with mpmath.workdps(dps):
+        mu_m = to_mpf_vector("mu", mu, 2)
+        nu_m = to_mpf_vector("nu", nu, 2)
+    return dps, mu_m, nu_m
+
+
 def crossings(mu, nu, dps: int = 50) -> tuple[tuple, int]:
     """Sorted crossings of ``p* - p_mu`` and the sign of ``p* - p_mu`` at ``-inf``.
 
@@ -177,10 +186,7 @@ def crossings(mu, nu, dps: int = 50) -> tuple[tuple, int]:
         ``s_minus = 1`` if ``p* > p_mu`` far left, ``-1`` if below, ``0`` if ``mu = nu`` up to swap
         (then ``x = ()``).
     """
-    dps = _check_dps(dps)
-    with mpmath.workdps(dps):
-        mu_m = to_mpf_vector("mu", mu, 2)
-        nu_m = to_mpf_vector("nu", nu, 2)
+    dps, mu_m, nu_m = _inputs(mu, nu, dps)
     guard = _GUARD
     while True:
         with mpmath.workdps(dps + guard):
@@ -247,8 +253,9 @@ def tv_distance(mu, nu, dps: int = 50) -> mpmath.mpf:
     ``+-inf``: the normal mass beyond them is below ``exp(-4e59)``, i.e. 0 at any usable precision,
     and ``mpmath.ncdf`` fails for arguments beyond about ``1e154``.
     """
+    dps, mu, nu = _inputs(mu, nu, dps)  # read once: mu, nu may be one-shot iterables
     ell, n = optimal_discriminator(mu, nu, dps)
-    with mpmath.workdps(_check_dps(dps)):
+    with mpmath.workdps(dps):
         if n < 0:
             return mpmath.mpf(0)
         ell = tuple(x if abs(x) <= _FAR else mpmath.inf * mpmath.sign(x) for x in ell)
@@ -263,8 +270,9 @@ def tv_gradient_and_discriminator(mu, nu, dps: int = 50) -> tuple[tuple, tuple]:
 
     ``((0, 0), (nan,) * 4)`` where ``mu = nu`` up to swapping.
     """
+    dps, mu, nu = _inputs(mu, nu, dps)  # read once: mu, nu may be one-shot iterables
     ell, n = optimal_discriminator(mu, nu, dps)
-    with mpmath.workdps(_check_dps(dps)):
+    with mpmath.workdps(dps):
         if n < 0:
             return (mpmath.mpf(0), mpmath.mpf(0)), ell
         grad, _ = mp_gradients(mu, ell, nu, dps=dps)
