@@ -80,7 +80,7 @@ from gmmsym.dynamics.float64 import Float64Backend
 from gmmsym.dynamics.mpmath import MpBackend
 from gmmsym.dynamics.protocol import Backend
 from gmmsym.errors import InputError
-from gmmsym.model.validate import as_rows, check_choice, check_int, check_ordered, check_positive
+from gmmsym.model.validate import as_rows, check_choice, check_dps, check_int, check_ordered, check_positive
 from gmmsym.outcomes import Outcomes, classify
 
 __all__ = ["DYNAMICS", "SimulationResult", "simulate", "draw_ell0", "gradient_evaluations"]
@@ -345,7 +345,7 @@ def _check_precision(precision: object) -> str | int:
         if precision != "float64":
             raise InputError(f"precision must be 'float64' or an int number of digits, got {precision!r}")
         return precision
-    return check_int("precision", precision, minimum=15)
+    return check_dps("precision", precision)
 
 
 def simulate(

@@ -44,7 +44,8 @@ from gmmsym.experiments.grid import (
 )
 from gmmsym.experiments.runner import Progress, execute
 from gmmsym.experiments.store import RunStore
-from gmmsym.model.validate import check_int
+from gmmsym.errors import InputError
+from gmmsym.model.validate import check_bool, check_int, check_path
 
 __all__ = [
     "Cell",
@@ -306,6 +307,26 @@ def _rows_of(chunk: _Chunk, result: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+#: Largest ``workers``: one process each; far more than any machine this runs on has cores.
+MAX_WORKERS = 256
+
+
+def _check_sweep_args(db, executor, workers, chunk_size, progress, engine, description) -> tuple:
+    """Check ``sweep``'s keyword arguments before anything is opened or written."""
+    check_path("db", db)
+    if executor is not None and not isinstance(executor, Executor) and not callable(getattr(executor, "submit", None)):
+        raise InputError(f"executor must be a concurrent.futures.Executor or None, got {type(executor).__name__}")
+    if engine is not None and not callable(engine):
+        raise InputError(f"engine must be a callable like gmmsym.simulate or None, got {type(engine).__name__}")
+    check_bool("progress", progress)
+    if not isinstance(description, str):
+        raise InputError(f"description must be a str, got {type(description).__name__}")
+    workers = check_int("workers", workers, minimum=1, maximum=MAX_WORKERS)
+    if chunk_size is not None:
+        chunk_size = check_int("chunk_size", chunk_size, minimum=1, maximum=DEFAULT_CHUNK_SIZE * 100)
+    return workers, chunk_size
+
+
 def sweep(
     config_grid: Mapping[str, Any] | Iterable[Cell],
     *,
@@ -357,9 +378,7 @@ def sweep(
     """
     t0 = time.perf_counter()
     cells = expand_grid(config_grid)
-    workers = check_int("workers", workers, minimum=1)
-    if chunk_size is not None:
-        chunk_size = check_int("chunk_size", chunk_size, minimum=1)
+    workers, chunk_size = _check_sweep_args(db, executor, workers, chunk_size, progress, engine, description)
     with RunStore(db) as store:
         store.add_configs({c.hash: c.config_json for c in cells})
         done = store.done_runs(c.hash for c in cells)

@@ -26,6 +26,7 @@ __all__ = [
     "as_real_array",
     "as_points",
     "check_real",
+    "check_path",
     "check_bool",
     "check_dps",
     "check_max_abs",
@@ -269,3 +270,15 @@ def _mpf_entry(name: str, v: object, allow_inf: bool, mpmath):
     if mpmath.isinf(x) and not allow_inf:
         raise InputError(f"{name} must be finite, got {v!r:.40}")
     return x
+
+
+def check_path(name: str, value: object) -> str:
+    """A file-system path (``str`` or ``os.PathLike``), non-empty, without NUL bytes."""
+    import os
+
+    if isinstance(value, (bytes, bytearray)) or not isinstance(value, (str, os.PathLike)):
+        raise InputError(f"{name} must be a path (str or os.PathLike), got {type(value).__name__}")
+    text = os.fspath(value)
+    if not isinstance(text, str) or text == "" or "\x00" in text:
+        raise InputError(f"{name} must be a non-empty path without NUL bytes, got {value!r:.60}")
+    return text
