@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
 from gmmsym.errors import InputError
-from gmmsym.model.validate import check_bool, check_int, check_positive, check_real
+from gmmsym.model.validate import check_bool, check_int, check_positive, check_real, show
 
 __all__ = [
     "label_invariant_distance",
@@ -72,7 +72,7 @@ def _check_collapsed(collapsed: object) -> tuple[bool, bool] | None:
     if isinstance(collapsed, (bool, np.bool_)):
         return (bool(collapsed), bool(collapsed))
     if isinstance(collapsed, (str, bytes)) or not isinstance(collapsed, Sequence) or len(collapsed) != 2:
-        raise InputError(f"collapsed must be None, a bool or a pair of bools, got {collapsed!r:.40}")
+        raise InputError(f"collapsed must be None, a bool or a pair of bools, got {show(collapsed)}")
     return (check_bool("collapsed[0]", collapsed[0]), check_bool("collapsed[1]", collapsed[1]))
 
 

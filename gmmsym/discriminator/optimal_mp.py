@@ -31,6 +31,7 @@ from collections.abc import Sequence
 
 import mpmath
 
+from gmmsym.errors import InputError
 from gmmsym.kernels.mp import _check_dps, to_mpf_vector
 from gmmsym.kernels.mp import advantage as mp_advantage
 from gmmsym.kernels.mp import gradients as mp_gradients
@@ -41,6 +42,7 @@ __all__ = [
     "tv_gradient",
     "tv_gradient_and_discriminator",
     "crossings",
+    "max_abs_mean",
 ]
 
 _GUARD = 20  # extra decimal digits used internally (tripled while a sign is unresolved)
@@ -174,7 +176,26 @@ def _inputs(mu, nu, dps: object) -> tuple:
     with mpmath.workdps(dps):
         mu_m = to_mpf_vector("mu", mu, 2)
         nu_m = to_mpf_vector("nu", nu, 2)
+        bound = max_abs_mean(dps)
+        for name, v in (("mu", mu_m), ("nu", nu_m)):
+            if max(abs(x) for x in v) > bound:
+                raise InputError(
+                    f"{name}: |{name}_i| must be <= 10^(dps/2) = {mpmath.nstr(bound, 3)} at dps={dps} "
+                    f"(the exponents a x - a^2/2 need 2 log10|a| digits; raise dps), got {mpmath.nstr(max(v, key=abs), 5)}"
+                )
     return dps, mu_m, nu_m
+
+
+def max_abs_mean(dps: int) -> mpmath.mpf:
+    """Largest supported ``|mu_i|``, ``|nu_i|`` at ``dps`` digits: ``10^(dps/2)`` (docs/reliability.md).
+
+    The exponents ``a x - a^2/2`` of ``g`` have magnitude up to ``a^2``; at ``dps + 20`` working
+    digits their absolute error is about ``a^2 10^-(dps+20)``.  Measured (random configurations
+    against ``dps = 2 log10|a| + 60``): wrong crossing counts first appear at ``|a| = 1e12`` for
+    ``dps = 15`` and ``1e21`` for ``dps = 30``; ``10^(dps/2)`` (3e7 and 1e15) keeps a factor
+    ``>= 3e4`` below them.
+    """
+    return mpmath.mpf(10) ** (mpmath.mpf(dps) / 2)
 
 
 def crossings(mu, nu, dps: int = 50) -> tuple[tuple, int]:

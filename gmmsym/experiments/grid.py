@@ -31,7 +31,7 @@ import numpy as np
 
 from gmmsym.dynamics.engine import DYNAMICS
 from gmmsym.errors import InputError
-from gmmsym.model.validate import check_choice, check_int, check_positive, check_real
+from gmmsym.model.validate import check_choice, check_int, check_positive, check_real, show
 
 __all__ = [
     "Cell",
@@ -70,7 +70,7 @@ def _f(x: object, name: str) -> float:
 
 def _pair(x: object, name: str) -> tuple[float, float]:
     if isinstance(x, (str, bytes, bytearray)):
-        raise InputError(f"{name} must be a pair of numbers, got {x!r:.40}")
+        raise InputError(f"{name} must be a pair of numbers, got {show(x)}")
     try:
         a, b = x  # type: ignore[misc]
     except (TypeError, ValueError):
@@ -235,10 +235,10 @@ def mu_grid(lo: float = -1.0, hi: float = 1.0, n: int = 10) -> list[tuple[float,
 def _mu_grid_axis(spec: Any) -> list[tuple[float, float]]:
     """The ``mu_grid = [lo, hi, n]`` axis of a grid mapping; errors name ``mu_grid``."""
     if isinstance(spec, (str, bytes)) or not isinstance(spec, Iterable):
-        raise InputError(f"mu_grid must be [lo, hi, n], got {spec!r:.40}")
+        raise InputError(f"mu_grid must be [lo, hi, n], got {show(spec)}")
     spec = list(spec)
     if len(spec) != 3:
-        raise InputError(f"mu_grid must be [lo, hi, n], got {spec!r:.60}")
+        raise InputError(f"mu_grid must be [lo, hi, n], got {show(spec)}")
     lo, hi = _f(spec[0], "mu_grid[0] (lo)"), _f(spec[1], "mu_grid[1] (hi)")
     n = check_int("mu_grid[2] (n)", spec[2], minimum=1, maximum=10_000)
     return mu_grid(lo, hi, n)

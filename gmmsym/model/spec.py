@@ -14,6 +14,7 @@ from fractions import Fraction
 from numbers import Integral, Rational, Real
 
 from gmmsym.errors import InputError
+from gmmsym.model.validate import show
 
 __all__ = ["ModelSpec", "PAPER"]
 
@@ -37,7 +38,7 @@ def _exact(name: str, value: object) -> Fraction:
             return Fraction(int(value.numerator), int(value.denominator))
         return Fraction(value if isinstance(value, str) else repr(float(value)))
     except (ValueError, ZeroDivisionError, OverflowError) as exc:
-        raise InputError(f"{name} must be a number or a fraction like '1/3', got {value!r:.40} ({exc})") from None
+        raise InputError(f"{name} must be a number or a fraction like '1/3', got {show(value)} ({exc})") from None
 
 
 @dataclass(frozen=True)
