@@ -183,7 +183,7 @@ def _rows() -> list[Row]:
                 bad = arrays_bad(width)
             others = {k: v for k, v in good_kwargs.items() if k != arg}
             names_ = (names or {}).get(arg, (arg,))
-            rows.append(Row(func, call, arg, good, others, bad, check, names_, takes_kwargs))
+            rows.append(Row(func, call, arg, good, others, bad, check, names=names_, takes_kwargs=takes_kwargs))
 
     k = {"mu": MU, "ell": ELL, "nu": NU}
     for f in ("objective", "advantage", "gradients"):
