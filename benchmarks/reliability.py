@@ -34,8 +34,13 @@ def surface(examples: int) -> tuple[dict, list[str]]:
     for row in ROWS:
         counts: Counter = Counter()
 
-        @settings(max_examples=examples, derandomize=True, database=None, deadline=None,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=examples,
+            derandomize=True,
+            database=None,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+        )
         @given(data=st.data())
         def probe(data, row=row, counts=counts):
             out = run_case(row, data.draw(row.bad))
@@ -60,7 +65,9 @@ def _table(per_row: dict) -> str:
     for f, c in funcs.items():
         total.update(c)
         lines.append(f"| `{f}` | {sum(c.values())} | " + " | ".join(str(c[k]) for k in kinds) + " |")
-    lines.append(f"| **all** | **{sum(total.values())}** | " + " | ".join(f"**{total[k]}**" for k in kinds) + " |")
+    lines.append(
+        f"| **all** | **{sum(total.values())}** | " + " | ".join(f"**{total[k]}**" for k in kinds) + " |"
+    )
     return "\n".join(lines), total
 
 
@@ -70,8 +77,12 @@ def write_doc(out: Path, examples: int) -> int:
     table, total = _table(per_row)
     template = (ROOT / "benchmarks" / "reliability_template.md").read_text()
     text = template.format(
-        examples=examples, rows=len(per_row), table=table, cases=sum(total.values()),
-        clean=total["clean error"], ok=total["ok"],
+        examples=examples,
+        rows=len(per_row),
+        table=table,
+        cases=sum(total.values()),
+        clean=total["clean error"],
+        ok=total["ok"],
         bad=total["unnamed error"] + total["crash"] + total["wrong result"],
         seconds=f"{time.perf_counter() - t0:.0f}",
         failures="\n".join(f"- {f}" for f in failures[:50]) or "none",

@@ -44,7 +44,10 @@ __all__ = [
 
 
 def _check_box(
-    low: object, high: object, min_separation: object, names: tuple[str, str, str] = ("low", "high", "min_separation")
+    low: object,
+    high: object,
+    min_separation: object,
+    names: tuple[str, str, str] = ("low", "high", "min_separation"),
 ) -> tuple[float, float, float]:
     """Checked at construction (never at draw time): finite reals, ``low <= high``, separation fits."""
     low, high = check_real(names[0], low), check_real(names[1], high)
@@ -52,7 +55,9 @@ def _check_box(
     if low > high:
         raise InputError(f"{names[0]}, {names[1]}: need {names[0]} <= {names[1]}, got [{low}, {high}]")
     if not math.isfinite(high - low):
-        raise InputError(f"{names[0]}, {names[1]}: the box [{low}, {high}] is too wide (high - low overflows)")
+        raise InputError(
+            f"{names[0]}, {names[1]}: the box [{low}, {high}] is too wide (high - low overflows)"
+        )
     if sep > high - low:
         raise InputError(f"{names[2]}: {sep} does not fit in the box [{low}, {high}]")
     return low, high, sep

@@ -59,16 +59,57 @@ class Row:
 # hostile values
 # ----------------------------------------------------------------------------------------------
 
-_SCALARS = [math.nan, math.inf, -math.inf, True, False, np.True_, 1j, np.complex128(1), "x", "0.1", "",
-            b"ab", None, object(), 10**400, -(10**400), -1, 0, np.float32("nan"), np.datetime64("2020-01-01")]
+_SCALARS = [
+    math.nan,
+    math.inf,
+    -math.inf,
+    True,
+    False,
+    np.True_,
+    1j,
+    np.complex128(1),
+    "x",
+    "0.1",
+    "",
+    b"ab",
+    None,
+    object(),
+    10**400,
+    -(10**400),
+    -1,
+    0,
+    np.float32("nan"),
+    np.datetime64("2020-01-01"),
+]
 _ARRAYS = [
-    [], [[1.0], [1.0, 2.0]], [[0.0, 1.0], [2.0]], [1.0, [2.0]],
-    np.array([1, 2], dtype="timedelta64[s]"), np.array(["2020-01-01", "2020-01-02"], dtype="datetime64[D]"),
-    np.array([True, False]), np.array([True, False, True, False]), np.array([1 + 1j, 0]),
-    np.array(["a", "b"]), np.array([b"a", b"b"]), np.array([object(), object()]),
-    np.zeros((2, 3)), np.zeros(7), np.zeros((0, 2)), np.zeros(()), [math.nan, 0.0], [0.0, math.inf],
-    [1e308, -1e308], [1e17, 0.0], [1e6, -1e6], [3.0, 2.0, 1.0, 0.0], [0.0, 0.0, 0.0, math.nan],
-    [math.inf, math.inf, -math.inf, -math.inf], ["0", "1"], [None, 0.0], [1j, 0.0], (0.0, 1.0),
+    [],
+    [[1.0], [1.0, 2.0]],
+    [[0.0, 1.0], [2.0]],
+    [1.0, [2.0]],
+    np.array([1, 2], dtype="timedelta64[s]"),
+    np.array(["2020-01-01", "2020-01-02"], dtype="datetime64[D]"),
+    np.array([True, False]),
+    np.array([True, False, True, False]),
+    np.array([1 + 1j, 0]),
+    np.array(["a", "b"]),
+    np.array([b"a", b"b"]),
+    np.array([object(), object()]),
+    np.zeros((2, 3)),
+    np.zeros(7),
+    np.zeros((0, 2)),
+    np.zeros(()),
+    [math.nan, 0.0],
+    [0.0, math.inf],
+    [1e308, -1e308],
+    [1e17, 0.0],
+    [1e6, -1e6],
+    [3.0, 2.0, 1.0, 0.0],
+    [0.0, 0.0, 0.0, math.nan],
+    [math.inf, math.inf, -math.inf, -math.inf],
+    ["0", "1"],
+    [None, 0.0],
+    [1j, 0.0],
+    (0.0, 1.0),
 ]
 
 
@@ -131,7 +172,8 @@ def _tv_ref(r: Any, kw: dict) -> bool:
     """In range and equal (to 1e-12) to the 40-digit mpmath TV, row by row (first 8 rows)."""
     t = np.asarray(r, dtype=float).reshape(-1)
     return _tv(r) and all(
-        abs(t[i] - float(gmmsym.mp.tv_distance(m, n, dps=40))) <= 1e-12 for i, (m, n) in enumerate(_pairs_of(kw))
+        abs(t[i] - float(gmmsym.mp.tv_distance(m, n, dps=40))) <= 1e-12
+        for i, (m, n) in enumerate(_pairs_of(kw))
     )
 
 
@@ -183,40 +225,98 @@ def _rows() -> list[Row]:
                 bad = arrays_bad(width)
             others = {k: v for k, v in good_kwargs.items() if k != arg}
             names_ = (names or {}).get(arg, (arg,))
-            rows.append(Row(func, call, arg, good, others, bad, check, names=names_, takes_kwargs=takes_kwargs))
+            rows.append(
+                Row(func, call, arg, good, others, bad, check, names=names_, takes_kwargs=takes_kwargs)
+            )
 
     k = {"mu": MU, "ell": ELL, "nu": NU}
     for f in ("objective", "advantage", "gradients"):
         add(f, getattr(gmmsym, f), k, _finite)
     add("density_gap", gmmsym.density_gap, {"x": 0.3, "mu": MU, "nu": NU}, _finite)
-    add("optimal_discriminator", gmmsym.optimal_discriminator, {"mu": MU, "nu": NU}, _ell_star_ref,
-        takes_kwargs=True)
+    add(
+        "optimal_discriminator",
+        gmmsym.optimal_discriminator,
+        {"mu": MU, "nu": NU},
+        _ell_star_ref,
+        takes_kwargs=True,
+    )
     add("tv_distance", gmmsym.tv_distance, {"mu": MU, "nu": NU}, _tv_ref, takes_kwargs=True)
     add("tv_gradient", gmmsym.tv_gradient, {"mu": MU, "nu": NU}, _finite)
     add("project_ell", gmmsym.project_ell, {"ell": [0.5, -1.0, 2.0, 1.0]}, _ordered)
-    add("classify", gmmsym.classify, {"mu": MU, "ell": ELL, "nu": NU, "tol": 0.1}, _labels,
-        {"tol": scalars_bad()})
-    sim = {"nu": NU, "mu0": MU, "ell0": ELL, "dynamics": "simultaneous", "eta": 0.1, "eta_d": 0.1, "k": 1,
-           "steps": 3, "precision": "float64", "record_every": 1, "seed": 0, "tol": 0.1}
+    add(
+        "classify",
+        gmmsym.classify,
+        {"mu": MU, "ell": ELL, "nu": NU, "tol": 0.1},
+        _labels,
+        {"tol": scalars_bad()},
+    )
+    sim = {
+        "nu": NU,
+        "mu0": MU,
+        "ell0": ELL,
+        "dynamics": "simultaneous",
+        "eta": 0.1,
+        "eta_d": 0.1,
+        "k": 1,
+        "steps": 3,
+        "precision": "float64",
+        "record_every": 1,
+        "seed": 0,
+        "tol": 0.1,
+    }
     small = scalars_bad(ints=False)
-    add("simulate", gmmsym.simulate, sim, _labels,
-        {"dynamics": scalars_bad("pool", "OPTIMAL"), "eta": scalars_bad(), "eta_d": scalars_bad(),
-         "k": small, "steps": small, "precision": scalars_bad("float32", 10**9, 5, 15.5, "50", ints=False),
-         "record_every": scalars_bad(), "seed": scalars_bad(np.random.default_rng(0)), "tol": scalars_bad()},
-        {"precision": ("precision",)})
+    add(
+        "simulate",
+        gmmsym.simulate,
+        sim,
+        _labels,
+        {
+            "dynamics": scalars_bad("pool", "OPTIMAL"),
+            "eta": scalars_bad(),
+            "eta_d": scalars_bad(),
+            "k": small,
+            "steps": small,
+            "precision": scalars_bad("float32", 10**9, 5, 15.5, "50", ints=False),
+            "record_every": scalars_bad(),
+            "seed": scalars_bad(np.random.default_rng(0)),
+            "tol": scalars_bad(),
+        },
+        {"precision": ("precision",)},
+    )
     dps_bad = scalars_bad(10**9, 1001, 14, 15.5, "50", ints=False)
     for f in ("objective", "advantage", "gradients"):
         add(f"mp.{f}", getattr(gmmsym.mp, f), {**k, "dps": 20}, _finite, {"dps": dps_bad})
-    add("mp.density_gap", gmmsym.mp.density_gap, {"x": 0.3, "mu": MU, "nu": NU, "dps": 20}, _finite,
-        {"x": scalars_bad(), "dps": dps_bad})
-    add("mp.optimal_discriminator", gmmsym.mp.optimal_discriminator, {"mu": MU, "nu": NU, "dps": 20},
-        _mp_ell_star, {"dps": dps_bad})
+    add(
+        "mp.density_gap",
+        gmmsym.mp.density_gap,
+        {"x": 0.3, "mu": MU, "nu": NU, "dps": 20},
+        _finite,
+        {"x": scalars_bad(), "dps": dps_bad},
+    )
+    add(
+        "mp.optimal_discriminator",
+        gmmsym.mp.optimal_discriminator,
+        {"mu": MU, "nu": NU, "dps": 20},
+        _mp_ell_star,
+        {"dps": dps_bad},
+    )
     add("mp.tv_distance", gmmsym.mp.tv_distance, {"mu": MU, "nu": NU, "dps": 20}, _tv, {"dps": dps_bad})
     add("mp.tv_gradient", gmmsym.mp.tv_gradient, {"mu": MU, "nu": NU, "dps": 20}, _finite, {"dps": dps_bad})
     _strategy_rows(add)
-    add("ModelSpec", gmmsym.ModelSpec, {"K": 2, "M": 2, "weights": (0.5, 0.5), "sigma": 1}, _spec,
-        {"K": scalars_bad(), "M": scalars_bad(), "sigma": scalars_bad("1/0", "abc", "1e-400"),
-         "weights": st.one_of(arrays_bad(2), st.sampled_from([("1/0", 1), ("abc", 0.5), (0.3, 0.3), (2, -1)]))})
+    add(
+        "ModelSpec",
+        gmmsym.ModelSpec,
+        {"K": 2, "M": 2, "weights": (0.5, 0.5), "sigma": 1},
+        _spec,
+        {
+            "K": scalars_bad(),
+            "M": scalars_bad(),
+            "sigma": scalars_bad("1/0", "abc", "1e-400"),
+            "weights": st.one_of(
+                arrays_bad(2), st.sampled_from([("1/0", 1), ("abc", 0.5), (0.3, 0.3), (2, -1)])
+            ),
+        },
+    )
     _experiment_rows(add)
     return rows
 
@@ -224,24 +324,67 @@ def _rows() -> list[Row]:
 def _strategy_rows(add) -> None:
     num = scalars_bad()
     box = {"low": -3.0, "high": 3.0, "min_separation": 0.1}
-    bads = {k: num for k in ("low", "high", "min_separation", "min_distance", "box", "ell_box",
-                             "nu_separation", "mu_separation")}
-    bads.update({"allow_infinite": scalars_bad("yes", 1), "collapsed": st.one_of(scalars_bad("yes"),
-                 st.sampled_from([(True, "yes"), (1, 0), (True,), [None, None]])),
-                 "min_size": scalars_bad(10**9, ints=False), "max_size": scalars_bad(10**9, ints=False),
-                 "nu": arrays_bad(2), "elements": scalars_bad(st.floats())})
+    bads = {
+        k: num
+        for k in (
+            "low",
+            "high",
+            "min_separation",
+            "min_distance",
+            "box",
+            "ell_box",
+            "nu_separation",
+            "mu_separation",
+        )
+    }
+    bads.update(
+        {
+            "allow_infinite": scalars_bad("yes", 1),
+            "collapsed": st.one_of(
+                scalars_bad("yes"), st.sampled_from([(True, "yes"), (1, 0), (True,), [None, None]])
+            ),
+            "min_size": scalars_bad(10**9, ints=False),
+            "max_size": scalars_bad(10**9, ints=False),
+            "nu": arrays_bad(2),
+            "elements": scalars_bad(st.floats()),
+        }
+    )
     for f in ("means", "true_means"):
         add(f"strategies.{f}", getattr(gst, f), box, _strategy, bads)
-    add("strategies.generator_means", gst.generator_means, {**box, "nu": (0.0, 1.0), "min_distance": 0.5},
-        _strategy, bads)
+    add(
+        "strategies.generator_means",
+        gst.generator_means,
+        {**box, "nu": (0.0, 1.0), "min_distance": 0.5},
+        _strategy,
+        bads,
+    )
     disc = {"low": -6.0, "high": 6.0, "allow_infinite": True, "collapsed": None}
     add("strategies.discriminators", gst.discriminators, disc, _strategy, bads)
-    add("strategies.batches", gst.batches, {"elements": gst.means(), "min_size": 1, "max_size": 4}, _strategy, bads)
+    add(
+        "strategies.batches",
+        gst.batches,
+        {"elements": gst.means(), "min_size": 1, "max_size": 4},
+        _strategy,
+        bads,
+    )
     add("strategies.mean_batches", gst.mean_batches, {**box, "min_size": 1, "max_size": 4}, _strategy, bads)
-    add("strategies.discriminator_batches", gst.discriminator_batches, {**disc, "min_size": 1, "max_size": 4},
-        _strategy, bads)
-    states = {"box": 3.0, "nu_separation": 0.1, "mu_separation": 0.0, "ell_box": 6.0, "allow_infinite": True,
-              "collapsed": None, "min_size": 1, "max_size": 4}
+    add(
+        "strategies.discriminator_batches",
+        gst.discriminator_batches,
+        {**disc, "min_size": 1, "max_size": 4},
+        _strategy,
+        bads,
+    )
+    states = {
+        "box": 3.0,
+        "nu_separation": 0.1,
+        "mu_separation": 0.0,
+        "ell_box": 6.0,
+        "allow_infinite": True,
+        "collapsed": None,
+        "min_size": 1,
+        "max_size": 4,
+    }
     add("strategies.states", gst.states, states, _strategy, bads)
 
 
@@ -266,24 +409,78 @@ def _summary(r: Any) -> bool:
 def _experiment_rows(add) -> None:
     from gmmsym.experiments.grid import _GRID_KEYS, Cell
 
-    cell = {"dynamics": "simultaneous", "eta": 0.1, "eta_d": None, "k": 1, "steps": 5, "nu": (-0.5, 0.5),
-            "mu0": (0.0, 0.0), "tol": 0.1, "seed": 0, "runs": 2}
+    cell = {
+        "dynamics": "simultaneous",
+        "eta": 0.1,
+        "eta_d": None,
+        "k": 1,
+        "steps": 5,
+        "nu": (-0.5, 0.5),
+        "mu0": (0.0, 0.0),
+        "tol": 0.1,
+        "seed": 0,
+        "runs": 2,
+    }
     num = scalars_bad()
-    add("experiments.Cell", _cell, cell, lambda c: isinstance(c, Cell) and len(c.hash) == 16,
-        {"dynamics": scalars_bad("pool"), "eta": num, "eta_d": num, "k": num, "steps": num, "tol": num,
-         "seed": num, "runs": num, "nu": arrays_bad(2), "mu0": arrays_bad(2)})
+    add(
+        "experiments.Cell",
+        _cell,
+        cell,
+        lambda c: isinstance(c, Cell) and len(c.hash) == 16,
+        {
+            "dynamics": scalars_bad("pool"),
+            "eta": num,
+            "eta_d": num,
+            "k": num,
+            "steps": num,
+            "tol": num,
+            "seed": num,
+            "runs": num,
+            "nu": arrays_bad(2),
+            "mu0": arrays_bad(2),
+        },
+    )
     grid = {"steps": 2, "runs": 1, "mu0": [(0.0, 0.0)]}
-    sw = {"config_grid": grid, "db": "<tmp>", "executor": None, "workers": 1, "chunk_size": None,
-          "progress": False, "engine": None, "description": "sweep"}
-    add("sweep", _sweep, sw, _summary,
-        {"config_grid": st.sampled_from([{"mu_grid": [0, 1, 0]}, {"mu_grid": [0, 1]}, {"eta": "0.1"},
-                                         {"eta": True}, {"nu": "ab"}, {"tol": "0.1"}, {"bogus": 1}, [1, 2],
-                                         {"mu0": [(0, 0)], "steps": -1}, {"mu_grid": "abc"}]),
-         "db": st.sampled_from([None, b"x.db", "", 3, "a\x00b"]),
-         "executor": st.sampled_from(["pool", 1, object()]), "workers": scalars_bad(10**6, ints=False),
-         "chunk_size": scalars_bad(10**12, ints=False), "progress": scalars_bad("yes"),
-         "engine": st.sampled_from(["x", 1, object()]), "description": st.sampled_from([1, None, b"x"])},
-        {"config_grid": ("config_grid", *_GRID_KEYS)})
+    sw = {
+        "config_grid": grid,
+        "db": "<tmp>",
+        "executor": None,
+        "workers": 1,
+        "chunk_size": None,
+        "progress": False,
+        "engine": None,
+        "description": "sweep",
+    }
+    add(
+        "sweep",
+        _sweep,
+        sw,
+        _summary,
+        {
+            "config_grid": st.sampled_from(
+                [
+                    {"mu_grid": [0, 1, 0]},
+                    {"mu_grid": [0, 1]},
+                    {"eta": "0.1"},
+                    {"eta": True},
+                    {"nu": "ab"},
+                    {"tol": "0.1"},
+                    {"bogus": 1},
+                    [1, 2],
+                    {"mu0": [(0, 0)], "steps": -1},
+                    {"mu_grid": "abc"},
+                ]
+            ),
+            "db": st.sampled_from([None, b"x.db", "", 3, "a\x00b"]),
+            "executor": st.sampled_from(["pool", 1, object()]),
+            "workers": scalars_bad(10**6, ints=False),
+            "chunk_size": scalars_bad(10**12, ints=False),
+            "progress": scalars_bad("yes"),
+            "engine": st.sampled_from(["x", 1, object()]),
+            "description": st.sampled_from([1, None, b"x"]),
+        },
+        {"config_grid": ("config_grid", *_GRID_KEYS)},
+    )
 
 
 ROWS: list[Row] = _rows()
@@ -309,4 +506,6 @@ def run_case(row: Row, value: Any) -> Outcome:
         exc_text = ""
     if ok:
         return Outcome(Outcome.OK)
-    return Outcome(Outcome.WRONG, f"{row.id}={value!r:.60}: result failed its check {exc_text}: {result!r:.200}")
+    return Outcome(
+        Outcome.WRONG, f"{row.id}={value!r:.60}: result failed its check {exc_text}: {result!r:.200}"
+    )

@@ -256,8 +256,14 @@ def test_tag_is_unique_per_generated_text():
     from gmmsym.codegen.generator import doprint
     from gmmsym.model.spec import PAPER, ModelSpec
 
-    specs = [PAPER, ModelSpec(weights=(0.5, 0.5)), ModelSpec(sigma=1.0), ModelSpec(weights=(0.25, 0.75)),
-             ModelSpec(weights=("1/4", "3/4")), ModelSpec(sigma=2)]
+    specs = [
+        PAPER,
+        ModelSpec(weights=(0.5, 0.5)),
+        ModelSpec(sigma=1.0),
+        ModelSpec(weights=(0.25, 0.75)),
+        ModelSpec(weights=("1/4", "3/4")),
+        ModelSpec(sigma=2),
+    ]
     texts = {}
     for s in specs:
         text = doprint(s, "numpy")

@@ -21,12 +21,16 @@ import os
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from gmmsym.errors import InputError
 from surface_cases import ROWS, Outcome, run_case
 
+from gmmsym.errors import InputError
+
 CI_EXAMPLES = 12
-_BUDGET = settings(max_examples=CI_EXAMPLES) if os.environ.get("CI") and not os.environ.get("HYPOTHESIS_PROFILE") else settings()
+_BUDGET = (
+    settings(max_examples=CI_EXAMPLES)
+    if os.environ.get("CI") and not os.environ.get("HYPOTHESIS_PROFILE")
+    else settings()
+)
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[r.id for r in ROWS])
@@ -85,7 +89,12 @@ _CLI_BAD = {
     "--dynamics": ["x", "pool", "", "OPTIMAL"],
 }
 # the names the engine's messages use for the options (see the report: CLI could map them)
-_CLI_NAMES = {"--mu": ("--mu", "mu0"), "--eta": ("--eta", "eta"), "--steps": ("--steps", "steps"), "--dynamics": ("--dynamics",)}
+_CLI_NAMES = {
+    "--mu": ("--mu", "mu0"),
+    "--eta": ("--eta", "eta"),
+    "--steps": ("--steps", "steps"),
+    "--dynamics": ("--dynamics",),
+}
 
 
 @pytest.mark.parametrize("option, value", [(o, v) for o, vs in _CLI_BAD.items() for v in vs])

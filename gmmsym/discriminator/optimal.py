@@ -92,7 +92,6 @@ from numpy.typing import ArrayLike
 
 from gmmsym.discriminator.forms import _eval_log, _gather, _log_params, _pair_params, _sign_pair
 from gmmsym.discriminator.roots import solve as _solve
-from gmmsym.errors import InputError
 from gmmsym.kernels.special import normal_pdf
 from gmmsym.model.validate import as_points, broadcast_leading, check_max_abs
 

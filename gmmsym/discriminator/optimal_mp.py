@@ -179,9 +179,10 @@ def _inputs(mu, nu, dps: object) -> tuple:
         bound = max_abs_mean(dps)
         for name, v in (("mu", mu_m), ("nu", nu_m)):
             if max(abs(x) for x in v) > bound:
+                big = mpmath.nstr(max(v, key=abs), 5)
                 raise InputError(
                     f"{name}: |{name}_i| must be <= 10^(dps/2) = {mpmath.nstr(bound, 3)} at dps={dps} "
-                    f"(the exponents a x - a^2/2 need 2 log10|a| digits; raise dps), got {mpmath.nstr(max(v, key=abs), 5)}"
+                    f"(the exponents a x - a^2/2 need 2 log10|a| digits; raise dps), got {big}"
                 )
     return dps, mu_m, nu_m
 

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from gmmsym.errors import InputError
 from gmmsym.experiments.grid import (
     ALL_DYNAMICS,
     DEFAULT_CHUNK_SIZE,
@@ -44,7 +45,6 @@ from gmmsym.experiments.grid import (
 )
 from gmmsym.experiments.runner import Progress, execute
 from gmmsym.experiments.store import RunStore
-from gmmsym.errors import InputError
 from gmmsym.model.validate import check_bool, check_int, check_path
 
 __all__ = [
@@ -314,10 +314,18 @@ MAX_WORKERS = 256
 def _check_sweep_args(db, executor, workers, chunk_size, progress, engine, description) -> tuple:
     """Check ``sweep``'s keyword arguments before anything is opened or written."""
     check_path("db", db)
-    if executor is not None and not isinstance(executor, Executor) and not callable(getattr(executor, "submit", None)):
-        raise InputError(f"executor must be a concurrent.futures.Executor or None, got {type(executor).__name__}")
+    if (
+        executor is not None
+        and not isinstance(executor, Executor)
+        and not callable(getattr(executor, "submit", None))
+    ):
+        raise InputError(
+            f"executor must be a concurrent.futures.Executor or None, got {type(executor).__name__}"
+        )
     if engine is not None and not callable(engine):
-        raise InputError(f"engine must be a callable like gmmsym.simulate or None, got {type(engine).__name__}")
+        raise InputError(
+            f"engine must be a callable like gmmsym.simulate or None, got {type(engine).__name__}"
+        )
     check_bool("progress", progress)
     if not isinstance(description, str):
         raise InputError(f"description must be a str, got {type(description).__name__}")

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass
 from collections.abc import Iterable
+from dataclasses import dataclass
 from fractions import Fraction
 from numbers import Integral, Rational, Real
 
@@ -38,7 +38,9 @@ def _exact(name: str, value: object) -> Fraction:
             return Fraction(int(value.numerator), int(value.denominator))
         return Fraction(value if isinstance(value, str) else repr(float(value)))
     except (ValueError, ZeroDivisionError, OverflowError) as exc:
-        raise InputError(f"{name} must be a number or a fraction like '1/3', got {show(value)} ({exc})") from None
+        raise InputError(
+            f"{name} must be a number or a fraction like '1/3', got {show(value)} ({exc})"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,9 @@ class ModelSpec:
             if v < 1:
                 raise InputError(f"{name} must be >= 1, got {v}")
         if isinstance(self.weights, (str, bytes)) or not isinstance(self.weights, Iterable):
-            raise InputError(f"weights must be a sequence of K={self.K} numbers, got {type(self.weights).__name__}")
+            raise InputError(
+                f"weights must be a sequence of K={self.K} numbers, got {type(self.weights).__name__}"
+            )
         w = tuple(_exact(f"weights[{i}]", x) for i, x in enumerate(self.weights))
         if len(w) != self.K:
             raise InputError(f"weights must have K={self.K} entries, got {len(w)}")

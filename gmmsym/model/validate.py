@@ -49,6 +49,7 @@ __all__ = [
 #: ``tv_gradient`` take 1.6 s (measured, loaded 2-core machine); 10x more digits costs > 10x.
 MAX_DPS = 1000
 
+
 def show(value: object, width: int = 40) -> str:
     """A one-line, at most ``width``-character ``repr`` of ``value`` for error messages."""
     text = " ".join(repr(value).split())
@@ -73,7 +74,9 @@ def as_real_array(name: str, value: object) -> np.ndarray:
     except Exception as exc:  # ragged nested sequences, objects numpy cannot read
         raise InputError(f"{name} cannot be read as a real array (ragged or mixed nesting?): {exc}") from None
     if arr.dtype.kind not in _REAL_KINDS:
-        what = {"b": "bool", "c": "complex", "m": "timedelta", "M": "datetime"}.get(arr.dtype.kind, "non-numeric")
+        what = {"b": "bool", "c": "complex", "m": "timedelta", "M": "datetime"}.get(
+            arr.dtype.kind, "non-numeric"
+        )
         raise InputError(f"{name} must be a real numeric array, got {what} dtype {arr.dtype}")
     return arr
 
@@ -246,11 +249,15 @@ def as_mpf_vector(name: str, values: object, width: int, *, allow_inf: bool = Fa
     import mpmath
 
     if isinstance(values, (str, bytes, bytearray)) or isinstance(values, np.ndarray) and values.ndim != 1:
-        raise InputError(f"{name} must be a sequence of {width} numbers, got {type(values).__name__} {show(values)}")
+        raise InputError(
+            f"{name} must be a sequence of {width} numbers, got {type(values).__name__} {show(values)}"
+        )
     try:
         seq = list(values)  # type: ignore[call-overload]
     except TypeError:
-        raise InputError(f"{name} must be a sequence of {width} numbers, got {type(values).__name__}") from None
+        raise InputError(
+            f"{name} must be a sequence of {width} numbers, got {type(values).__name__}"
+        ) from None
     if len(seq) != width:
         raise InputError(f"{name} must have {width} entries, got {len(seq)}")
     return tuple(_mpf_entry(f"{name}[{i}]", v, allow_inf, mpmath) for i, v in enumerate(seq))
