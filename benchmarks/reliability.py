@@ -31,26 +31,30 @@ def surface(examples: int) -> tuple[dict, list[str]]:
 
     per_row: dict[str, Counter] = {}
     failures: list[str] = []
-    for row in ROWS:
-        counts: Counter = Counter()
+    config = settings(
+        max_examples=examples,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
 
-        @settings(
-            max_examples=examples,
-            derandomize=True,
-            database=None,
-            deadline=None,
-            suppress_health_check=list(HealthCheck),
-        )
+    def make_probe(row, counts: Counter):
+        @config
         @given(data=st.data())
-        def probe(data, row=row, counts=counts):
+        def probe(data):
             out = run_case(row, data.draw(row.bad))
             counts[out.kind] += 1
             if out.kind not in (Outcome.OK, Outcome.CLEAN):
                 failures.append(out.detail)
 
+        return probe
+
+    for row in ROWS:
+        counts: Counter = Counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            probe()
+            make_probe(row, counts)()
         per_row[row.id] = counts
     return per_row, failures
 
