@@ -274,3 +274,11 @@ def test_tag_is_unique_per_generated_text():
         by_text.setdefault(next(iter(v)), set()).add(tag)
     assert all(len(v) == 1 for v in by_text.values())
     assert len(texts) == 3
+
+
+def test_simulate_optimal_refuses_means_beyond_the_discriminator_range():
+    with pytest.raises(InputError, match=r"^mu0: .*1e\+06"):
+        gmmsym.simulate(NU, [1e17, 0.0], dynamics="optimal", steps=1)
+    with pytest.raises(InputError, match=r"^nu: "):
+        gmmsym.simulate([0.0, 1e16], [0.0, 1.0], dynamics="optimal", steps=1, precision=30)
+    assert gmmsym.simulate(NU, [1e5, 0.0], dynamics="optimal", steps=1).label.shape == (1,)

@@ -80,7 +80,15 @@ from gmmsym.dynamics.float64 import Float64Backend
 from gmmsym.dynamics.mpmath import MpBackend
 from gmmsym.dynamics.protocol import Backend
 from gmmsym.errors import InputError
-from gmmsym.model.validate import as_rows, check_choice, check_dps, check_int, check_ordered, check_positive
+from gmmsym.model.validate import (
+    as_rows,
+    check_choice,
+    check_dps,
+    check_int,
+    check_max_abs,
+    check_ordered,
+    check_positive,
+)
 from gmmsym.outcomes import Outcomes, classify
 
 __all__ = ["DYNAMICS", "SimulationResult", "simulate", "draw_ell0", "gradient_evaluations"]
@@ -340,6 +348,16 @@ def draw_ell0(seed: int, rows: ArrayLike) -> np.ndarray:
     return out
 
 
+def _check_optimal_range(mu0: np.ndarray, nu: np.ndarray, precision: str | int) -> None:
+    """Supported means of the optimal discriminator (issue 11): float64 MAX_ABS_MEAN, mpmath 10^(dps/2)."""
+    from gmmsym.discriminator.optimal import MAX_ABS_MEAN
+
+    bound = MAX_ABS_MEAN if precision == "float64" else 10.0 ** (int(precision) / 2)
+    why = "the optimal discriminator is not accurate beyond; see docs/reliability.md"
+    check_max_abs("mu0", mu0, bound, why)
+    check_max_abs("nu", nu, bound, why)
+
+
 def _check_precision(precision: object) -> str | int:
     if isinstance(precision, str):
         if precision != "float64":
@@ -422,6 +440,8 @@ def simulate(
     n = mu0_a.shape[0]
     nu_in = as_rows("nu", nu, 2)
     nu_a = np.ascontiguousarray(_match_rows("nu", nu_in, n))
+    if dynamics == "optimal":
+        _check_optimal_range(mu0_a, nu_a, precision)
     ell_given = ell0 is not None
     if ell_given:
         ell_in = as_rows("ell0", ell0, 4, allow_inf=True)
