@@ -59,6 +59,8 @@ class ModelSpec:
     sigma : number
         Common known standard deviation of every component; stored as an exact ``Fraction``.
 
+    Notes
+    -----
     Equality, the :attr:`tag` and the generated code all follow the stored exact values, so
     two specs are equal exactly when they generate the same code.
     """
