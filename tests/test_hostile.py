@@ -282,3 +282,10 @@ def test_simulate_optimal_refuses_means_beyond_the_discriminator_range():
     with pytest.raises(InputError, match=r"^nu: "):
         gmmsym.simulate([0.0, 1e16], [0.0, 1.0], dynamics="optimal", steps=1, precision=30)
     assert gmmsym.simulate(NU, [1e5, 0.0], dynamics="optimal", steps=1).label.shape == (1,)
+
+
+def test_simulate_refuses_sizes_that_never_return():
+    with pytest.raises(InputError, match="^steps must be <= 1000000000"):
+        gmmsym.simulate(NU, [0.0, 0.1], ELL, steps=10**59, record_every=1)
+    with pytest.raises(InputError, match="^record_every: "):
+        gmmsym.simulate(NU, [0.0, 0.1], ELL, steps=10**8, record_every=1)

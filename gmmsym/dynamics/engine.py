@@ -348,6 +348,14 @@ def draw_ell0(seed: int, rows: ArrayLike) -> np.ndarray:
     return out
 
 
+#: Largest ``steps`` of one ``simulate`` call: even one row costs at least a Python-level loop
+#: iteration per step (docs/performance.md), so 10^9 steps already take hours; a larger value
+#: is a typo and would never return.
+MAX_STEPS = 10**9
+#: Largest number of recorded states ``(steps // record_every + 1) * N`` of a trajectory (4.8 GB).
+MAX_RECORDED_STATES = 10**8
+
+
 def _check_optimal_range(mu0: np.ndarray, nu: np.ndarray, precision: str | int) -> None:
     """Supported means of the optimal discriminator (issue 11): float64 MAX_ABS_MEAN, mpmath 10^(dps/2)."""
     from gmmsym.discriminator.optimal import MAX_ABS_MEAN
@@ -429,7 +437,7 @@ def simulate(
     eta = check_positive("eta", eta)
     eta_d = eta if eta_d is None else check_positive("eta_d", eta_d)
     k = check_int("k", k, minimum=1)
-    steps = check_int("steps", steps, minimum=0)
+    steps = check_int("steps", steps, minimum=0, maximum=MAX_STEPS)
     precision = _check_precision(precision)
     if record_every is not None:
         record_every = check_int("record_every", record_every, minimum=1)
@@ -442,6 +450,11 @@ def simulate(
     nu_a = np.ascontiguousarray(_match_rows("nu", nu_in, n))
     if dynamics == "optimal":
         _check_optimal_range(mu0_a, nu_a, precision)
+    if record_every is not None and (steps // record_every + 1) * n > MAX_RECORDED_STATES:
+        raise InputError(
+            f"record_every: {steps // record_every + 1} records x {n} rows exceed {MAX_RECORDED_STATES:.0e} "
+            "recorded states (48 bytes each); record less often"
+        )
     ell_given = ell0 is not None
     if ell_given:
         ell_in = as_rows("ell0", ell0, 4, allow_inf=True)

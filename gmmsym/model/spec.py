@@ -43,6 +43,17 @@ def _exact(name: str, value: object) -> Fraction:
         ) from None
 
 
+def _sequence(value: object, K: int) -> tuple:
+    """``weights`` read once as a tuple; strings, bytes, scalars and 0-d arrays are refused."""
+    bad = isinstance(value, (str, bytes, bytearray)) or not isinstance(value, Iterable)
+    if not bad:
+        try:
+            return tuple(value)  # type: ignore[arg-type]
+        except TypeError:  # e.g. a 0-d numpy array
+            pass
+    raise InputError(f"weights must be a sequence of K={K} numbers, got {type(value).__name__} {show(value)}")
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     """A GMM-GAN model: ``K`` unit-weight-known components, ``M`` discriminator intervals.
@@ -77,11 +88,7 @@ class ModelSpec:
                 raise InputError(f"{name} must be an int, got {type(v).__name__}")
             if v < 1:
                 raise InputError(f"{name} must be >= 1, got {v}")
-        if isinstance(self.weights, (str, bytes)) or not isinstance(self.weights, Iterable):
-            raise InputError(
-                f"weights must be a sequence of K={self.K} numbers, got {type(self.weights).__name__}"
-            )
-        w = tuple(_exact(f"weights[{i}]", x) for i, x in enumerate(self.weights))
+        w = tuple(_exact(f"weights[{i}]", x) for i, x in enumerate(_sequence(self.weights, self.K)))
         if len(w) != self.K:
             raise InputError(f"weights must have K={self.K} entries, got {len(w)}")
         if any(x <= 0 for x in w):
