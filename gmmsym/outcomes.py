@@ -39,7 +39,7 @@ from numpy.typing import ArrayLike
 
 from gmmsym.errors import InputError
 from gmmsym.kernels.float64 import PAPER_KERNELS
-from gmmsym.model.validate import as_rows, check_positive
+from gmmsym.model.validate import as_points, as_rows, check_positive
 
 __all__ = [
     "LABELS",
@@ -141,12 +141,8 @@ def dist(mu: ArrayLike, nu: ArrayLike) -> np.ndarray:
     -------
     ndarray, shape (...)
     """
-    m = np.asarray(mu, dtype=np.float64)
-    n = np.asarray(nu, dtype=np.float64)
-    if m.ndim == 0 or m.shape[-1] != 2:
-        raise InputError(f"mu must have shape (..., 2), got shape {m.shape}")
-    if n.ndim == 0 or n.shape[-1] != 2:
-        raise InputError(f"nu must have shape (..., 2), got shape {n.shape}")
+    m = as_points("mu", mu, 2, allow_inf=True, allow_nan=True)
+    n = as_points("nu", nu, 2, allow_inf=True, allow_nan=True)
     with np.errstate(invalid="ignore"):
         same = np.maximum(np.abs(m[..., 0] - n[..., 0]), np.abs(m[..., 1] - n[..., 1]))
         swap = np.maximum(np.abs(m[..., 1] - n[..., 0]), np.abs(m[..., 0] - n[..., 1]))

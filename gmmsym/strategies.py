@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
 from gmmsym.errors import InputError
+from gmmsym.model.validate import check_bool, check_int, check_positive, check_real, show
 
 __all__ = [
     "label_invariant_distance",
@@ -42,15 +43,46 @@ __all__ = [
 ]
 
 
-def _check_box(low: float, high: float, min_separation: float) -> tuple[float, float, float]:
-    low, high, sep = float(low), float(high), float(min_separation)
-    if not (math.isfinite(low) and math.isfinite(high)) or low > high:
-        raise InputError(f"box must be finite with low <= high, got [{low}, {high}]")
-    if not math.isfinite(sep) or sep < 0:
-        raise InputError(f"min_separation must be finite and >= 0, got {min_separation!r}")
+def _check_box(
+    low: object,
+    high: object,
+    min_separation: object,
+    names: tuple[str, str, str] = ("low", "high", "min_separation"),
+) -> tuple[float, float, float]:
+    """Checked at construction (never at draw time): finite reals, ``low <= high``, separation fits."""
+    low, high = check_real(names[0], low), check_real(names[1], high)
+    sep = check_positive(names[2], min_separation, allow_zero=True)
+    if low > high:
+        raise InputError(f"{names[0]}, {names[1]}: need {names[0]} <= {names[1]}, got [{low}, {high}]")
+    if not math.isfinite(high - low):
+        raise InputError(
+            f"{names[0]}, {names[1]}: the box [{low}, {high}] is too wide (high - low overflows)"
+        )
     if sep > high - low:
-        raise InputError(f"min_separation {sep} does not fit in the box [{low}, {high}]")
+        raise InputError(f"{names[2]}: {sep} does not fit in the box [{low}, {high}]")
     return low, high, sep
+
+
+def _check_sizes(min_size: object, max_size: object) -> tuple[int, int]:
+    lo = check_int("min_size", min_size, minimum=1, maximum=MAX_BATCH)
+    hi = check_int("max_size", max_size, minimum=1, maximum=MAX_BATCH)
+    if hi < lo:
+        raise InputError(f"max_size must be >= min_size, got min_size={lo}, max_size={hi}")
+    return lo, hi
+
+
+def _check_collapsed(collapsed: object) -> tuple[bool, bool] | None:
+    if collapsed is None:
+        return None
+    if isinstance(collapsed, (bool, np.bool_)):
+        return (bool(collapsed), bool(collapsed))
+    if isinstance(collapsed, (str, bytes)) or not isinstance(collapsed, Sequence) or len(collapsed) != 2:
+        raise InputError(f"collapsed must be None, a bool or a pair of bools, got {show(collapsed)}")
+    return (check_bool("collapsed[0]", collapsed[0]), check_bool("collapsed[1]", collapsed[1]))
+
+
+#: Largest batch size (rows) a strategy draws: Hypothesis examples must stay small.
+MAX_BATCH = 10_000
 
 
 def label_invariant_distance(mu: Sequence[float], nu: Sequence[float]) -> float:
@@ -126,15 +158,37 @@ def generator_means(
         See ``nu``.
     """
     base = means(low, high, min_separation=min_separation)
-    d = float(min_distance)
-    if not math.isfinite(d) or d < 0:
-        raise InputError(f"min_distance must be finite and >= 0, got {min_distance!r}")
+    d = check_positive("min_distance", min_distance, allow_zero=True)
     if d == 0:
         return base
     if nu is None:
-        raise InputError("min_distance > 0 needs the true means nu")
-    nu_t = (float(nu[0]), float(nu[1]))
+        raise InputError("nu: min_distance > 0 needs the true means nu")
+    from gmmsym.model.validate import as_points
+
+    nu_a = as_points("nu", nu, 2)
+    if nu_a.ndim != 1:
+        raise InputError(f"nu must be one pair of numbers, got shape {nu_a.shape}")
+    nu_t = (float(nu_a[0]), float(nu_a[1]))
+    _check_reachable(float(low), float(high), nu_t, d)
     return base.filter(lambda mu: label_invariant_distance(mu, nu_t) >= d)
+
+
+def _check_reachable(low: float, high: float, nu: tuple[float, float], d: float) -> None:
+    """Refuse at construction a ``min_distance`` the filter would almost never satisfy.
+
+    On a 33 x 33 grid of the box, at least 5% of the points must be at distance ``>= d``
+    (otherwise Hypothesis' filter fails at draw time with ``Unsatisfiable``).
+    """
+    from gmmsym.outcomes import dist
+
+    axis = np.linspace(low, high, 33)
+    grid = np.stack(np.meshgrid(axis, axis), axis=-1).reshape(-1, 2)
+    share = float(np.mean(dist(grid, np.asarray(nu)) >= d))
+    if share < 0.05:
+        raise InputError(
+            f"min_distance: only {share:.0%} of the box [{low}, {high}]^2 is at distance >= {d} from nu; "
+            "the filter would fail (use a larger box or a smaller min_distance)"
+        )
 
 
 def discriminators(
@@ -164,14 +218,10 @@ def discriminators(
     """
     low, high, _ = _check_box(low, high, 0.0)
     endpoint = _floats(low, high)
-    if allow_infinite:
+    if check_bool("allow_infinite", allow_infinite):
         endpoint = st.one_of(endpoint, endpoint, endpoint, st.sampled_from([-math.inf, math.inf]))
-    if collapsed is None:
-        force = st.tuples(st.booleans(), st.booleans())
-    elif isinstance(collapsed, bool):
-        force = st.just((collapsed, collapsed))
-    else:
-        force = st.just((bool(collapsed[0]), bool(collapsed[1])))
+    pair = _check_collapsed(collapsed)
+    force = st.tuples(st.booleans(), st.booleans()) if pair is None else st.just(pair)
 
     @st.composite
     def build(draw) -> tuple[float, float, float, float]:
@@ -186,8 +236,9 @@ def discriminators(
 
 def batches(elements: SearchStrategy, *, min_size: int = 1, max_size: int = 16) -> SearchStrategy[np.ndarray]:
     """Float64 arrays of shape ``(N, width)`` whose rows are drawn from ``elements`` (tuples)."""
-    if min_size < 1 or max_size < min_size:
-        raise InputError(f"need 1 <= min_size <= max_size, got {min_size}, {max_size}")
+    if not isinstance(elements, SearchStrategy):
+        raise InputError(f"elements must be a Hypothesis strategy, got {type(elements).__name__}")
+    min_size, max_size = _check_sizes(min_size, max_size)
     return st.lists(elements, min_size=min_size, max_size=max_size).map(
         lambda rows: np.array(rows, dtype=np.float64)
     )
@@ -238,6 +289,14 @@ def states(
     Means lie in ``[-box, box]``; endpoints in ``[-ell_box, ell_box]`` (or infinite).
     """
 
+    box = check_positive("box", box)
+    ell_box = check_positive("ell_box", ell_box)
+    min_size, max_size = _check_sizes(min_size, max_size)
+    # Build once here so that impossible parameters fail now, naming the argument, not at draw time.
+    _check_box(-box, box, nu_separation, ("box", "box", "nu_separation"))
+    _check_box(-box, box, mu_separation, ("box", "box", "mu_separation"))
+    discriminators(-ell_box, ell_box, allow_infinite=allow_infinite, collapsed=collapsed)
+
     @st.composite
     def build(draw) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         n = draw(st.integers(min_size, max_size))
@@ -251,6 +310,4 @@ def states(
         )
         return nu, mu, ell
 
-    if min_size < 1 or max_size < min_size:
-        raise InputError(f"need 1 <= min_size <= max_size, got {min_size}, {max_size}")
     return build()

@@ -274,7 +274,7 @@ def test_batch_invariance_bitwise():
         ((0.0, 1.0, 2.0), (0.0, 1.0), ValueError),
         ((0.0, float("nan")), (0.0, 1.0), ValueError),
         ((0.0, 1.0), (float("inf"), 1.0), ValueError),
-        ((0.0, 1e101), (0.0, 1.0), ValueError),
+        ((0.0, 1.1e6), (0.0, 1.0), ValueError),
         (("a", "b"), (0.0, 1.0), TypeError),
         ((0.0, 1.0), (1j, 0.0), TypeError),
     ],
@@ -289,7 +289,7 @@ def test_bad_input(mu, nu, err):
 def _bad_arg(mu, nu) -> str:
     try:
         np.asarray(mu, dtype=float)
-        ok = len(mu) == 2 and np.isfinite(np.asarray(mu, dtype=float)).all() and max(map(abs, mu)) <= 1e100
+        ok = len(mu) == 2 and np.isfinite(np.asarray(mu, dtype=float)).all() and max(map(abs, mu)) <= 1e6
     except (TypeError, ValueError):
         ok = False
     return "nu" if ok else "mu"

@@ -113,7 +113,7 @@ def test_missing_empty_and_unwritable_paths(tmp_path):
         assert store.count() == 0
     with pytest.raises(FileError, match="^--db: "):
         check_database("/proc/gmmsym-test.db", "--db")
-    with pytest.raises(FileError, match="^db: "):
+    with pytest.raises(FileError, match=r"^db\b"):
         sweep(GRID, db="/proc/gmmsym-test.db", progress=False)
 
 
@@ -277,6 +277,6 @@ def test_sweep_arguments_are_checked_before_the_database_is_created(tmp_path):
         sweep(GRID, db=db, executor="pool", progress=False)
     with pytest.raises(InputError, match="^chunk_seconds"):
         sweep(GRID, db=db, chunk_seconds=0, progress=False)
-    with pytest.raises(InputError, match="^db: "):
+    with pytest.raises(InputError, match=r"^db\b"):
         sweep(GRID, db=None, progress=False)
     assert not db.exists()

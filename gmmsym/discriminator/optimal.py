@@ -92,14 +92,19 @@ from numpy.typing import ArrayLike
 
 from gmmsym.discriminator.forms import _eval_log, _gather, _log_params, _pair_params, _sign_pair
 from gmmsym.discriminator.roots import solve as _solve
-from gmmsym.errors import InputError
 from gmmsym.kernels.special import normal_pdf
-from gmmsym.model.validate import as_points, broadcast_leading
+from gmmsym.model.validate import as_points, broadcast_leading, check_max_abs
 
 __all__ = ["optimal_discriminator", "tv_distance", "tv_gradient", "optimal_endpoints", "MAX_ABS_MEAN"]
 
-MAX_ABS_MEAN = 1e100
-"""Largest accepted ``|mu_i|``, ``|nu_i|`` (squares and products must stay finite)."""
+MAX_ABS_MEAN = 1e6
+"""Largest accepted ``|mu_i|``, ``|nu_i|`` of the float64 discriminator (issue 11, docs/reliability.md).
+
+The exponents ``a x - a^2/2`` of ``g`` carry an absolute rounding error of about
+``eps a^2``; measured against 40-digit mpmath on random configurations (``benchmarks/reliability.py
+--bounds``), crossing counts and TV are right (TV error <= 2e-16) up to ``|mean| = 5e7`` and
+first go wrong between ``5e7`` and ``1e8`` (about ``1/sqrt(eps) = 6.7e7``, where the exponent
+error reaches 1).  ``1e6`` keeps a safety factor of 50 in ``|mean|`` (2500 in ``eps a^2``)."""
 
 _BIG = 1e306  # root brackets are clipped to [-_BIG/scale, _BIG/scale] (a x stays finite)
 _LOG3 = float(np.log(3.0))
@@ -416,12 +421,14 @@ def tv_gradient_components(mu1, mu2, l1, r1, l2, r2, count):
 # ----------------------------------------------------------------------------------------------
 
 
+_WHY_BOUND = "float64 loses the exponents a x - a^2/2 beyond; use gmmsym.mp with dps >= 2 log10|mean|"
+
+
 def _inputs(mu: ArrayLike, nu: ArrayLike):
     mu_a = as_points("mu", mu, 2)
     nu_a = as_points("nu", nu, 2)
     for name, arr in (("mu", mu_a), ("nu", nu_a)):
-        if (np.abs(arr) > MAX_ABS_MEAN).any():
-            raise InputError(f"{name} must satisfy |{name}_i| <= {MAX_ABS_MEAN:g}")
+        check_max_abs(name, arr, MAX_ABS_MEAN, _WHY_BOUND)
     b = broadcast_leading(mu=mu_a, nu=nu_a)
     lead = b["mu"].shape[:-1]
     cols = [np.ascontiguousarray(b[k][..., i].reshape(-1)) for k in ("mu", "nu") for i in (0, 1)]
@@ -434,7 +441,7 @@ def optimal_discriminator(mu: ArrayLike, nu: ArrayLike) -> tuple[np.ndarray, np.
     Parameters
     ----------
     mu, nu : array_like, shape (..., 2)
-        Generator and true means (finite, ``|.| <= 1e100``); broadcast together.
+        Generator and true means (finite, ``|.| <= MAX_ABS_MEAN = 1e6``); broadcast together.
 
     Returns
     -------

@@ -31,6 +31,7 @@ from collections.abc import Sequence
 
 import mpmath
 
+from gmmsym.errors import InputError
 from gmmsym.kernels.mp import _check_dps, to_mpf_vector
 from gmmsym.kernels.mp import advantage as mp_advantage
 from gmmsym.kernels.mp import gradients as mp_gradients
@@ -41,6 +42,7 @@ __all__ = [
     "tv_gradient",
     "tv_gradient_and_discriminator",
     "crossings",
+    "max_abs_mean",
 ]
 
 _GUARD = 20  # extra decimal digits used internally (tripled while a sign is unresolved)
@@ -168,6 +170,35 @@ def _roots(terms: list[tuple], tol_digits: int, strict: bool = True) -> list:
     return out
 
 
+def _inputs(mu, nu, dps: object) -> tuple:
+    """``(dps, mu, nu)`` checked once: means as ``mpf`` tuples at ``dps`` digits, in range."""
+    dps = _check_dps(dps)
+    with mpmath.workdps(dps):
+        mu_m = to_mpf_vector("mu", mu, 2)
+        nu_m = to_mpf_vector("nu", nu, 2)
+        bound = max_abs_mean(dps)
+        for name, v in (("mu", mu_m), ("nu", nu_m)):
+            if max(abs(x) for x in v) > bound:
+                big = mpmath.nstr(max(v, key=abs), 5)
+                raise InputError(
+                    f"{name}: |{name}_i| must be <= 10^(dps/2) = {mpmath.nstr(bound, 3)} at dps={dps} "
+                    f"(the exponents a x - a^2/2 need 2 log10|a| digits; raise dps), got {big}"
+                )
+    return dps, mu_m, nu_m
+
+
+def max_abs_mean(dps: int) -> mpmath.mpf:
+    """Largest supported ``|mu_i|``, ``|nu_i|`` at ``dps`` digits: ``10^(dps/2)`` (docs/reliability.md).
+
+    The exponents ``a x - a^2/2`` of ``g`` have magnitude up to ``a^2``; at ``dps + 20`` working
+    digits their absolute error is about ``a^2 10^-(dps+20)``.  Measured (random configurations
+    against ``dps = 2 log10|a| + 60``): wrong crossing counts first appear at ``|a| = 1e12`` for
+    ``dps = 15`` and ``1e21`` for ``dps = 30``; ``10^(dps/2)`` (3e7 and 1e15) keeps a factor
+    ``>= 3e4`` below them.
+    """
+    return mpmath.mpf(10) ** (mpmath.mpf(dps) / 2)
+
+
 def crossings(mu, nu, dps: int = 50) -> tuple[tuple, int]:
     """Sorted crossings of ``p* - p_mu`` and the sign of ``p* - p_mu`` at ``-inf``.
 
@@ -177,10 +208,7 @@ def crossings(mu, nu, dps: int = 50) -> tuple[tuple, int]:
         ``s_minus = 1`` if ``p* > p_mu`` far left, ``-1`` if below, ``0`` if ``mu = nu`` up to swap
         (then ``x = ()``).
     """
-    dps = _check_dps(dps)
-    with mpmath.workdps(dps):
-        mu_m = to_mpf_vector("mu", mu, 2)
-        nu_m = to_mpf_vector("nu", nu, 2)
+    dps, mu_m, nu_m = _inputs(mu, nu, dps)
     guard = _GUARD
     while True:
         with mpmath.workdps(dps + guard):
@@ -247,8 +275,9 @@ def tv_distance(mu, nu, dps: int = 50) -> mpmath.mpf:
     ``+-inf``: the normal mass beyond them is below ``exp(-4e59)``, i.e. 0 at any usable precision,
     and ``mpmath.ncdf`` fails for arguments beyond about ``1e154``.
     """
+    dps, mu, nu = _inputs(mu, nu, dps)  # read once: mu, nu may be one-shot iterables
     ell, n = optimal_discriminator(mu, nu, dps)
-    with mpmath.workdps(_check_dps(dps)):
+    with mpmath.workdps(dps):
         if n < 0:
             return mpmath.mpf(0)
         ell = tuple(x if abs(x) <= _FAR else mpmath.inf * mpmath.sign(x) for x in ell)
@@ -263,8 +292,9 @@ def tv_gradient_and_discriminator(mu, nu, dps: int = 50) -> tuple[tuple, tuple]:
 
     ``((0, 0), (nan,) * 4)`` where ``mu = nu`` up to swapping.
     """
+    dps, mu, nu = _inputs(mu, nu, dps)  # read once: mu, nu may be one-shot iterables
     ell, n = optimal_discriminator(mu, nu, dps)
-    with mpmath.workdps(_check_dps(dps)):
+    with mpmath.workdps(dps):
         if n < 0:
             return (mpmath.mpf(0), mpmath.mpf(0)), ell
         grad, _ = mp_gradients(mu, ell, nu, dps=dps)

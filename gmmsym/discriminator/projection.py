@@ -55,7 +55,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from gmmsym.errors import InputError
-from gmmsym.model.validate import as_points
+from gmmsym.model.validate import as_points, as_real_array
 
 __all__ = ["project_ell", "project4", "project_scalars"]
 
@@ -240,9 +240,9 @@ def project_ell(ell: ArrayLike) -> np.ndarray:
         If the last axis has odd length, ``ell`` contains NaN, or a row has a ``+inf``
         before a ``-inf`` (no projection exists, see the module docstring).
     """
-    arr = np.asarray(ell) if not isinstance(ell, np.ndarray) else ell
-    width = arr.shape[-1] if getattr(arr, "ndim", 0) > 0 else 0
-    y = as_points("ell", ell, max(width, 2), allow_inf=True)
+    arr = as_real_array("ell", ell)
+    width = arr.shape[-1] if arr.ndim > 0 else 0
+    y = as_points("ell", arr, max(width, 2), allow_inf=True)
     if width % 2:
         raise InputError(f"ell must have an even number 2M of endpoints, got shape {y.shape}")
     lead = y.shape[:-1]

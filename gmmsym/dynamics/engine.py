@@ -79,7 +79,15 @@ from gmmsym.dynamics.mpmath import MpBackend
 from gmmsym.dynamics.protocol import Backend
 from gmmsym.dynamics.result import SimulationResult
 from gmmsym.errors import InputError
-from gmmsym.model.validate import as_rows, check_choice, check_int, check_ordered, check_positive
+from gmmsym.model.validate import (
+    as_rows,
+    check_choice,
+    check_dps,
+    check_int,
+    check_max_abs,
+    check_ordered,
+    check_positive,
+)
 from gmmsym.outcomes import classify
 
 __all__ = ["DYNAMICS", "SimulationResult", "simulate", "draw_ell0", "gradient_evaluations"]
@@ -291,12 +299,30 @@ def draw_ell0(seed: int, rows: ArrayLike) -> np.ndarray:
     return out
 
 
+#: Largest ``steps`` of one ``simulate`` call: even one row costs at least a Python-level loop
+#: iteration per step (docs/performance.md), so 10^9 steps already take hours; a larger value
+#: is a typo and would never return.
+MAX_STEPS = 10**9
+#: Largest number of recorded states ``(steps // record_every + 1) * N`` of a trajectory (4.8 GB).
+MAX_RECORDED_STATES = 10**8
+
+
+def _check_optimal_range(mu0: np.ndarray, nu: np.ndarray, precision: str | int) -> None:
+    """Supported means of the optimal discriminator (issue 11): float64 MAX_ABS_MEAN, mpmath 10^(dps/2)."""
+    from gmmsym.discriminator.optimal import MAX_ABS_MEAN
+
+    bound = MAX_ABS_MEAN if precision == "float64" else 10.0 ** (int(precision) / 2)
+    why = "the optimal discriminator is not accurate beyond; see docs/reliability.md"
+    check_max_abs("mu0", mu0, bound, why)
+    check_max_abs("nu", nu, bound, why)
+
+
 def _check_precision(precision: object) -> str | int:
     if isinstance(precision, str):
         if precision != "float64":
             raise InputError(f"precision must be 'float64' or an int number of digits, got {precision!r}")
         return precision
-    return check_int("precision", precision, minimum=15)
+    return check_dps("precision", precision)
 
 
 def simulate(
@@ -362,7 +388,7 @@ def simulate(
     eta = check_positive("eta", eta)
     eta_d = eta if eta_d is None else check_positive("eta_d", eta_d)
     k = check_int("k", k, minimum=1)
-    steps = check_int("steps", steps, minimum=0)
+    steps = check_int("steps", steps, minimum=0, maximum=MAX_STEPS)
     precision = _check_precision(precision)
     if record_every is not None:
         record_every = check_int("record_every", record_every, minimum=1)
@@ -370,11 +396,24 @@ def simulate(
     seed_used = _resolve_seed(seed)
 
     nu_in, nu_a, mu0_a, ell_in, ell0_a = _initial_rows(nu, mu0, ell0, dynamics, seed_used)
+    _check_size(dynamics, mu0_a, nu_a, precision, steps, record_every)
     config = _config(
         nu_in, mu0_a, ell_in, dynamics=dynamics, eta=eta, eta_d=eta_d, k=k, steps=steps,
         precision=precision, record_every=record_every, seed=seed_used, tol=tol,
     )  # fmt: skip
     return _run(nu_a, mu0_a, ell0_a, config)
+
+
+def _check_size(dynamics: str, mu0_a, nu_a, precision, steps: int, record_every: int | None) -> None:
+    """The supported range of the means (optimal dynamics) and of the recorded trajectory."""
+    n = mu0_a.shape[0]
+    if dynamics == "optimal":
+        _check_optimal_range(mu0_a, nu_a, precision)
+    if record_every is not None and (steps // record_every + 1) * n > MAX_RECORDED_STATES:
+        raise InputError(
+            f"record_every: {steps // record_every + 1} records x {n} rows exceed {MAX_RECORDED_STATES:.0e} "
+            "recorded states (48 bytes each); record less often"
+        )
 
 
 def _initial_rows(nu, mu0, ell0, dynamics: str, seed_used: int | None):

@@ -22,7 +22,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -32,7 +31,7 @@ import numpy as np
 
 from gmmsym.dynamics.engine import DYNAMICS
 from gmmsym.errors import InputError
-from gmmsym.model.validate import check_choice, check_int, check_positive
+from gmmsym.model.validate import check_choice, check_int, check_positive, check_real, show
 
 __all__ = [
     "Cell",
@@ -58,17 +57,13 @@ Engine = Callable[..., Any]
 
 
 def _f(x: object, name: str) -> float:
-    """A finite Python float, with -0.0 normalised to 0.0 (stable hashes)."""
-    try:
-        v = float(x)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise InputError(f"{name} must be a real number, got {x!r}") from None
-    if not math.isfinite(v):
-        raise InputError(f"{name} must be finite, got {v}")
-    return v + 0.0
+    """A finite Python float, with -0.0 normalised to 0.0 (stable hashes); ``'0.1'``/``True`` refused."""
+    return check_real(name, x)
 
 
 def _pair(x: object, name: str) -> tuple[float, float]:
+    if isinstance(x, (str, bytes, bytearray)):
+        raise InputError(f"{name} must be a pair of numbers, got {show(x)}")
     try:
         a, b = x  # type: ignore[misc]
     except (TypeError, ValueError):
@@ -197,6 +192,18 @@ def mu_grid(lo: float = -1.0, hi: float = 1.0, n: int = 10) -> list[tuple[float,
     return [(float(a), float(b)) for a in axis for b in axis]
 
 
+def _mu_grid_axis(spec: Any) -> list[tuple[float, float]]:
+    """The ``mu_grid = [lo, hi, n]`` axis of a grid mapping; errors name ``mu_grid``."""
+    if isinstance(spec, (str, bytes)) or not isinstance(spec, Iterable):
+        raise InputError(f"mu_grid must be [lo, hi, n], got {show(spec)}")
+    spec = list(spec)
+    if len(spec) != 3:
+        raise InputError(f"mu_grid must be [lo, hi, n], got {show(spec)}")
+    lo, hi = _f(spec[0], "mu_grid[0] (lo)"), _f(spec[1], "mu_grid[1] (hi)")
+    n = check_int("mu_grid[2] (n)", spec[2], minimum=1, maximum=10_000)
+    return mu_grid(lo, hi, n)
+
+
 def _as_list(value: Any) -> list[Any]:
     if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
         return [value]
@@ -247,10 +254,7 @@ def expand_grid(config_grid: Mapping[str, Any] | Iterable[Cell]) -> list[Cell]:
         if "mu0" in g:
             mu0s = _pairs(g["mu0"], "mu0")
         else:
-            spec = g.get("mu_grid", (-1.0, 1.0, 10))
-            if len(spec) != 3:
-                raise InputError(f"mu_grid must be [lo, hi, n], got {spec!r}")
-            mu0s = mu_grid(spec[0], spec[1], spec[2])
+            mu0s = _mu_grid_axis(g.get("mu_grid", (-1.0, 1.0, 10)))
         nus = _pairs(g.get("nu", (-0.5, 0.5)), "nu")
         runs = g.get("runs", 100)
         tol = g.get("tol", 0.1)

@@ -61,7 +61,7 @@ from gmmsym.experiments.plan import (
 )
 from gmmsym.experiments.runner import Progress, execute
 from gmmsym.experiments.store import RunStore, rows_of
-from gmmsym.model.validate import check_int, check_positive
+from gmmsym.model.validate import check_bool, check_int, check_path, check_positive
 
 __all__ = [
     "Cell",
@@ -206,6 +206,34 @@ def dynamics_name(dynamics: str, k: int) -> str:
     return f"{dynamics}-k{k}" if dynamics in USES_K else dynamics
 
 
+#: Largest ``workers``: one process each; far more than any machine this runs on has cores.
+MAX_WORKERS = 256
+
+
+def _check_sweep_args(db, executor, workers, chunk_size, progress, engine, description) -> tuple:
+    """Check ``sweep``'s keyword arguments before anything is opened or written."""
+    check_path("db", db)
+    if (
+        executor is not None
+        and not isinstance(executor, Executor)
+        and not callable(getattr(executor, "submit", None))
+    ):
+        raise InputError(
+            f"executor: expected a concurrent.futures.Executor or None, got {type(executor).__name__}"
+        )
+    if engine is not None and not callable(engine):
+        raise InputError(
+            f"engine: expected a callable like gmmsym.simulate or None, got {type(engine).__name__}"
+        )
+    check_bool("progress", progress)
+    if not isinstance(description, str):
+        raise InputError(f"description must be a str, got {type(description).__name__}")
+    workers = check_int("workers", workers, minimum=1, maximum=MAX_WORKERS)
+    if chunk_size is not None:
+        chunk_size = check_int("chunk_size", chunk_size, minimum=1, maximum=DEFAULT_CHUNK_SIZE * 100)
+    return workers, chunk_size
+
+
 def sweep(
     config_grid: Mapping[str, Any] | Iterable[Cell],
     *,
@@ -262,14 +290,8 @@ def sweep(
     """
     t0 = time.perf_counter()
     cells = expand_grid(config_grid)
-    workers = check_int("workers", workers, minimum=1)
-    if chunk_size is not None:
-        chunk_size = check_int("chunk_size", chunk_size, minimum=1)
+    workers, chunk_size = _check_sweep_args(db, executor, workers, chunk_size, progress, engine, description)
     chunk_seconds = check_positive("chunk_seconds", chunk_seconds)
-    if engine is not None and not callable(engine):
-        raise InputError(f"engine: expected a callable like gmmsym.simulate, got {type(engine).__name__}")
-    if executor is not None and not isinstance(executor, Executor):
-        raise InputError(f"executor: expected a concurrent.futures.Executor, got {type(executor).__name__}")
     with RunStore(db, option=db_option) as store:
         store.add_configs({c.hash: c.config_json for c in cells})
         done, tampered = store.check_runs(c.hash for c in cells)

@@ -20,7 +20,7 @@ from functools import cached_property
 import numpy as np
 
 from gmmsym.model.spec import PAPER, ModelSpec
-from gmmsym.model.validate import as_batch, as_points, broadcast_leading
+from gmmsym.model.validate import as_batch, as_points, as_real_array, broadcast_leading
 
 __all__ = ["Kernels", "PAPER_KERNELS", "objective", "advantage", "gradients", "density_gap"]
 
@@ -80,7 +80,7 @@ class Kernels:
     def density_gap(self, x, mu, nu) -> np.ndarray:
         """``p*(x) - p_mu(x)``; ``x`` shape ``(...)``, ``mu``/``nu`` shape ``(..., K)``."""
         K = self.spec.K
-        xs = as_points("x", np.asarray(x)[..., None], 1, allow_inf=True)
+        xs = as_points("x", as_real_array("x", x)[..., None], 1, allow_inf=True)
         b = broadcast_leading(x=xs, mu=as_points("mu", mu, K), nu=as_points("nu", nu, K))
         val = self.raw.density_gap(b["x"][..., 0], *np.moveaxis(b["mu"], -1, 0), *np.moveaxis(b["nu"], -1, 0))
         return np.broadcast_to(val, b["x"].shape[:-1]).astype(np.float64)

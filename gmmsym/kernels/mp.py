@@ -16,7 +16,7 @@ import mpmath
 
 from gmmsym.errors import InputError
 from gmmsym.model.spec import PAPER, ModelSpec
-from gmmsym.model.validate import check_int
+from gmmsym.model.validate import as_mpf_vector, check_dps
 
 __all__ = [
     "objective",
@@ -35,41 +35,11 @@ def _module(spec: ModelSpec) -> types.ModuleType:
 
 
 def _check_dps(dps: object) -> int:
-    return check_int("dps", dps, minimum=15)
+    return check_dps("dps", dps)
 
 
-def to_mpf_vector(name: str, values: object, width: int, *, allow_inf: bool = False) -> tuple:
-    """Convert a length-``width`` sequence to ``mpf`` exactly (at the current precision for strings).
-
-    Raises ``ValueError`` naming ``name`` for a wrong length, NaN, or (unless ``allow_inf``) an
-    infinite value, and ``TypeError`` for non-numeric entries.
-    """
-    try:
-        seq = list(values)  # type: ignore[call-overload]
-    except TypeError:
-        raise InputError(
-            f"{name} must be a sequence of {width} numbers, got {type(values).__name__}"
-        ) from None
-    if len(seq) != width:
-        raise InputError(f"{name} must have {width} entries, got {len(seq)}")
-    out = []
-    for i, v in enumerate(seq):
-        if (
-            isinstance(v, bool)
-            or not isinstance(v, (int, float, str, mpmath.mpf))
-            and not hasattr(v, "__float__")
-        ):
-            raise InputError(f"{name}[{i}] must be a real number, got {type(v).__name__}")
-        try:
-            x = mpmath.mpf(v) if isinstance(v, (int, float, str, mpmath.mpf)) else mpmath.mpf(float(v))
-        except (ValueError, TypeError):
-            raise InputError(f"{name}[{i}] is not a number: {v!r}") from None
-        if mpmath.isnan(x):
-            raise InputError(f"{name}[{i}] is NaN")
-        if mpmath.isinf(x) and not allow_inf:
-            raise InputError(f"{name}[{i}] must be finite, got {v!r}")
-        out.append(x)
-    return tuple(out)
+#: Convert a length-``width`` sequence to ``mpf`` exactly (:func:`gmmsym.model.validate.as_mpf_vector`).
+to_mpf_vector = as_mpf_vector
 
 
 def _state(mu, ell, nu, spec: ModelSpec) -> tuple:

@@ -7,24 +7,51 @@ The paper's model (MODEL.md section 1) is ``K = M = 2``, ``w = (1/2, 1/2)``, ``s
 from __future__ import annotations
 
 import hashlib
+import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
-from numbers import Rational, Real
+from numbers import Integral, Rational, Real
 
 from gmmsym.errors import InputError
+from gmmsym.model.validate import show
 
 __all__ = ["ModelSpec", "PAPER"]
 
 
-def _exact(name: str, value: object) -> Fraction | float:
-    """Keep rationals exact (they print exactly in generated code), floats as floats."""
+def _exact(name: str, value: object) -> Fraction:
+    """An exact rational: ints and fractions as they are, strings parsed, floats by their repr.
+
+    Canonical form (issue 11): ``0.5``, ``"1/2"`` and ``Fraction(1, 2)`` all become
+    ``Fraction(1, 2)``, so equal specifications generate equal code (and get the same tag).
+    A float is read as the shortest decimal that round-trips to it (``0.1`` -> ``1/10``, what
+    the user wrote); ``float(result) == value`` always holds.
+    """
     if isinstance(value, bool) or not isinstance(value, (Real, str)):
         raise InputError(f"{name} must be a real number, got {type(value).__name__}")
-    if isinstance(value, (Rational, str)):
-        return Fraction(value)
-    if value != value or value in (float("inf"), float("-inf")):
+    if not isinstance(value, (Rational, str)) and not math.isfinite(value):
         raise InputError(f"{name} must be finite, got {value!r}")
-    return float(value)
+    try:
+        if isinstance(value, Integral):
+            return Fraction(int(value))
+        if isinstance(value, Rational):
+            return Fraction(int(value.numerator), int(value.denominator))
+        return Fraction(value if isinstance(value, str) else repr(float(value)))
+    except (ValueError, ZeroDivisionError, OverflowError) as exc:
+        raise InputError(
+            f"{name} must be a number or a fraction like '1/3', got {show(value)} ({exc})"
+        ) from None
+
+
+def _sequence(value: object, K: int) -> tuple:
+    """``weights`` read once as a tuple; strings, bytes, scalars and 0-d arrays are refused."""
+    bad = isinstance(value, (str, bytes, bytearray)) or not isinstance(value, Iterable)
+    if not bad:
+        try:
+            return tuple(value)  # type: ignore[arg-type]
+        except TypeError:  # e.g. a 0-d numpy array
+            pass
+    raise InputError(f"weights must be a sequence of K={K} numbers, got {type(value).__name__} {show(value)}")
 
 
 @dataclass(frozen=True)
@@ -38,15 +65,21 @@ class ModelSpec:
     M : int
         Number of discriminator intervals ``[l_j, r_j]``.
     weights : tuple
-        Known mixture weights ``w_i`` (exact fractions are kept exact), summing to 1.
+        Known mixture weights ``w_i``, summing to 1 (to ``1e-12``); stored as exact
+        ``Fraction`` (floats by their shortest decimal repr, see :func:`_exact`).
     sigma : number
-        Common known standard deviation of every component.
+        Common known standard deviation of every component; stored as an exact ``Fraction``.
+
+    Notes
+    -----
+    Equality, the :attr:`tag` and the generated code all follow the stored exact values, so
+    two specs are equal exactly when they generate the same code.
     """
 
     K: int = 2
     M: int = 2
     weights: tuple = (Fraction(1, 2), Fraction(1, 2))
-    sigma: Fraction | float = Fraction(1)
+    sigma: Fraction = Fraction(1)
 
     def __post_init__(self) -> None:
         for name in ("K", "M"):
@@ -55,7 +88,7 @@ class ModelSpec:
                 raise InputError(f"{name} must be an int, got {type(v).__name__}")
             if v < 1:
                 raise InputError(f"{name} must be >= 1, got {v}")
-        w = tuple(_exact(f"weights[{i}]", x) for i, x in enumerate(self.weights))
+        w = tuple(_exact(f"weights[{i}]", x) for i, x in enumerate(_sequence(self.weights, self.K)))
         if len(w) != self.K:
             raise InputError(f"weights must have K={self.K} entries, got {len(w)}")
         if any(x <= 0 for x in w):
