@@ -30,6 +30,7 @@ from gmmsym.io import atomic_write_text, check_output_file, file_errors, json_te
 __all__ = ["add_parser", "precision_arg", "payload"]
 
 PLOT_RECORDS = 500  # default number of trajectory records for --plot
+LOG_PLOT_RECORDS = 20_000  # with --log-time: every step up to this many (the motion is early)
 
 
 def precision_arg(text: str) -> str | int:
@@ -78,7 +79,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--tol", type=float, default=0.1, help="outcome tolerance (docs/model.md section 5)")
     p.add_argument("--record-every", type=positive_int, default=None, metavar="R",
                    help=f"record the trajectory every R steps, written to --json "
-                        f"(default: none; steps/{PLOT_RECORDS} with --plot)")  # fmt: skip
+                        f"(default: none; with --plot steps/{PLOT_RECORDS}, with --log-time "
+                        f"steps/{LOG_PLOT_RECORDS})")  # fmt: skip
     p.add_argument(
         "--json", metavar="PATH", default=None, help="write config, initial and final state as JSON"
     )
@@ -106,7 +108,8 @@ def _resolve(args: argparse.Namespace) -> dict[str, Any]:
             raise InputError(f"--ell: give it once or once per --mu ({mu0.shape[0]}), got {ell0.shape[0]}")
     record_every = args.record_every
     if args.plot is not None and record_every is None:
-        record_every = max(1, args.steps // PLOT_RECORDS)
+        records = LOG_PLOT_RECORDS if args.log_time else PLOT_RECORDS
+        record_every = max(1, args.steps // records)
     seed = args.seed if args.seed is not None or ell0 is not None else 0
     return dict(nu=args.nu, mu0=mu0, ell0=ell0, dynamics=dynamics, eta=args.eta, eta_d=args.eta_d, k=k,
                 steps=args.steps, precision=args.precision, record_every=record_every, seed=seed,
