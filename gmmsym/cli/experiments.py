@@ -127,17 +127,17 @@ def _add_reproduce(sub: argparse._SubParsersAction) -> None:
         ),
     )
     f.add_argument("--out", required=True, metavar="DIR", help="output directory")
-    f.add_argument("--runs-per-cell", type=positive_int, default=100, help="first-order runs per cell (100)")
-    f.add_argument("--steps", type=nonnegative_int, default=3000, help="generator steps (3000)")
-    f.add_argument("--grid", type=positive_int, default=10, help="initial means per axis (10)")
+    f.add_argument("--runs-per-cell", type=positive_int, default=100, help="first-order runs per cell")
+    f.add_argument("--steps", type=nonnegative_int, default=3000, help="generator steps")
+    f.add_argument("--grid", type=positive_int, default=10, help="initial means per axis")
     f.add_argument("--db", default=None, metavar="PATH", help="database (default OUT/figure2.db; reused)")
-    f.add_argument("--seed", type=nonnegative_int, default=0, help="base seed (0)")
+    f.add_argument("--seed", type=nonnegative_int, default=0, help="base seed")
     f.add_argument(
         "--replay",
         type=nonnegative_int,
         default=2,
         metavar="N",
-        help="runs replayed at 50 digits (2; 0 = none; ~6-20 s each)",
+        help="runs replayed at 50 digits (0 = none; ~6-20 s each)",
     )
     f.add_argument(
         "--replay-dynamics",
@@ -302,7 +302,11 @@ def _figure2(args: argparse.Namespace) -> int:
     from gmmsym.experiments.figure2 import REPLAY_DYNAMICS, reproduce_figure2
     from gmmsym.experiments.store import check_database
 
+    from gmmsym.experiments.replay import check_panels
+
     check_output_dir(args.out, "--out")  # before any work
+    if args.replay_dynamics is not None:
+        check_panels(args.replay_dynamics, "--replay-dynamics")
     if args.db is not None:
         check_database(args.db, "--db")
     summary = reproduce_figure2(
@@ -333,11 +337,13 @@ def _figure2(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from gmmsym.experiments.replay import replay
+    from gmmsym.experiments.replay import check_panels, replay
     from gmmsym.experiments.store import check_database
     from gmmsym.io import atomic_write_text
 
     check_database(args.db, "--db", create=False)  # before any work: a missing database is an error
+    if args.dynamics is not None:
+        check_panels(args.dynamics, "--dynamics")
     if args.json:
         check_output_file(args.json, "--json")
     rep = replay(
@@ -355,4 +361,5 @@ def _replay(args: argparse.Namespace) -> int:
     if args.json:
         with file_errors("--json", args.json):
             atomic_write_text(args.json, json.dumps(rep.as_dict(), indent=2, allow_nan=False) + "\n")
+        print(f"wrote {args.json}")
     return 0
