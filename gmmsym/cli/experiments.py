@@ -300,9 +300,8 @@ def _print_sweep(res: Any, as_json: bool, out: Any = None) -> None:
 
 def _figure2(args: argparse.Namespace) -> int:
     from gmmsym.experiments.figure2 import REPLAY_DYNAMICS, reproduce_figure2
-    from gmmsym.experiments.store import check_database
-
     from gmmsym.experiments.replay import check_panels
+    from gmmsym.experiments.store import check_database
 
     check_output_dir(args.out, "--out")  # before any work
     if args.replay_dynamics is not None:
