@@ -503,3 +503,36 @@ def test_log_time_plot_records_every_step():
     log = parser.parse_args(["simulate", *MU, "--steps", "3000", "--plot", "x.png", "--log-time"])
     assert _resolve(plain)["record_every"] == 6  # steps / PLOT_RECORDS
     assert _resolve(log)["record_every"] == 1  # the early motion is drawn
+
+
+@pytest.mark.parametrize(
+    "argv, command, option",
+    [
+        (["simulate", *MU, "--steps", "-5"], "simulate", "--steps"),
+        (["simulate", *MU, "--eta", "-1"], "simulate", "--eta"),
+        (["simulate", *MU, "--eta-d", "-1"], "simulate", "--eta-d"),
+        (["simulate", *MU, "--precision", "3"], "simulate", "--precision"),
+        (["simulate", *MU, "--tol", "-1"], "simulate", "--tol"),
+        (["simulate", *MU, "--ell", "1", "0", "0", "1"], "simulate", "--ell"),
+        (["simulate", "--mu", "nan", "1"], "simulate", "--mu"),
+        (["sweep", "--db", "{tmp}/new.db", *_GRID, "--eta", "-1"], "sweep", "--eta"),
+        (["sweep", "--db", "{tmp}/new.db", *_GRID, "--tol", "0"], "sweep", "--tol"),
+        (
+            ["sweep", "--db", "{tmp}/new.db", "--dynamics", "optimal", "--mu-grid", "1", "-1", "0"],
+            "sweep",
+            "--mu-grid",
+        ),
+        (["sweep", "--db", "{tmp}/new.db", "--config", "{tmp}/bad.json"], "sweep", "--config"),
+        (["replay", "--db", "{db}", "--precision", "3"], "replay", "--precision"),
+    ],
+)
+def test_value_errors_are_in_the_terms_of_the_command_line(tmp_path, capsys, small_db, argv, command, option):
+    """A bad value is reported under its option (``--mu``), not the library's name (``mu0``).
+
+    The library's own checks raise these errors, so the real functions run here.
+    """
+    (tmp_path / "bad.json").write_text('{"dynamics": ["simultaneous"], "bogus": 1}')
+    argv = [a.replace("{tmp}", str(tmp_path)).replace("{db}", str(small_db)) for a in argv]
+    assert main(argv) == 2
+    _one_line_error(capsys, command, option)
+    assert not (tmp_path / "new.db").exists()

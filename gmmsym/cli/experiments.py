@@ -24,6 +24,7 @@ from gmmsym.cli.options import (
     add_k_option,
     dynamics_type,
     expand_dynamics,
+    in_cli_terms,
     nonnegative_int,
     positive_int,
 )
@@ -228,8 +229,8 @@ def grid_from_args(args: argparse.Namespace) -> dict[str, Any] | list[Any] | Non
         grid["mu0"] = [tuple(v) for v in args.mu0]
     else:
         lo, hi, n = args.mu_grid if args.mu_grid else (-1.0, 1.0, 10.0)
-        if n != int(n):
-            raise InputError(f"--mu-grid: N must be an integer, got {n}")
+        if n != int(n) or n < 1:
+            raise InputError(f"--mu-grid: N must be an integer >= 1, got {n}")
         grid["mu_grid"] = [lo, hi, int(n)]
     return _cells(grid, expand_dynamics(args.dynamics, args.k))
 
@@ -245,7 +246,8 @@ def _sweep(args: argparse.Namespace) -> int:
     from gmmsym.experiments.store import RunStore, check_database
     from gmmsym.experiments.sweep import sweep
 
-    grid = grid_from_args(args)
+    with in_cli_terms(_sweep_options(args)):  # the grid is checked while it is expanded
+        grid = grid_from_args(args)
     if grid is None and not args.export:
         raise InputError(
             "nothing to do: give a grid (--dynamics ... or --config FILE) and/or --export FORMAT PATH"
@@ -256,15 +258,8 @@ def _sweep(args: argparse.Namespace) -> int:
     if args.export:
         check_output_file(args.export[1], "--export", allow_stdout=True)
     if grid is not None:
-        res = sweep(
-            grid,
-            db=args.db,
-            workers=args.workers,
-            chunk_size=args.chunk_size,
-            chunk_seconds=_chunk_seconds(args),
-            progress=not args.no_progress,
-            db_option="--db",
-        )
+        with in_cli_terms(_sweep_options(args)):
+            res = _run_sweep(sweep, grid, args)
         to_stdout = bool(args.export) and args.export[1] == "-"
         _print_sweep(res, args.json, sys.stderr if to_stdout else None)
     if args.export:
@@ -274,6 +269,26 @@ def _sweep(args: argparse.Namespace) -> int:
         to_stderr = args.json or str(path) == "-"
         print(f"exported {n} runs to {path}", file=sys.stderr if to_stderr else sys.stdout)
     return 0
+
+
+def _sweep_options(args: argparse.Namespace) -> dict[str, str]:
+    """Library argument names of a sweep grid -> the options (``--config`` when the grid is a file)."""
+    if args.config:
+        return {"config_grid": "--config"}
+    names = ("eta", "eta_d", "steps", "nu", "mu0", "mu_grid", "runs", "seed", "tol")
+    return {"config_grid": "grid", **{n: "--" + n.replace("_", "-") for n in names}}
+
+
+def _run_sweep(sweep: Any, grid: Any, args: argparse.Namespace) -> Any:
+    return sweep(
+        grid,
+        db=args.db,
+        workers=args.workers,
+        chunk_size=args.chunk_size,
+        chunk_seconds=_chunk_seconds(args),
+        progress=not args.no_progress,
+        db_option="--db",
+    )
 
 
 def _chunk_seconds(args: argparse.Namespace) -> float:
@@ -345,7 +360,18 @@ def _replay(args: argparse.Namespace) -> int:
         check_panels(args.dynamics, "--dynamics")
     if args.json:
         check_output_file(args.json, "--json")
-    rep = replay(
+    with in_cli_terms({"precision": "--precision", "sample": "--sample", "seed": "--seed"}):
+        rep = _run_replay(replay, args)
+    print(rep.table())
+    if args.json:
+        with file_errors("--json", args.json):
+            atomic_write_text(args.json, json.dumps(rep.as_dict(), indent=2, allow_nan=False) + "\n")
+        print(f"wrote {args.json}")
+    return 0
+
+
+def _run_replay(replay: Any, args: argparse.Namespace) -> Any:
+    return replay(
         args.db,
         sample=args.sample,
         seed=args.seed,
@@ -356,9 +382,3 @@ def _replay(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
         db_option="--db",
     )
-    print(rep.table())
-    if args.json:
-        with file_errors("--json", args.json):
-            atomic_write_text(args.json, json.dumps(rep.as_dict(), indent=2, allow_nan=False) + "\n")
-        print(f"wrote {args.json}")
-    return 0

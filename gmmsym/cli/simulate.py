@@ -23,12 +23,23 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from gmmsym.cli.options import FORMATTER, add_k_option, dynamics_type, positive_int, resolve_dynamics
+from gmmsym.cli.options import (
+    FORMATTER,
+    add_k_option,
+    dynamics_type,
+    in_cli_terms,
+    positive_int,
+    resolve_dynamics,
+)
 from gmmsym.errors import InputError
 from gmmsym.io import atomic_write_text, check_output_file, file_errors, json_text, table_console
 
 __all__ = ["add_parser", "precision_arg", "payload"]
 
+#: simulate() argument -> its option, for errors in the terms of the command line
+OPTIONS = {"nu": "--nu", "mu0": "--mu", "ell0": "--ell", "eta": "--eta", "eta_d": "--eta-d", "k": "-k/--k",
+           "steps": "--steps", "precision": "--precision", "record_every": "--record-every",
+           "seed": "--seed", "tol": "--tol", "dynamics": "--dynamics"}  # fmt: skip
 PLOT_RECORDS = 500  # default number of trajectory records for --plot
 LOG_PLOT_RECORDS = 20_000  # with --log-time: every step up to this many (the motion is early)
 
@@ -158,7 +169,8 @@ def _run(args: argparse.Namespace) -> int:
 
     kwargs = _resolve(args)
     _preflight(args)
-    res = simulate(**kwargs)
+    with in_cli_terms(OPTIONS):
+        res = simulate(**kwargs)
     _print_table(res)
     if args.json is not None:
         with file_errors("--json", args.json):
