@@ -410,3 +410,129 @@ def test_sweep_export_to_stdout(tmp_path, capsys):
     out = capsys.readouterr().out
     assert out.startswith("config_hash,run,") and len(out.splitlines()) == 3
     assert not (tmp_path / "-").exists() and not Path("-").exists()
+
+
+# --- item 2/3 for the experiment commands: sweep, reproduce figure2, replay -------------------
+
+
+@pytest.fixture(scope="module")
+def small_db(tmp_path_factory):
+    """A one-run sweep database (simultaneous, 5 steps)."""
+    from gmmsym.experiments.sweep import sweep
+
+    db = tmp_path_factory.mktemp("db") / "runs.db"
+    grid = {"dynamics": ["simultaneous"], "steps": [5], "mu0": [(0.2, 0.9)], "runs": 1}
+    sweep(grid, db=db, progress=False)
+    return db
+
+
+@pytest.fixture
+def no_experiment_work(monkeypatch):
+    """Make sweep, reproduce_figure2 and replay fail the test if called."""
+    import gmmsym.experiments.figure2
+    import gmmsym.experiments.replay
+    import gmmsym.experiments.sweep
+
+    def forbid(name):
+        def fail(*args, **kwargs):
+            raise AssertionError(f"{name} ran although the command line should have failed first")
+
+        return fail
+
+    monkeypatch.setattr(gmmsym.experiments.sweep, "sweep", forbid("sweep"))
+    monkeypatch.setattr(gmmsym.experiments.figure2, "reproduce_figure2", forbid("reproduce_figure2"))
+    monkeypatch.setattr(gmmsym.experiments.replay, "replay", forbid("replay"))
+
+
+_GRID = ["--dynamics", "simultaneous", "--steps", "5", "--mu0", "0", "1", "--runs", "1", "--no-progress"]
+_FIG2 = ["reproduce", "figure2", "--runs-per-cell", "1", "--grid", "2", "--steps", "5", "--replay", "0"]
+
+
+@pytest.mark.parametrize(
+    "argv, command, option",
+    [
+        (["sweep", "--db", _NOT_WRITABLE + ".db", *_GRID], "sweep", "--db"),
+        (["sweep", "--db", "{tmp}", *_GRID], "sweep", "--db"),  # a directory
+        (["sweep", "--db", "{tmp}/file", *_GRID], "sweep", "--db"),  # not a SQLite database
+        (["sweep", "--db", "{tmp}/missing.db", "--export", "csv", "{tmp}/x.csv"], "sweep", "--db"),
+        (["sweep", "--db", "{tmp}/new.db", "--config", "{tmp}/missing.json"], "sweep", "--config"),
+        (["sweep", "--db", "{tmp}/new.db", "--config", "{tmp}"], "sweep", "--config"),
+        (["sweep", "--db", "{tmp}/new.db", "--config", "{tmp}/file"], "sweep", "--config"),  # not JSON
+        (["sweep", "--db", "{db}", "--export", "csv", _NOT_WRITABLE + ".csv"], "sweep", "--export"),
+        (["sweep", "--db", "{db}", "--export", "csv", "{tmp}"], "sweep", "--export"),
+        (["sweep", "--db", "{db}", "--export", "xml", "{tmp}/x.xml"], "sweep", "--export"),
+        (["sweep", "--db", "{tmp}/new.db", "--dynamics", "simultaneous", "--k", "5"], "sweep", "-k/--k"),
+        ([*_FIG2, "--out", "/proc/gmmsym-test-f2"], "reproduce", "--out"),
+        ([*_FIG2, "--out", "{tmp}/file"], "reproduce", "--out"),
+        ([*_FIG2, "--out", "{tmp}/f2", "--db", "{tmp}/file"], "reproduce", "--db"),
+        ([*_FIG2, "--out", "{tmp}/f2", "--db", _NOT_WRITABLE + ".db"], "reproduce", "--db"),
+        ([*_FIG2, "--out", "{tmp}/f2", "--replay-dynamics", "bogus"], "reproduce", "--replay-dynamics"),
+        (["replay", "--db", "{tmp}/nonexist.db", "--sample", "2"], "replay", "--db"),
+        (["replay", "--db", "{tmp}/file", "--sample", "2"], "replay", "--db"),
+        (["replay", "--db", "{tmp}", "--sample", "2"], "replay", "--db"),
+        (["replay", "--db", "{db}", "--json", _NOT_WRITABLE + ".json"], "replay", "--json"),
+        (["replay", "--db", "{db}", "--json", "{tmp}"], "replay", "--json"),
+        (["replay", "--db", "{db}", "--dynamics", "bogus"], "replay", "--dynamics"),
+        (["replay", "--db", "{db}", "--dynamics", "alternating"], "replay", "--dynamics"),
+    ],
+)
+def test_experiment_commands_fail_before_any_work(
+    tmp_path, capsys, no_experiment_work, small_db, argv, command, option
+):
+    (tmp_path / "file").write_text("not a directory, not SQLite, not JSON")
+    before = sorted(tmp_path.rglob("*"))
+    db_before = small_db.read_bytes()
+    argv = [a.replace("{tmp}", str(tmp_path)).replace("{db}", str(small_db)) for a in argv]
+    assert main(argv) == 2
+    _one_line_error(capsys, command, option)
+    assert sorted(tmp_path.rglob("*")) == before  # nothing created (no empty database, no OUT/)
+    assert small_db.read_bytes() == db_before
+
+
+def test_replay_selection_matching_nothing_is_an_error(small_db, capsys):
+    assert main(["replay", "--db", str(small_db), "--dynamics", "extragradient", "--no-progress"]) == 2
+    err = _one_line_error(capsys, "replay", "--db")
+    assert "matches the selection" in err
+
+
+def test_log_time_plot_records_every_step():
+    from gmmsym.cli.simulate import _resolve
+
+    parser = build_parser()
+    plain = parser.parse_args(["simulate", *MU, "--steps", "3000", "--plot", "x.png"])
+    log = parser.parse_args(["simulate", *MU, "--steps", "3000", "--plot", "x.png", "--log-time"])
+    assert _resolve(plain)["record_every"] == 6  # steps / PLOT_RECORDS
+    assert _resolve(log)["record_every"] == 1  # the early motion is drawn
+
+
+@pytest.mark.parametrize(
+    "argv, command, option",
+    [
+        (["simulate", *MU, "--steps", "-5"], "simulate", "--steps"),
+        (["simulate", *MU, "--eta", "-1"], "simulate", "--eta"),
+        (["simulate", *MU, "--eta-d", "-1"], "simulate", "--eta-d"),
+        (["simulate", *MU, "--precision", "3"], "simulate", "--precision"),
+        (["simulate", *MU, "--tol", "-1"], "simulate", "--tol"),
+        (["simulate", *MU, "--ell", "1", "0", "0", "1"], "simulate", "--ell"),
+        (["simulate", "--mu", "nan", "1"], "simulate", "--mu"),
+        (["sweep", "--db", "{tmp}/new.db", *_GRID, "--eta", "-1"], "sweep", "--eta"),
+        (["sweep", "--db", "{tmp}/new.db", *_GRID, "--tol", "0"], "sweep", "--tol"),
+        (
+            ["sweep", "--db", "{tmp}/new.db", "--dynamics", "optimal", "--mu-grid", "1", "-1", "0"],
+            "sweep",
+            "--mu-grid",
+        ),
+        (["sweep", "--db", "{tmp}/new.db", "--config", "{tmp}/bad.json"], "sweep", "--config"),
+        (["replay", "--db", "{db}", "--precision", "3"], "replay", "--precision"),
+    ],
+)
+def test_value_errors_are_in_the_terms_of_the_command_line(tmp_path, capsys, small_db, argv, command, option):
+    """A bad value is reported under its option (``--mu``), not the library's name (``mu0``).
+
+    The library's own checks raise these errors, so the real functions run here.
+    """
+    (tmp_path / "bad.json").write_text('{"dynamics": ["simultaneous"], "bogus": 1}')
+    argv = [a.replace("{tmp}", str(tmp_path)).replace("{db}", str(small_db)) for a in argv]
+    assert main(argv) == 2
+    _one_line_error(capsys, command, option)
+    assert not (tmp_path / "new.db").exists()

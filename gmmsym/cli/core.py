@@ -41,7 +41,12 @@ def add_parser(sub: Any) -> None:
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--latex", action="store_true", help="print LaTeX (the docs site's derivation pages)")
     fmt.add_argument("--markdown", action="store_true", help="print Markdown with $$ math blocks")
-    p.add_argument("--sections", default=",".join(SECTIONS), help="comma-separated subset of the sections")
+    p.add_argument(
+        "--sections",
+        default=",".join(SECTIONS),
+        metavar="NAMES",
+        help=f"comma-separated subset of: {', '.join(SECTIONS)} (default: all)",
+    )
     p.add_argument("--width", type=int, default=None, help="text width in columns (default: the terminal's)")
     p.set_defaults(func=_derive)
 

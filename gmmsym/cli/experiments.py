@@ -24,6 +24,7 @@ from gmmsym.cli.options import (
     add_k_option,
     dynamics_type,
     expand_dynamics,
+    in_cli_terms,
     nonnegative_int,
     positive_int,
 )
@@ -127,17 +128,17 @@ def _add_reproduce(sub: argparse._SubParsersAction) -> None:
         ),
     )
     f.add_argument("--out", required=True, metavar="DIR", help="output directory")
-    f.add_argument("--runs-per-cell", type=positive_int, default=100, help="first-order runs per cell (100)")
-    f.add_argument("--steps", type=nonnegative_int, default=3000, help="generator steps (3000)")
-    f.add_argument("--grid", type=positive_int, default=10, help="initial means per axis (10)")
+    f.add_argument("--runs-per-cell", type=positive_int, default=100, help="first-order runs per cell")
+    f.add_argument("--steps", type=nonnegative_int, default=3000, help="generator steps")
+    f.add_argument("--grid", type=positive_int, default=10, help="initial means per axis")
     f.add_argument("--db", default=None, metavar="PATH", help="database (default OUT/figure2.db; reused)")
-    f.add_argument("--seed", type=nonnegative_int, default=0, help="base seed (0)")
+    f.add_argument("--seed", type=nonnegative_int, default=0, help="base seed")
     f.add_argument(
         "--replay",
         type=nonnegative_int,
         default=2,
         metavar="N",
-        help="runs replayed at 50 digits (2; 0 = none; ~6-20 s each)",
+        help="runs replayed at 50 digits (0 = none; ~6-20 s each)",
     )
     f.add_argument(
         "--replay-dynamics",
@@ -228,8 +229,8 @@ def grid_from_args(args: argparse.Namespace) -> dict[str, Any] | list[Any] | Non
         grid["mu0"] = [tuple(v) for v in args.mu0]
     else:
         lo, hi, n = args.mu_grid if args.mu_grid else (-1.0, 1.0, 10.0)
-        if n != int(n):
-            raise InputError(f"--mu-grid: N must be an integer, got {n}")
+        if n != int(n) or n < 1:
+            raise InputError(f"--mu-grid: N must be an integer >= 1, got {n}")
         grid["mu_grid"] = [lo, hi, int(n)]
     return _cells(grid, expand_dynamics(args.dynamics, args.k))
 
@@ -245,7 +246,8 @@ def _sweep(args: argparse.Namespace) -> int:
     from gmmsym.experiments.store import RunStore, check_database
     from gmmsym.experiments.sweep import sweep
 
-    grid = grid_from_args(args)
+    with in_cli_terms(_sweep_options(args)):  # the grid is checked while it is expanded
+        grid = grid_from_args(args)
     if grid is None and not args.export:
         raise InputError(
             "nothing to do: give a grid (--dynamics ... or --config FILE) and/or --export FORMAT PATH"
@@ -256,15 +258,8 @@ def _sweep(args: argparse.Namespace) -> int:
     if args.export:
         check_output_file(args.export[1], "--export", allow_stdout=True)
     if grid is not None:
-        res = sweep(
-            grid,
-            db=args.db,
-            workers=args.workers,
-            chunk_size=args.chunk_size,
-            chunk_seconds=_chunk_seconds(args),
-            progress=not args.no_progress,
-            db_option="--db",
-        )
+        with in_cli_terms(_sweep_options(args)):
+            res = _run_sweep(sweep, grid, args)
         to_stdout = bool(args.export) and args.export[1] == "-"
         _print_sweep(res, args.json, sys.stderr if to_stdout else None)
     if args.export:
@@ -274,6 +269,26 @@ def _sweep(args: argparse.Namespace) -> int:
         to_stderr = args.json or str(path) == "-"
         print(f"exported {n} runs to {path}", file=sys.stderr if to_stderr else sys.stdout)
     return 0
+
+
+def _sweep_options(args: argparse.Namespace) -> dict[str, str]:
+    """Library argument names of a sweep grid -> the options (``--config`` when the grid is a file)."""
+    if args.config:
+        return {"config_grid": "--config"}
+    names = ("eta", "eta_d", "steps", "nu", "mu0", "mu_grid", "runs", "seed", "tol")
+    return {"config_grid": "grid", **{n: "--" + n.replace("_", "-") for n in names}}
+
+
+def _run_sweep(sweep: Any, grid: Any, args: argparse.Namespace) -> Any:
+    return sweep(
+        grid,
+        db=args.db,
+        workers=args.workers,
+        chunk_size=args.chunk_size,
+        chunk_seconds=_chunk_seconds(args),
+        progress=not args.no_progress,
+        db_option="--db",
+    )
 
 
 def _chunk_seconds(args: argparse.Namespace) -> float:
@@ -300,9 +315,12 @@ def _print_sweep(res: Any, as_json: bool, out: Any = None) -> None:
 
 def _figure2(args: argparse.Namespace) -> int:
     from gmmsym.experiments.figure2 import REPLAY_DYNAMICS, reproduce_figure2
+    from gmmsym.experiments.replay import check_panels
     from gmmsym.experiments.store import check_database
 
     check_output_dir(args.out, "--out")  # before any work
+    if args.replay_dynamics is not None:
+        check_panels(args.replay_dynamics, "--replay-dynamics")
     if args.db is not None:
         check_database(args.db, "--db")
     summary = reproduce_figure2(
@@ -333,14 +351,27 @@ def _figure2(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from gmmsym.experiments.replay import replay
+    from gmmsym.experiments.replay import check_panels, replay
     from gmmsym.experiments.store import check_database
     from gmmsym.io import atomic_write_text
 
     check_database(args.db, "--db", create=False)  # before any work: a missing database is an error
+    if args.dynamics is not None:
+        check_panels(args.dynamics, "--dynamics")
     if args.json:
         check_output_file(args.json, "--json")
-    rep = replay(
+    with in_cli_terms({"precision": "--precision", "sample": "--sample", "seed": "--seed"}):
+        rep = _run_replay(replay, args)
+    print(rep.table())
+    if args.json:
+        with file_errors("--json", args.json):
+            atomic_write_text(args.json, json.dumps(rep.as_dict(), indent=2, allow_nan=False) + "\n")
+        print(f"wrote {args.json}")
+    return 0
+
+
+def _run_replay(replay: Any, args: argparse.Namespace) -> Any:
+    return replay(
         args.db,
         sample=args.sample,
         seed=args.seed,
@@ -351,8 +382,3 @@ def _replay(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
         db_option="--db",
     )
-    print(rep.table())
-    if args.json:
-        with file_errors("--json", args.json):
-            atomic_write_text(args.json, json.dumps(rep.as_dict(), indent=2, allow_nan=False) + "\n")
-    return 0

@@ -16,8 +16,9 @@ checks that combine options raise :class:`~gmmsym.errors.InputError` naming the 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 from gmmsym.errors import InputError
 
@@ -32,6 +33,7 @@ __all__ = [
     "resolve_dynamics",
     "expand_dynamics",
     "K_OPTION",
+    "in_cli_terms",
 ]
 
 #: How errors name the k option (both spellings are accepted everywhere).
@@ -186,3 +188,22 @@ def expand_dynamics(
             pairs = [(name, 1)]
         out += [p for p in pairs if p not in out]
     return out
+
+
+@contextlib.contextmanager
+def in_cli_terms(options: Mapping[str, str]) -> Iterator[None]:
+    """Re-word an :class:`InputError` of a library call in the terms of the command line.
+
+    ``options`` maps a library argument name to its option (``{"mu0": "--mu"}``); a message that
+    starts with such a name (``"eta must be > 0"``, ``"mu0: ..."``) is re-raised as
+    ``"--eta: must be > 0"``.  Other errors pass unchanged.
+    """
+    try:
+        yield
+    except InputError as exc:
+        msg = str(exc)
+        for name in sorted(options, key=len, reverse=True):
+            if msg.startswith(name) and msg[len(name) : len(name) + 1] in (" ", ":"):
+                rest = msg[len(name) :].lstrip(": ")
+                raise InputError(f"{options[name]}: {rest}") from exc
+        raise

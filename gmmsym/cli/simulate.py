@@ -23,13 +23,25 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from gmmsym.cli.options import FORMATTER, add_k_option, dynamics_type, positive_int, resolve_dynamics
+from gmmsym.cli.options import (
+    FORMATTER,
+    add_k_option,
+    dynamics_type,
+    in_cli_terms,
+    positive_int,
+    resolve_dynamics,
+)
 from gmmsym.errors import InputError
 from gmmsym.io import atomic_write_text, check_output_file, file_errors, json_text, table_console
 
 __all__ = ["add_parser", "precision_arg", "payload"]
 
+#: simulate() argument -> its option, for errors in the terms of the command line
+OPTIONS = {"nu": "--nu", "mu0": "--mu", "ell0": "--ell", "eta": "--eta", "eta_d": "--eta-d", "k": "-k/--k",
+           "steps": "--steps", "precision": "--precision", "record_every": "--record-every",
+           "seed": "--seed", "tol": "--tol", "dynamics": "--dynamics"}  # fmt: skip
 PLOT_RECORDS = 500  # default number of trajectory records for --plot
+LOG_PLOT_RECORDS = 20_000  # with --log-time: every step up to this many (the motion is early)
 
 
 def precision_arg(text: str) -> str | int:
@@ -78,7 +90,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--tol", type=float, default=0.1, help="outcome tolerance (docs/model.md section 5)")
     p.add_argument("--record-every", type=positive_int, default=None, metavar="R",
                    help=f"record the trajectory every R steps, written to --json "
-                        f"(default: none; steps/{PLOT_RECORDS} with --plot)")  # fmt: skip
+                        f"(default: none; with --plot steps/{PLOT_RECORDS}, with --log-time "
+                        f"steps/{LOG_PLOT_RECORDS})")  # fmt: skip
     p.add_argument(
         "--json", metavar="PATH", default=None, help="write config, initial and final state as JSON"
     )
@@ -106,7 +119,8 @@ def _resolve(args: argparse.Namespace) -> dict[str, Any]:
             raise InputError(f"--ell: give it once or once per --mu ({mu0.shape[0]}), got {ell0.shape[0]}")
     record_every = args.record_every
     if args.plot is not None and record_every is None:
-        record_every = max(1, args.steps // PLOT_RECORDS)
+        records = LOG_PLOT_RECORDS if args.log_time else PLOT_RECORDS
+        record_every = max(1, args.steps // records)
     seed = args.seed if args.seed is not None or ell0 is not None else 0
     return dict(nu=args.nu, mu0=mu0, ell0=ell0, dynamics=dynamics, eta=args.eta, eta_d=args.eta_d, k=k,
                 steps=args.steps, precision=args.precision, record_every=record_every, seed=seed,
@@ -155,7 +169,8 @@ def _run(args: argparse.Namespace) -> int:
 
     kwargs = _resolve(args)
     _preflight(args)
-    res = simulate(**kwargs)
+    with in_cli_terms(OPTIONS):
+        res = simulate(**kwargs)
     _print_table(res)
     if args.json is not None:
         with file_errors("--json", args.json):

@@ -3,7 +3,7 @@
 Four panels over the recorded trajectory (``SimulationResult.trajectory``):
 
 - the generator means ``mu_1(t), mu_2(t)`` and the discriminator endpoints over time, the true
-  means ``nu`` as dotted lines;
+  means ``nu`` as thick grey lines (a style no trajectory uses);
 - ``TV(t) = TV(P*, G_mu(t))`` (:func:`gmmsym.tv_distance`), the quantity the paper's theorems
   are about (docs/model.md section 3), on a log scale;
 - the phase view ``(mu_1, mu_2)`` with the start (circle), the end (cross) and the true means
@@ -23,6 +23,7 @@ import numpy as np
 __all__ = ["plot", "trajectory_tv"]
 
 _MAX_LEGEND_ROWS = 8
+_NU_STYLE = {"color": "0.5", "lw": 2.5, "alpha": 0.45, "ls": "-"}  # the true means, behind the data
 
 
 def trajectory_tv(res: Any) -> np.ndarray:
@@ -82,7 +83,7 @@ def plot(res: Any, path: str, *, log_time: bool = False) -> None:
     nus = np.unique(np.asarray(res.nu, dtype=np.float64).reshape(-1, 2), axis=0)
     for ax in (ax_mu, ax_ell):
         for v in np.unique(nus):
-            ax.axhline(v, color="k", lw=0.8, ls=":", alpha=0.7)
+            ax.axhline(v, **_NU_STYLE)
     for n1, n2 in nus:
         ax_phase.plot([n1, n2], [n2, n1], "*", color="k", ms=14, label="true means (nu1, nu2), (nu2, nu1)")
     ax_phase.axline((0, 0), slope=1, color="0.6", lw=0.8, ls=":")  # mu1 = mu2: mode collapse
@@ -91,10 +92,11 @@ def plot(res: Any, path: str, *, log_time: bool = False) -> None:
         Line2D([], [], color=c, lw=2, label=f"row {i}") for i, c in enumerate(colors[:_MAX_LEGEND_ROWS])
     ]
     handles += [Line2D([], [], color="k", ls=ls, label=name) for ls, name in
-                (("-", "mu_1 / l1"), ("--", "mu_2 / r1"), ("-.", "l2"), (":", "r2 / nu"))]  # fmt: skip
+                (("-", "mu_1 / l1"), ("--", "mu_2 / r1"), ("-.", "l2"), (":", "r2"))]  # fmt: skip
+    handles.append(Line2D([], [], **_NU_STYLE, label="true means nu"))
     handles += [Line2D([], [], color="k", marker=m, ls="", label=name) for m, name in
                 (("o", "start"), ("x", "end"), ("*", "true means"))]  # fmt: skip
-    fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 8), fontsize=10)
+    fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 9), fontsize=10)
     FigureCanvasAgg(fig)
     atomic_savefig(fig, path, dpi=100)
 
@@ -105,7 +107,9 @@ def _label(fig: Any, res: Any, axes: tuple[Any, ...], log_time: bool) -> None:
     name = f"{cfg['dynamics']}-k{cfg['k']}" if cfg["dynamics"] == "alternating" else cfg["dynamics"]
     fig.suptitle(f"gmmsym simulate: {name}, eta {cfg['eta']}, {cfg['steps']} steps", fontsize=13)
     ax_mu.set_ylabel("generator means mu_1, mu_2")
+    ax_mu.set_title("generator (grey: true means nu)", fontsize=10)
     ax_ell.set_ylabel("discriminator endpoints l1, r1, l2, r2")
+    ax_ell.set_title("discriminator (grey: true means nu)", fontsize=10)
     ax_tv.set_ylabel("TV(P*, G_mu)")
     ax_tv.set_yscale("log")
     ax_tv.set_title("total variation distance (0 = converged)", fontsize=10)

@@ -46,7 +46,7 @@ def check_panels(names: Sequence[str], option: str = "dynamics") -> list[str]:
     ------
     InputError
         A name is not a dynamics of :data:`~gmmsym.experiments.grid.ALL_DYNAMICS` (without
-        ``k``) or ``<dynamics>-k<k>`` for a dynamics that uses ``k``.
+        ``k``) or ``<dynamics>-kN`` for a dynamics that uses ``k``.
     """
     if isinstance(names, str):
         names = [names]
@@ -55,7 +55,7 @@ def check_panels(names: Sequence[str], option: str = "dynamics") -> list[str]:
         m = _PANEL.fullmatch(name) if isinstance(name, str) else None
         plain = [d for d in ALL_DYNAMICS if d not in USES_K]
         if not (name in plain or (m is not None and m["dynamics"] in USES_K)):
-            known = ", ".join(plain + [f"{d}-k<k>" for d in USES_K])
+            known = ", ".join(plain + [f"{d}-kN" for d in USES_K])
             raise InputError(f"{option}: unknown dynamics {name!r}; known: {known}")
         out.append(name)
     return out
