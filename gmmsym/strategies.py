@@ -59,7 +59,9 @@ def _check_box(
             f"{names[0]}, {names[1]}: the box [{low}, {high}] is too wide (high - low overflows)"
         )
     if sep > high - low:
-        raise InputError(f"{names[2]}: {sep} does not fit in the box [{low}, {high}]")
+        raise InputError(
+            f"{names[2]}, {names[0]}, {names[1]}: separation {sep} does not fit the box [{low}, {high}]"
+        )
     return low, high, sep
 
 

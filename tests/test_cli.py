@@ -536,3 +536,26 @@ def test_value_errors_are_in_the_terms_of_the_command_line(tmp_path, capsys, sma
     assert main(argv) == 2
     _one_line_error(capsys, command, option)
     assert not (tmp_path / "new.db").exists()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["simulate", "--mu", "x", "1"],
+        ["simulate", "--mu", "0", "1", "--dynamics", "pool"],
+        ["simulate", "--mu", "0", "1", "--steps", "1.5"],
+        ["sweep", "--db", "x.db", "--dynamics", "bogus"],
+        ["reproduce", "figure3"],
+        ["no-such-command"],
+        [],
+    ],
+)
+def test_argparse_errors_are_one_line(argv, capsys):
+    """Values argparse itself rejects give one line naming the option, exit 2 (no usage block)."""
+    from gmmsym.cli.main import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "error:" in err and "usage:" not in err

@@ -36,9 +36,20 @@ def version() -> str:
         return gmmsym.__version__
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose usage errors are one line (``PROG: error: MESSAGE (see PROG --help)``).
+
+    Subcommand parsers inherit the class, so every command reports a bad option value, an
+    unknown choice or a missing argument the same way, exit status 2.
+    """
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``gmmsym`` parser with every available subcommand (``python -m gmmsym`` is the same)."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="gmmsym",
         description="GMM-GAN theory (Li, Madry, Peebles, Schmidt, ICML 2018), checked by machine.",
     )
