@@ -21,6 +21,7 @@ of :mod:`gmmsym._special` (``unit_step(z)``).  Every printer records what it pri
 from __future__ import annotations
 
 import math
+import sys
 
 import sympy as sp
 from sympy.printing.numpy import SciPyPrinter
@@ -131,6 +132,29 @@ class NumPyKernelPrinter(KernelPrinter, SciPyPrinter):
 
     def _print_Pi(self, expr):
         return repr(float(sp.pi.evalf(40)))
+
+    def _print_ComplexInfinity(self, expr):
+        # an exact constant that over- or underflowed while the generator simplified it
+        raise InputError(
+            "spec: the float64 kernel needs a constant beyond the float64 range (sigma too small or too "
+            "large); use target='mpmath'"
+        )
+
+    _print_Infinity = _print_NegativeInfinity = _print_NaN = _print_ComplexInfinity
+
+    def _print_Integer(self, expr):
+        if abs(int(expr)) > sys.float_info.max:  # a Python int would overflow when it meets a float
+            self._print_ComplexInfinity(expr)
+        return super()._print_Integer(expr)
+
+    def _print_Rational(self, expr):
+        try:
+            value = float(expr)
+        except OverflowError:
+            value = math.inf
+        if not math.isfinite(value) or (value == 0 and expr != 0):
+            self._print_ComplexInfinity(expr)
+        return super()._print_Rational(expr)
 
 
 class MpmathKernelPrinter(KernelPrinter, MpmathPrinter):

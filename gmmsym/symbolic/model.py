@@ -43,6 +43,18 @@ class ExponentialSum:
     identity: sp.Expr
 
 
+def _exact(value):
+    """A spec number as SymPy: Fractions and ints exactly (``nsimplify`` would go through a float and
+    lose ``1/10**300``), floats as ``Float``."""
+    from fractions import Fraction
+
+    if isinstance(value, Fraction):
+        return sp.Rational(value.numerator, value.denominator)
+    if isinstance(value, float):
+        return sp.Float(value)
+    return sp.nsimplify(value)
+
+
 class GMMGAN:
     """Symbolic GMM-GAN model for a :class:`~gmmsym.model.spec.ModelSpec` (default: the paper's).
 
@@ -62,8 +74,8 @@ class GMMGAN:
         self.r = sp.symbols(f"r1:{M + 1}", real=True)
         self.ell = tuple(e for j in range(M) for e in (self.l[j], self.r[j]))
         self.x = sp.Symbol("x", real=True)
-        self.w = tuple(sp.nsimplify(w) if not isinstance(w, float) else sp.Float(w) for w in spec.weights)
-        self.sigma = sp.nsimplify(spec.sigma) if not isinstance(spec.sigma, float) else sp.Float(spec.sigma)
+        self.w = tuple(_exact(w) for w in spec.weights)
+        self.sigma = _exact(spec.sigma)
         self.params = self.mu + self.ell
 
     # ------------------------------------------------------------------ building blocks
