@@ -33,9 +33,10 @@ Argument (rigorous)
        ``dTV/dmu_i(mu)`` for every ``mu`` in ``B``, and
        ``||grad TV|| >= sqrt(sum_i dist(0, [G_i])^2)`` on ``B``.
     3. *Cover.*  Start from the grid of ``h0 = 0.1`` boxes on ``[-1, 1]^2`` (aligned with the
-       squares ``dist(mu, nu) < delta``), drop boxes lying entirely in ``|mu1 - mu2| <= delta + 1e-12``
-       (``max(|b1 - a2|, |a1 - b2|) <= delta + 1e-12``, exact rational arithmetic on the corners,
-       so that no diagonal box is kept or dropped by rounding) or entirely in one of the two open squares around
+       squares ``dist(mu, nu) < delta``), drop boxes lying entirely in
+       ``|mu1 - mu2| <= delta + 1e-12`` (``max(|b1 - a2|, |a1 - b2|) <= delta + 1e-12``, exact
+       rational arithmetic on the corners, so that no diagonal box is kept or dropped by
+       rounding) or entirely in the closed squares of half-side ``delta + 1e-12`` around
        ``nu`` and ``(nu2, nu1)``; a box whose lower bound is not positive is split into four,
        down to ``max_depth`` levels; certified boxes whose bound is below a target (5e-3, at
        the thorough budget 1e-2) are split as well, to sharpen the reported bound.  Kept boxes

@@ -210,7 +210,10 @@ class Evidence:
 
     def _repr_markdown_(self) -> str:
         """Notebook view: status, key figure, judge and every check with its measured values."""
-        lines = [f"**{self.status}** ({self.seconds:.1f} s, judge: {self.judge or 'n/a'}): {self.key_figure}", ""]
+        lines = [
+            f"**{self.status}** ({self.seconds:.1f} s, judge: {self.judge or 'n/a'}): {self.key_figure}",
+            "",
+        ]
         lines += [check_line(chk) for chk in self.details.get("checks", [])]
         if "error" in self.details:
             lines.append(f"- ERROR: `{self.details['error']}`")

@@ -92,7 +92,9 @@ def _no_collapse_label() -> list[Any]:
 
 
 def _frozen_discriminator() -> list[Any]:
-    return [_patch(_T["frozen-discriminator"][0], lambda b, ell, eta_d, gell: b.proj(b.combine(ell, 0.0, gell)))]
+    return [
+        _patch(_T["frozen-discriminator"][0], lambda b, ell, eta_d, gell: b.proj(b.combine(ell, 0.0, gell)))
+    ]
 
 
 def _flip_dl() -> list[Any]:
@@ -255,7 +257,10 @@ _T: dict[str, tuple[str, ...]] = {
     "no-collapse-label": ("gmmsym.outcomes.classify", "gmmsym.dynamics.engine.classify", "gmmsym.classify"),
     "frozen-discriminator": ("gmmsym.dynamics.engine._ascend",),
     "flip-dl-sign": ("gmmsym.kernels.float64.PAPER_KERNELS.raw.gradients",),
-    "first-crossing-only": ("gmmsym.discriminator.optimal._encode", "gmmsym.discriminator.optimal_mp._encode"),
+    "first-crossing-only": (
+        "gmmsym.discriminator.optimal._encode",
+        "gmmsym.discriminator.optimal_mp._encode",
+    ),
     "projection-tie-rule": (
         "gmmsym.dynamics.float64.project4",
         "gmmsym.discriminator.projection.project_ell",
@@ -274,27 +279,69 @@ _T: dict[str, tuple[str, ...]] = {
 }
 
 _SPECS: tuple[tuple[str, str, tuple[str, ...], Callable[[], list[Any]]], ...] = (
-    ("no-collapse-label", "the classifier never returns discriminator_collapse (relabelled as the next flag)",
-     ("C14", "C12"), _no_collapse_label),
-    ("frozen-discriminator", "first-order discriminator step size 0 (ell + 0 * dL/dell)",
-     ("C15", "C14", "C12"), _frozen_discriminator),
-    ("flip-dl-sign", "sign of dL/dl_j flipped in the float64 kernel (outputs l1, l2 negated)",
-     ("C2", "C4", "C11", "C12", "C14", "C15"), _flip_dl),
-    ("first-crossing-only", "only the first of three crossings kept, count kept at 3 (float64 and mpmath)",
-     ("C3", "C4", "C5"), _first_crossing_only),
-    ("projection-tie-rule", "projection merges crossing endpoints at the left one (running maximum), not their mean",
-     ("C11", "C15", "C14", "C12"), _tie_rule),
-    ("optimal-ascends", "optimal dynamics ascend TV (mu + eta grad TV)", ("C7", "C8", "C12"), _optimal_ascends),
-    ("mp-15-digits", "mpmath kernels and discriminator stuck at 15 digits whatever dps",
-     ("C1", "C2", "C4", "C5", "C10", "C11"), _mp_15_digits),
-    ("danskin-1pc", "Danskin gradient of TV off by 1 % (x 1.01)", ("C5", "C9"), _danskin_1pc),
+    (
+        "no-collapse-label",
+        "the classifier never returns discriminator_collapse (relabelled as the next flag)",
+        ("C14", "C12"),
+        _no_collapse_label,
+    ),
+    (
+        "frozen-discriminator",
+        "first-order discriminator step size 0 (ell + 0 * dL/dell)",
+        ("C15", "C14", "C12"),
+        _frozen_discriminator,
+    ),
+    (
+        "flip-dl-sign",
+        "sign of dL/dl_j flipped in the float64 kernel (outputs l1, l2 negated)",
+        ("C15", "C2", "C4", "C11", "C12", "C14"),
+        _flip_dl,
+    ),
+    (
+        "first-crossing-only",
+        "only the first of three crossings kept, count kept at 3 (float64 and mpmath)",
+        ("C3", "C4", "C5"),
+        _first_crossing_only,
+    ),
+    (
+        "projection-tie-rule",
+        "projection merges crossing endpoints at the left one (running maximum), not their mean",
+        ("C15", "C11", "C14", "C12"),
+        _tie_rule,
+    ),
+    (
+        "optimal-ascends",
+        "optimal dynamics ascend TV (mu + eta grad TV)",
+        ("C8", "C7", "C12"),
+        _optimal_ascends,
+    ),
+    (
+        "mp-15-digits",
+        "mpmath kernels and discriminator stuck at 15 digits whatever dps",
+        ("C2", "C1", "C4", "C5", "C10", "C11"),
+        _mp_15_digits,
+    ),
+    ("danskin-1pc", "Danskin gradient of TV off by 1 % (x 1.01)", ("C9", "C5"), _danskin_1pc),
     ("k-ignored", "k ignored in the alternating schedule (always one ascent step)", ("C15",), _k_ignored),
-    ("swapped-truth", "truth and generator means swapped in the first-order float64 gradient call",
-     ("C6", "C12", "C14", "C15"), _swapped_truth),
+    (
+        "swapped-truth",
+        "truth and generator means swapped in the first-order float64 gradient call",
+        ("C15", "C6", "C12", "C14"),
+        _swapped_truth,
+    ),
     ("off-by-one-steps", "the engine runs steps - 1 steps", ("C15", "C6", "C7"), _off_by_one),
-    ("tv-drops-interval", "float64 TV misses the mass of the second interval [l2, r2]", ("C4",), _tv_drops_interval),
-    ("mp-dl-sign", "sign of dL/dell flipped in the mpmath kernels (gmmsym.mp.gradients)",
-     ("C2",), _mp_gradient_sign),
+    (
+        "tv-drops-interval",
+        "float64 TV misses the mass of the second interval [l2, r2]",
+        ("C4",),
+        _tv_drops_interval,
+    ),
+    (
+        "mp-dl-sign",
+        "sign of dL/dell flipped in the mpmath kernels (gmmsym.mp.gradients)",
+        ("C2",),
+        _mp_gradient_sign,
+    ),
 )
 
 MUTANTS: dict[str, Mutant] = {
@@ -324,7 +371,12 @@ def planted(name: str) -> Iterator[Mutant]:
 
 
 def kill_matrix(
-    names: list[str], ids: list[str], budget: str = "quick", *, seed: int = 0, on_result: Callable | None = None
+    names: list[str],
+    ids: list[str],
+    budget: str = "quick",
+    *,
+    seed: int = 0,
+    on_result: Callable | None = None,
 ) -> dict[str, Any]:
     """Run the claims ``ids`` under each bug of ``names``: ``{"matrix": {bug: {claim: status}}, ...}``.
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import os
 import platform
 import sys
@@ -36,7 +35,17 @@ from gmmsym.io import atomic_savefig, atomic_write_text, json_text, table_consol
 
 from .framework import BUDGETS, CLAIM_MODULES, Evidence, check_line, load_claim, run_claim
 
-__all__ = ["add_parser", "run", "run_mutants", "verify", "parse_only", "write_report", "versions", "git_commit", "Report"]
+__all__ = [
+    "add_parser",
+    "run",
+    "run_mutants",
+    "verify",
+    "parse_only",
+    "write_report",
+    "versions",
+    "git_commit",
+    "Report",
+]
 
 DEFAULT_OUT = "gmmsym-report"
 _DISTRIBUTIONS = ("numpy", "scipy", "sympy", "mpmath", "python-flint", "hypothesis", "matplotlib", "rich")
@@ -171,7 +180,11 @@ def git_commit() -> str:
         return "unknown"
     try:
         sha = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10, check=True
+            ["git", "-C", str(root), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
         ).stdout.strip()
         dirty = subprocess.run(
             ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
@@ -331,7 +344,9 @@ def mutants_markdown(doc: dict[str, Any]) -> str:
         cells = ["." if row[c] == "pass" else "x" for c in ids]
         targets = ", ".join(f"`{t}`" for t in m["targets"])
         lines.append(
-            f"| {m['name']} | {m['description']} | {targets} | {', '.join(m['killers'])} | " + " | ".join(cells) + " |"
+            f"| {m['name']} | {m['description']} | {targets} | {', '.join(m['killers'])} | "
+            + " | ".join(cells)
+            + " |"
         )
     return "\n".join(lines) + "\n"
 
