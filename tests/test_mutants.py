@@ -77,3 +77,20 @@ def test_bug_is_caught_by_its_cheapest_killer(name):
     with planted(name):
         ev = run_claim(killer, "quick", seed=0)
     assert ev.status == "fail", (name, killer, ev.status, ev.key_figure, ev.details.get("error"))
+
+
+def test_verify_mutants_cli_writes_the_matrix_and_fails_on_survivors(tmp_path, monkeypatch, capsys):
+    import json
+
+    from gmmsym.cli import main
+    from gmmsym.proofs import mutants
+
+    rc = main(["verify", "--mutants", "--only", "C15", "--out", str(tmp_path)])
+    doc = json.loads((tmp_path / "mutants.json").read_text())
+    assert rc == 1 and "no-collapse-label" in doc["survivors"]  # C15 alone does not catch it
+    assert doc["matrix"]["frozen-discriminator"]["C15"] == "fail"
+    assert "frozen-discriminator" not in doc["survivors"] and doc["versions"]["gmmsym"]
+    assert "| frozen-discriminator |" in (tmp_path / "mutants.md").read_text()
+    assert "survives" in capsys.readouterr().out
+    monkeypatch.setattr(mutants, "mutant_names", lambda: ["frozen-discriminator", "k-ignored"])
+    assert main(["verify", "--mutants", "--only", "C15", "--out", str(tmp_path)]) == 0
