@@ -3,6 +3,7 @@
 Usage::
 
     gmmsym verify [--quick | --thorough] [--only C3,C7] [--out DIR] [--seed S]
+    gmmsym verify --mutants [--thorough] [--only ...] [--out DIR]   # the mutation gate
 
 Runs the selected claims (all by default) at the chosen budget with a progress bar, prints a
 table (id, claim, kind, method, status, key figure) and writes into ``DIR`` (default
@@ -15,6 +16,10 @@ table (id, claim, kind, method, status, key figure) and writes into ``DIR`` (def
   ``"unknown"``; ``time_utc``: ISO 8601);
 * ``report.md``: the same for people;
 * ``<figure>.png`` for every figure a claim produced (matplotlib, Agg, no pyplot).
+
+With ``--mutants`` the claims run under each bug of :mod:`gmmsym.proofs.mutants` instead and
+the kill matrix is printed and written as ``mutants.md`` / ``mutants.json`` (exit status 1 if a
+bug survives, i.e. every claim passes under it).
 
 A claim that raises is reported with status ``error`` and a traceback summary; the others still
 run.  Exit status 0 when every selected claim passes, 1 otherwise (2 for bad arguments).
