@@ -339,7 +339,7 @@ _SPECS: tuple[tuple[str, str, tuple[str, ...], Callable[[], list[Any]]], ...] = 
     (
         "mp-dl-sign",
         "sign of dL/dell flipped in the mpmath kernels (gmmsym.mp.gradients)",
-        ("C2",),
+        ("C2", "C11"),
         _mp_gradient_sign,
     ),
 )

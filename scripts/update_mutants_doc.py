@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from gmmsym.proofs.mutants import mutant_names
+from gmmsym.proofs.mutants import MUTANTS, mutant_names
 from gmmsym.proofs.verify import mutants_markdown
 
 from gmmsym.io import atomic_write_text
@@ -34,7 +34,7 @@ def merged(paths: list[str]) -> dict:
     names = [n for n in mutant_names() if n in by_name]
     return {
         **first,
-        "mutants": [by_name[n][0] for n in names],
+        "mutants": [{**by_name[n][0], "killers": list(MUTANTS[n].killers)} for n in names],
         "matrix": {n: by_name[n][1]["matrix"][n] for n in names},
         "survivors": [n for d in docs for n in d["survivors"]],
         "seconds": sum(d["seconds"] for d in docs),

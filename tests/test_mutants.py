@@ -82,8 +82,9 @@ def test_bug_is_caught_by_its_cheapest_killer(name):
 def test_verify_mutants_cli_writes_the_matrix_and_fails_on_survivors(tmp_path, monkeypatch, capsys):
     import json
 
-    from gmmsym.cli import main
     from gmmsym.proofs import mutants
+
+    from gmmsym.cli import main
 
     rc = main(["verify", "--mutants", "--only", "C15", "--out", str(tmp_path)])
     doc = json.loads((tmp_path / "mutants.json").read_text())
