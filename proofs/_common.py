@@ -1,6 +1,6 @@
 """Shared helpers of the claim modules: seeded draws, independent 50-digit references, formatting.
 
-The references here are written out from MODEL.md directly (plain mpmath), *not* through the
+The references here are written out from docs/model.md directly (plain mpmath), *not* through the
 generated kernels, so that a claim comparing the two can detect a bug in either.
 """
 
@@ -23,7 +23,7 @@ __all__ = [
     "fmt",
 ]
 
-#: The true means of the paper's Figure 2 setting (MODEL.md section 6).
+#: The true means of the paper's Figure 2 setting (docs/model.md section 6).
 NU_FIG2 = (-0.5, 0.5)
 
 
@@ -66,7 +66,7 @@ def mp_phi(t: mpmath.mpf) -> mpmath.mpf:
 
 
 def mp_gap(x, mu: Sequence, nu: Sequence) -> mpmath.mpf:
-    """``p*(x) - p_mu(x) = 1/2 sum_i [phi(x - nu_i) - phi(x - mu_i)]`` (MODEL.md section 1)."""
+    """``p*(x) - p_mu(x) = 1/2 sum_i [phi(x - nu_i) - phi(x - mu_i)]`` (docs/model.md section 1)."""
     return gap_function(mu, nu)(x)
 
 
@@ -74,7 +74,7 @@ def gap_function(mu: Sequence, nu: Sequence):
     """``x -> p*(x) - p_mu(x)`` at the current mpmath precision, constants converted once.
 
     ``1/2 sum_i [phi(x - nu_i) - phi(x - mu_i)]`` with ``phi(t) = exp(-t^2/2)/sqrt(2 pi)``
-    written out (MODEL.md section 1), ``0`` at ``x = +-inf``.
+    written out (docs/model.md section 1), ``0`` at ``x = +-inf``.
     """
     n1, n2 = (mpmath.mpf(v) for v in nu)
     m1, m2 = (mpmath.mpf(v) for v in mu)
@@ -96,7 +96,7 @@ def gap_function(mu: Sequence, nu: Sequence):
 
 
 def mp_gradients_model_md(mu: Sequence, ell: Sequence, nu: Sequence) -> list[mpmath.mpf]:
-    """``(dL/dmu1, dL/dmu2, dL/dl1, dL/dr1, dL/dl2, dL/dr2)`` written from MODEL.md section 2.
+    """``(dL/dmu1, dL/dmu2, dL/dl1, dL/dr1, dL/dl2, dL/dr2)`` written from docs/model.md section 2.
 
     ``dL/dmu_i = 1/2 sum_j [phi(r_j - mu_i) - phi(l_j - mu_i)]``,
     ``dL/dr_j = p*(r_j) - p_mu(r_j)``, ``dL/dl_j = -(p*(l_j) - p_mu(l_j))``, with

@@ -14,7 +14,7 @@ Check
        the closed form must simplify to 0.
     2. Numeric, 50 digits: the library's closed form (:func:`gmmsym.mp.objective`, generated
        mpmath code) against ``1 + sum_j quad(p* - p_mu, l_j, r_j)`` (:func:`mpmath.quad`,
-       integrand written from MODEL.md), on seeded points with infinite endpoints and
+       integrand written from docs/model.md), on seeded points with infinite endpoints and
        collapsed intervals.
 
 Pass criterion
@@ -48,7 +48,7 @@ CLAIM = Claim(
     source=(
         "The parametric GMM-GAN model (mixture of two unit-variance Gaussians against a discriminator "
         "that is a union of intervals) in which the paper studies GAN dynamics, stated in the paper's "
-        "abstract; the objective as written in MODEL.md section 2."
+        "abstract; the objective as written in docs/model.md section 2."
     ),
     method=SYMBOLIC,
     criterion=(

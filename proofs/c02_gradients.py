@@ -1,13 +1,13 @@
-"""C2: the gradients of L are those of MODEL.md section 2 (paper, Appendix C.1).
+"""C2: the gradients of L are those of docs/model.md section 2 (paper, Appendix C.1).
 
 Check
     1. Symbolic.  The six derivatives of ``L`` computed by SymPy, both through the model's
        own functions (:meth:`~gmmsym.symbolic.GMMGAN.grad_mu`, ``grad_ell``, which use the
        ``fdiff`` of the normal functions) and by differentiating the ``erf`` form of ``L``
-       directly, minus the formulas written out from MODEL.md
+       directly, minus the formulas written out from docs/model.md
        (:meth:`~gmmsym.symbolic.GMMGAN.model_md_gradients`, no differentiation), simplify to 0.
     2. Float64 kernels.  :func:`gmmsym.gradients` (the generated NumPy kernel that every
-       dynamics uses) against the MODEL.md formulas evaluated independently in 50-digit
+       dynamics uses) against the docs/model.md formulas evaluated independently in 50-digit
        mpmath (:func:`proofs._common.mp_gradients_model_md`) at seeded points with infinite
        endpoints and collapsed intervals; a sign or weight bug in a kernel fails this check.
     3. mpmath kernels.  :func:`gmmsym.mp.gradients` (generated mpmath code) against the same
@@ -39,7 +39,7 @@ __all__ = ["CLAIM", "run"]
 
 CLAIM = Claim(
     id="C2",
-    title="gradients of L (MODEL.md section 2)",
+    title="gradients of L (docs/model.md section 2)",
     statement=(
         "dL/dmu_i = 1/2 sum_j [phi(r_j - mu_i) - phi(l_j - mu_i)], dL/dr_j = p*(r_j) - p_mu(r_j), "
         "dL/dl_j = -(p*(l_j) - p_mu(l_j)); the generated float64 and mpmath kernels compute them."
@@ -48,7 +48,7 @@ CLAIM = Claim(
     method=SYMBOLIC,
     criterion=(
         "symbolic differences simplify to 0; float64 kernel within 8 ulps of 1 of the 50-digit "
-        "MODEL.md formulas at every point; mpmath kernel within 1e-45."
+        "docs/model.md formulas at every point; mpmath kernel within 1e-45."
     ),
     judge="SymPy derivatives and the model formulas written out at 50 digits (proofs._common)",
 )
@@ -78,7 +78,7 @@ def _symbolic(checks: Checks) -> None:
         residuals[name] = (str(r1), str(r2))
     ok = all(a == "0" and b == "0" for a, b in residuals.values())
     checks.add(
-        "symbolic: SymPy derivatives of L - MODEL.md formulas = 0 (6 components, 2 routes)",
+        "symbolic: SymPy derivatives of L - docs/model.md formulas = 0 (6 components, 2 routes)",
         ok,
         residuals=residuals,
     )
@@ -107,7 +107,7 @@ def run(budget: str = "default", *, seed: int = 0) -> Evidence:
     err = np.abs(got - ref)
     worst = int(np.unravel_index(np.argmax(err), err.shape)[0])
     checks.add(
-        f"float64 kernel gmmsym.gradients vs MODEL.md formulas (50 digits), {n} points",
+        f"float64 kernel gmmsym.gradients vs docs/model.md formulas (50 digits), {n} points",
         bool(np.all(err <= TOL64)),
         points=n,
         max_abs_err=float(err.max()),
@@ -126,7 +126,7 @@ def run(budget: str = "default", *, seed: int = 0) -> Evidence:
             want = mp_gradients_model_md(mu, ell, nu)
             worst_mp = max(worst_mp, max(abs(x - y) for x, y in zip((*a, *b), want)))
     checks.add(
-        f"mpmath kernel gmmsym.mp.gradients vs MODEL.md formulas (50 digits), {n_mp} points",
+        f"mpmath kernel gmmsym.mp.gradients vs docs/model.md formulas (50 digits), {n_mp} points",
         worst_mp <= TOL_MP,
         points=n_mp,
         max_abs_err=float(worst_mp),

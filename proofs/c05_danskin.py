@@ -58,7 +58,7 @@ CLAIM = Claim(
     ),
     source=(
         "Theorem 4.1 as numbered in the paper (optimal-discriminator dynamics mu <- mu - eta grad TV); "
-        "Danskin's theorem, MODEL.md section 3."
+        "Danskin's theorem, docs/model.md section 3."
     ),
     method=PROPERTY,
     criterion=(

@@ -3,7 +3,7 @@
 Argument
     ``dL/dmu_i = 1/2 sum_j [phi(r_j - mu_i) - phi(l_j - mu_i)]`` depends on ``i`` only through
     ``mu_i``; on ``mu1 = mu2`` both components coincide for every ``ell``, in particular for
-    ``ell*(mu)`` (so ``grad TV`` too).  Every update of MODEL.md section 4 moves ``mu1`` and
+    ``ell*(mu)`` (so ``grad TV`` too).  Every update of docs/model.md section 4 moves ``mu1`` and
     ``mu2`` by the same amount, so ``mu1 = mu2`` for all time.  In floating point the two
     components are computed by the same operations on equal inputs, so the invariance is
     bitwise.

@@ -4,7 +4,7 @@ Region (certified part)
     ``nu = (-0.5, 0.5)``, ``delta = 0.1``, box ``C = 1``::
 
         R = { mu in [-1, 1]^2 : |mu1 - mu2| >= delta,  dist(mu, nu) >= delta },
-        dist(mu, nu) = min( max_i |mu_i - nu_i|, max_i |mu_(3-i) - nu_i| )   (MODEL.md section 5).
+        dist(mu, nu) = min( max_i |mu_i - nu_i|, max_i |mu_(3-i) - nu_i| )   (docs/model.md section 5).
 
 Argument (rigorous)
     1. *Gradient as an integral.*  ``TV(mu) = 1/2 int |g(x; mu)| dx`` with
@@ -16,7 +16,7 @@ Argument (rigorous)
 
            dTV/dmu_i = 1/2 int sign(g) dg/dmu_i dx = -1/4 int sign(g(x)) (x - mu_i) phi(x - mu_i) dx,
 
-       which equals Danskin's ``dL/dmu_i (mu, ell*(mu))`` of MODEL.md section 3 (split the
+       which equals Danskin's ``dL/dmu_i (mu, ell*(mu))`` of docs/model.md section 3 (split the
        integral at the crossings and use ``int_a^b (x - m) phi(x - m) dx = phi(a - m) - phi(b - m)``).
        No root finding and no tangency assumption is needed.
     2. *Enclosure on a box* ``B = [a1, b1] x [a2, b2]`` of ``mu``.  Cut ``[-X, X]`` (``X = 6``)
@@ -33,8 +33,10 @@ Argument (rigorous)
        ``dTV/dmu_i(mu)`` for every ``mu`` in ``B``, and
        ``||grad TV|| >= sqrt(sum_i dist(0, [G_i])^2)`` on ``B``.
     3. *Cover.*  Start from the grid of ``h0 = 0.1`` boxes on ``[-1, 1]^2`` (aligned with the
-       squares ``dist(mu, nu) < delta``), drop boxes lying entirely in ``|mu1 - mu2| < delta``
-       (``max(|b1 - a2|, |a1 - b2|) < delta``) or entirely in one of the two open squares around
+       squares ``dist(mu, nu) < delta``), drop boxes lying entirely in
+       ``|mu1 - mu2| <= delta + 1e-12`` (``max(|b1 - a2|, |a1 - b2|) <= delta + 1e-12``, exact
+       rational arithmetic on the corners, so that no diagonal box is kept or dropped by
+       rounding) or entirely in the closed squares of half-side ``delta + 1e-12`` around
        ``nu`` and ``(nu2, nu1)``; a box whose lower bound is not positive is split into four,
        down to ``max_depth`` levels; certified boxes whose bound is below a target (5e-3, at
        the thorough budget 1e-2) are split as well, to sharpen the reported bound.  Kept boxes
@@ -66,6 +68,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import numpy as np
 from flint import arb, ctx
@@ -99,6 +102,9 @@ CLAIM = Claim(
 NU = (-0.5, 0.5)
 BOX = 1.0
 DELTA = 0.1
+#: Boxes whose points all lie within ``delta + BAND_TOL`` of the band or of nu are dropped: the
+#: certified region is ``R`` with ``delta`` replaced by ``delta + 1e-12`` (far below the grid step).
+BAND_TOL = 1e-12
 X_CUT = 6.0
 PREC = 64
 ULP1 = 2.0**-52
@@ -251,11 +257,20 @@ class CoverResult:
 
 
 def _outside(box, nu, delta) -> bool:
-    a1, b1, a2, b2 = box
-    if max(abs(b1 - a2), abs(a1 - b2)) < delta:  # entirely in |mu1 - mu2| < delta
+    """True when the box holds no point of the region up to ``BAND_TOL`` (exact rational test).
+
+    The corners are float sums ``-C + i h0``; a diagonal box of side ``h0 = delta`` has an exact
+    maximal ``|mu1 - mu2|`` of ``delta`` plus or minus a rounding error, so a strict float test
+    would keep some diagonal boxes and drop others.  The distances are computed exactly (as
+    fractions of the float corners) and compared with ``delta + BAND_TOL``.
+    """
+    a1, b1, a2, b2 = (Fraction(v) for v in box)
+    lim = Fraction(delta) + Fraction(BAND_TOL)
+    if max(abs(b1 - a2), abs(a1 - b2)) <= lim:  # within the closed band |mu1 - mu2| <= delta + tol
         return True
     for n1, n2 in (nu, nu[::-1]):
-        if max(abs(a1 - n1), abs(b1 - n1)) < delta and max(abs(a2 - n2), abs(b2 - n2)) < delta:
+        n1, n2 = Fraction(n1), Fraction(n2)
+        if max(abs(a1 - n1), abs(b1 - n1)) <= lim and max(abs(a2 - n2), abs(b2 - n2)) <= lim:
             return True
     return False
 
@@ -412,8 +427,11 @@ def _figure(cover: CoverResult, points: int = 201) -> object:
         ax.set_xlim(-BOX, BOX)
         ax.set_ylim(-BOX, BOX)
         ax.set_aspect("equal")
-        ax.plot(*NU, "c*", ms=9)
-        ax.plot(NU[1], NU[0], "c*", ms=9)
+        ax.plot([NU[0], NU[1]], [NU[1], NU[0]], "c*", ms=9, ls="none", label="true means nu and (nu2, nu1)")
+        diag = np.array([-BOX, BOX])
+        ax.plot(diag, diag + DELTA, "c--", lw=0.8, label="|mu1 - mu2| = delta (band excluded)")
+        ax.plot(diag, diag - DELTA, "c--", lw=0.8)
+        ax.legend(fontsize=7, loc="upper left", framealpha=0.8)
         ax.set_xlabel("mu1")
         ax.set_ylabel("mu2")
         ax.set_title(title, fontsize=9)

@@ -4,7 +4,7 @@ Argument
     Let interval ``j`` be collapsed at ``c`` (``l_j = r_j = c``) with ``p*(c) < p_mu(c)``, i.e.
     ``g = (p* - p_mu)(c) < 0``.  The ascent step moves ``l_j`` by ``eta dL/dl_j = -eta g > 0``
     (right) and ``r_j`` by ``eta dL/dr_j = eta g < 0`` (left), so the two endpoints cross and
-    the projection onto ``l1 <= r1 <= l2 <= r2`` (isotonic regression, MODEL.md section 4)
+    the projection onto ``l1 <= r1 <= l2 <= r2`` (isotonic regression, docs/model.md section 4)
     pools them into one block: ``l_j = r_j`` again, at the block mean, which is ``c`` itself
     when the block is just the pair (``(c - eta g + c + eta g)/2 = c``).  If the block also
     takes in a neighbouring endpoint the interval is still collapsed (a block has one value).

@@ -1,8 +1,8 @@
 """Claims framework: what a claim is, what evidence looks like, budgets, and how a claim is run.
 
-A *claim* (:class:`Claim`) is one statement of the GMM-GAN theory (MODEL.md) together with its
+A *claim* (:class:`Claim`) is one statement of the GMM-GAN theory (docs/model.md) together with its
 source in the paper (cited "as numbered in the paper", or as "stated in the paper's abstract",
-MODEL.md section 7), the method used to check it, and the pass criterion.  Each module
+docs/model.md section 7), the method used to check it, and the pass criterion.  Each module
 ``proofs/cNN_*.py`` exposes ``CLAIM`` and ``run(budget="default", *, seed=0) -> Evidence``.
 
 Evidence (:class:`Evidence`) has a status (``"pass"``, ``"fail"`` or ``"error"``), one short key
@@ -18,6 +18,7 @@ the value for a budget.
 from __future__ import annotations
 
 import importlib
+import json
 import math
 import time
 import traceback
@@ -106,10 +107,10 @@ class Claim:
     title : str
         A few words (the table column).
     statement : str
-        The claim in words and formulas (MODEL.md notation).
+        The claim in words and formulas (docs/model.md notation).
     source : str
         Where the paper states it: a section, lemma or theorem "as numbered in the paper", or
-        "stated in the paper's abstract" (MODEL.md section 7).  Must contain one of the two
+        "stated in the paper's abstract" (docs/model.md section 7).  Must contain one of the two
         phrases.
     method : str
         One of :data:`METHODS` (the primary method; a claim may add further checks).
@@ -206,6 +207,30 @@ class Evidence:
             "details": self.details,
             "seconds": round(float(self.seconds), 3),
         }
+
+    def _repr_markdown_(self) -> str:
+        """Notebook view: status, key figure, judge and every check with its measured values."""
+        lines = [
+            f"**{self.status}** ({self.seconds:.1f} s, judge: {self.judge or 'n/a'}): {self.key_figure}",
+            "",
+        ]
+        lines += [check_line(chk) for chk in self.details.get("checks", [])]
+        if "error" in self.details:
+            lines.append(f"- ERROR: `{self.details['error']}`")
+        return "\n".join(lines)
+
+
+def measured_text(chk: dict[str, Any]) -> str:
+    """The measured values of one check, each in full (``key=value; ...``), never cut."""
+    items = [(k, v) for k, v in chk.items() if k not in ("check", "passed")]
+    return "; ".join(f"{k}={json.dumps(v, separators=(', ', ': '))}" for k, v in items)
+
+
+def check_line(chk: dict[str, Any]) -> str:
+    """One Markdown list item for a check: ``- PASS: name`` and its measured values in full."""
+    head = f"- {'PASS' if chk['passed'] else 'FAIL'}: {chk['check']}"
+    text = measured_text(chk)
+    return head + (f"  \n  `{text}`" if text else "")
 
 
 class Checks:

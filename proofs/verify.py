@@ -3,6 +3,7 @@
 Usage::
 
     gmmsym verify [--quick | --thorough] [--only C3,C7] [--out DIR] [--seed S]
+    gmmsym verify --mutants [--thorough] [--only ...] [--out DIR]   # the mutation gate
 
 Runs the selected claims (all by default) at the chosen budget with a progress bar, prints a
 table (id, claim, kind, method, status, key figure) and writes into ``DIR`` (default
@@ -10,9 +11,15 @@ table (id, claim, kind, method, status, key figure) and writes into ``DIR`` (def
 
 * ``report.json``: ``{"claims": [{"id", "title", "status", "method", "source", "statement",
   "criterion", "evidence": {"key_figure", "details", "seconds", "figures"}}, ...],
-  "budget", "seed", "versions", "seconds", "passed", "command"}``;
+  "budget", "seed", "versions", "commit", "time_utc", "seconds", "passed", "command"}`` (``versions``:
+  gmmsym, Python and the dependencies; ``commit``: the git commit when run from a checkout, else
+  ``"unknown"``; ``time_utc``: ISO 8601);
 * ``report.md``: the same for people;
 * ``<figure>.png`` for every figure a claim produced (matplotlib, Agg, no pyplot).
+
+With ``--mutants`` the claims run under each bug of :mod:`gmmsym.proofs.mutants` instead and
+the kill matrix is printed and written as ``mutants.md`` / ``mutants.json`` (exit status 1 if a
+bug survives, i.e. every claim passes under it).
 
 A claim that raises is reported with status ``error`` and a traceback summary; the others still
 run.  Exit status 0 when every selected claim passes, 1 otherwise (2 for bad arguments).
@@ -21,7 +28,7 @@ run.  Exit status 0 when every selected claim passes, 1 otherwise (2 for bad arg
 from __future__ import annotations
 
 import argparse
-import json
+import datetime
 import os
 import platform
 import sys
@@ -31,9 +38,19 @@ from typing import Any
 
 from gmmsym.io import atomic_savefig, atomic_write_text, json_text, table_console
 
-from .framework import BUDGETS, CLAIM_MODULES, Evidence, load_claim, run_claim
+from .framework import BUDGETS, CLAIM_MODULES, Evidence, check_line, load_claim, run_claim
 
-__all__ = ["add_parser", "run", "verify", "parse_only", "write_report", "versions"]
+__all__ = [
+    "add_parser",
+    "run",
+    "run_mutants",
+    "verify",
+    "parse_only",
+    "write_report",
+    "versions",
+    "git_commit",
+    "Report",
+]
 
 DEFAULT_OUT = "gmmsym-report"
 _DISTRIBUTIONS = ("numpy", "scipy", "sympy", "mpmath", "python-flint", "hypothesis", "matplotlib", "rich")
@@ -46,7 +63,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         help="check the claims C1..C15 (the paper's and the project's observations) and write a report",
         description=(
             "Run the machine checks of the claims of Li, Madry, Peebles, Schmidt (ICML 2018) as stated in "
-            "MODEL.md and write report.md, report.json and figures into --out. Exit status 1 if a claim "
+            "docs/model.md and write report.md, report.json and figures into --out. Exit status 1 if a claim "
             "fails or errors."
         ),
     )
@@ -58,6 +75,13 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "--out", default=DEFAULT_OUT, metavar="DIR", help=f"output directory (default {DEFAULT_OUT}/)"
     )
     p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of every random draw (default 0)")
+    p.add_argument(
+        "--mutants",
+        action="store_true",
+        help="mutation gate: run the claims (quick budget unless --thorough; --only selects claims) under "
+        "each catalogued bug, print the kill matrix, write mutants.md/mutants.json into --out; exit 1 if a "
+        "bug survives",
+    )
     p.set_defaults(func=run)
     return p
 
@@ -143,9 +167,40 @@ def _claim_meta(cid: str) -> dict[str, str]:
         }
 
 
-def _short(obj: Any, limit: int = 300) -> str:
-    text = json.dumps(obj, separators=(", ", ": "))
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+class Report(dict):
+    """The ``report.json`` document (a ``dict``) with a Markdown view for notebooks."""
+
+    def _repr_markdown_(self) -> str:
+        return _markdown(self)
+
+
+def git_commit() -> str:
+    """The commit of the checkout gmmsym runs from (``"<sha>"``, ``"<sha>-dirty"``) or ``"unknown"``."""
+    import subprocess
+
+    import gmmsym
+
+    root = Path(gmmsym.__file__).resolve().parent.parent
+    if not (root / ".git").exists():
+        return "unknown"
+    try:
+        sha = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return f"{sha}-dirty" if dirty else sha or "unknown"
 
 
 def _markdown(doc: dict[str, Any]) -> str:
@@ -155,7 +210,8 @@ def _markdown(doc: dict[str, Any]) -> str:
         f"Budget `{doc['budget']}`, seed {doc['seed']}, {doc['seconds']:.1f} s; "
         f"{'all claims pass' if doc['passed'] else 'SOME CLAIMS DID NOT PASS'}.",
         "",
-        f"Command: `{doc['command']}`",
+        f"Command: `{doc['command']}`; gmmsym {doc['versions']['gmmsym']}, commit `{doc['commit']}`, "
+        f"run at {doc['time_utc']}.",
         "",
         "| id | claim | kind | method | judge | status | key figure |",
         "|---|---|---|---|---|---|---|",
@@ -182,9 +238,7 @@ def _markdown(doc: dict[str, Any]) -> str:
             f"*Key figure.* {ev['key_figure']} ({ev['seconds']:.1f} s)",
             "",
         ]
-        for chk in ev["details"].get("checks", []):
-            measured = {k: v for k, v in chk.items() if k not in ("check", "passed")}
-            lines.append(f"- {'PASS' if chk['passed'] else 'FAIL'}: {chk['check']}  \n  `{_short(measured)}`")
+        lines += [check_line(chk) for chk in ev["details"].get("checks", [])]
         if "error" in ev["details"]:
             lines += [f"- ERROR: `{ev['details']['error']}`"]
         for fig in ev.get("figures", []):
@@ -201,7 +255,7 @@ def write_report(
     seed: int,
     seconds: float,
     command: str = "",
-) -> dict[str, Any]:
+) -> Report:
     """Write ``report.json``, ``report.md`` and the figures into ``out``; return the JSON document."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -219,15 +273,17 @@ def write_report(
         evidence = ev.as_dict()
         evidence["figures"] = figures
         claims.append({**meta, "status": ev.status, "evidence": evidence})
-    doc = {
-        "claims": claims,
-        "budget": budget,
-        "seed": seed,
-        "versions": versions(),
-        "seconds": round(seconds, 3),
-        "passed": all(c["status"] == "pass" for c in claims),
-        "command": command,
-    }
+    doc = Report(
+        claims=claims,
+        budget=budget,
+        seed=seed,
+        versions=versions(),
+        commit=git_commit(),
+        time_utc=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        seconds=round(seconds, 3),
+        passed=all(c["status"] == "pass" for c in claims),
+        command=command,
+    )
     atomic_write_text(out / "report.json", json_text(doc, indent=1))
     atomic_write_text(out / "report.md", _markdown(doc))
     return doc
@@ -254,6 +310,8 @@ def _print_table(doc: dict[str, Any]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Handler of ``gmmsym verify``: run, print, write; exit status 0 iff every claim passes."""
+    if getattr(args, "mutants", False):
+        return run_mutants(args)
     budget = "quick" if args.quick else "thorough" if args.thorough else "default"
     ids = parse_only(args.only)
     if args.seed < 0:
@@ -269,3 +327,66 @@ def run(args: argparse.Namespace) -> int:
     _print_table(doc)
     print(f"report: {Path(args.out) / 'report.md'}")
     return 0 if doc["passed"] else 1
+
+
+# ----------------------------------------------------------------------------------------------
+# the mutation gate
+
+
+def mutants_markdown(doc: dict[str, Any]) -> str:
+    """The kill matrix as a Markdown table (``x``: the claim fails or errors under the bug)."""
+    ids = doc["claims"]
+    lines = [
+        f"Kill matrix: budget `{doc['budget']}`, seed {doc['seed']}, {doc['seconds']:.0f} s; "
+        f"`x` = the claim fails (or errors) under the bug, `.` = it passes; "
+        f"{'every bug is caught' if not doc['survivors'] else 'SURVIVORS: ' + ', '.join(doc['survivors'])}.",
+        "",
+        "| bug | what is wrong | patch targets | expected killers | " + " | ".join(ids) + " |",
+        "|---|---|---|---|" + "---|" * len(ids),
+    ]
+    for m in doc["mutants"]:
+        row = doc["matrix"][m["name"]]
+        cells = ["." if row[c] == "pass" else "x" for c in ids]
+        targets = ", ".join(f"`{t}`" for t in m["targets"])
+        lines.append(
+            f"| {m['name']} | {m['description']} | {targets} | {', '.join(m['killers'])} | "
+            + " | ".join(cells)
+            + " |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def run_mutants(args: argparse.Namespace) -> int:
+    """``gmmsym verify --mutants``: the kill matrix of the catalogued bugs; exit 1 if one survives."""
+    from rich.table import Table
+
+    from .mutants import kill_matrix, mutant_names
+
+    budget = "thorough" if args.thorough else "quick"
+    ids = parse_only(args.only)
+    names = mutant_names()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    def tick(name: str, cid: str, ev: Evidence) -> None:
+        if sys.stderr.isatty():
+            print(f"\r{name}: {cid} {ev.status}".ljust(60), end="", file=sys.stderr, flush=True)
+
+    doc = kill_matrix(names, ids, budget, seed=args.seed, on_result=tick)
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
+    doc["versions"] = versions()
+    atomic_write_text(out / "mutants.json", json_text(doc, indent=1))
+    atomic_write_text(out / "mutants.md", mutants_markdown(doc))
+    table = Table(title=f"gmmsym verify --mutants ({budget}, seed {args.seed}, {doc['seconds']:.0f} s)")
+    table.add_column("bug", overflow="fold")
+    for cid in ids:
+        table.add_column(cid, justify="center")
+    for name in names:
+        row = doc["matrix"][name]
+        caught = any(s != "pass" for s in row.values())
+        cells = ["[dim].[/]" if row[c] == "pass" else "[bold red]x[/]" for c in ids]
+        table.add_row(name if caught else f"[bold magenta]{name} (survives)[/]", *cells)
+    table_console(120).print(table)
+    print(f"kill matrix: {out / 'mutants.md'}")
+    return 1 if doc["survivors"] else 0
