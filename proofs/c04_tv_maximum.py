@@ -84,7 +84,7 @@ def _pairs(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _attained(checks: Checks, rng: np.random.Generator, budget: str) -> dict:
-    n = sized(budget, 4, 30, 200)
+    n = sized(budget, 4, 20, 200)
     mu, nu = _pairs(rng, n)
     ell, count = gmmsym.optimal_discriminator(mu, nu)
     adv = gmmsym.advantage(mu, ell, nu)
@@ -150,7 +150,7 @@ def _as_ell(intervals: list[tuple]) -> np.ndarray | None:
 
 def _every_union(checks: Checks, rng: np.random.Generator, budget: str) -> dict:
     """ell* against every union of crossing pieces (2^(c+1) of them), valued by the judge."""
-    n = sized(budget, 20, 150, 1000)
+    n = sized(budget, 20, 100, 1000)
     mu, nu = _pairs(rng, n)
     ell_star, _ = gmmsym.optimal_discriminator(mu, nu)
     adv_star = gmmsym.advantage(mu, ell_star, nu)

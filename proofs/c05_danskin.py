@@ -168,7 +168,7 @@ def run(budget: str = "default", *, seed: int = 0) -> Evidence:
     res = property_check(
         _strategy(),
         _compare,
-        max_examples=sized(budget, 12, 120, 600),
+        max_examples=sized(budget, 12, 60, 600),
         seed=seed,
         explicit=[((0.3, -0.8), (-0.5, 0.5)), ((0.0, 0.0), (-0.5, 0.5))],
     )
