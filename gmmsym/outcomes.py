@@ -1,4 +1,4 @@
-"""Outcome flags and primary labels of finished runs (MODEL.md section 5).
+"""Outcome flags and primary labels of finished runs (docs/model.md section 5).
 
 The distance to the truth is invariant under swapping the generator's labels:
 
@@ -59,7 +59,7 @@ LABELS: tuple[str, ...] = (
     "vanishing_gradient",
     "not_converged",
 )
-#: A mean with ``|mu_i|`` above this (or non-finite) has diverged (MODEL.md section 5).
+#: A mean with ``|mu_i|`` above this (or non-finite) has diverged (docs/model.md section 5).
 DIVERGENCE_BOUND = 1e3
 #: An interval with ``r_j - l_j`` at most this is collapsed.
 COLLAPSE_WIDTH = 1e-9
@@ -150,7 +150,7 @@ def dist(mu: ArrayLike, nu: ArrayLike) -> np.ndarray:
 
 
 def classify(mu: ArrayLike, ell: ArrayLike, nu: ArrayLike, *, tol: float = 0.1) -> Outcomes:
-    """Flags and primary labels of final states (MODEL.md section 5).
+    """Flags and primary labels of final states (docs/model.md section 5).
 
     Parameters
     ----------

@@ -1,12 +1,12 @@
 """Hypothesis strategies for the GMM-GAN model (public API, used by ``proofs/`` and the tests).
 
-Every strategy draws values that satisfy the model's input contract (MODEL.md section 1,
+Every strategy draws values that satisfy the model's input contract (docs/model.md section 1,
 ``docs/design.md``), so a property test never needs ``assume``:
 
 * :func:`true_means` / :func:`generator_means`: a pair ``(m1, m2)`` of finite floats in a box
   ``[low, high]``, optionally at least ``min_separation`` apart (``|m1 - m2| >= min_separation``
   holds in float64), and for the generator optionally at least ``min_distance`` from given
-  true means in the label-invariant distance of MODEL.md section 5.  With
+  true means in the label-invariant distance of docs/model.md section 5.  With
   ``min_separation = 0`` Hypothesis draws exactly equal pairs (the invariant diagonal
   ``mu1 = mu2``) often, about half the time; pass a small positive ``min_separation`` for
   generic pairs.
@@ -88,7 +88,7 @@ MAX_BATCH = 10_000
 
 
 def label_invariant_distance(mu: Sequence[float], nu: Sequence[float]) -> float:
-    """The label-invariant distance of MODEL.md section 5: :func:`gmmsym.outcomes.dist` of one point."""
+    """The label-invariant distance of docs/model.md section 5: :func:`gmmsym.outcomes.dist` of one point."""
     from gmmsym.outcomes import dist
 
     return float(dist(mu, nu))

@@ -1,6 +1,6 @@
 """Certified references (gmmsym.references.certified) against independent mpmath evaluations.
 
-The mpmath side evaluates MODEL.md section 2 literally (``mpmath.ncdf``/``npdf`` of
+The mpmath side evaluates docs/model.md section 2 literally (``mpmath.ncdf``/``npdf`` of
 ``(endpoint - mean) / sigma``, no tail rewriting) at ``MP_DPS`` digits, so it shares no code
 with the flint path.  Its absolute error is below ``MP_TOL`` (justified below), far below the
 smallest subnormal, so it decides containment and correct rounding for every sampled point.

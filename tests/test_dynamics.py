@@ -1,4 +1,4 @@
-"""GAN dynamics (MODEL.md section 4): update rules, float64 against mpmath, batch invariance,
+"""GAN dynamics (docs/model.md section 4): update rules, float64 against mpmath, batch invariance,
 the invariant diagonal, Figure 2's optimal-discriminator cells, freezing, inputs, CLI."""
 
 from __future__ import annotations
@@ -263,7 +263,7 @@ def test_diagonal_mpmath():
     assert res.mp_state["mu"][0, 0] == res.mp_state["mu"][0, 1]
 
 
-# --- Figure 2: optimal-discriminator dynamics (MODEL.md section 6) ---------------------------
+# --- Figure 2: optimal-discriminator dynamics (docs/model.md section 6) ---------------------------
 
 
 def test_figure2_optimal_converges_off_diagonal():

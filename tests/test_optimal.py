@@ -1,8 +1,8 @@
-"""Tests of the optimal discriminator, TV distance and TV gradient (MODEL.md section 3).
+"""Tests of the optimal discriminator, TV distance and TV gradient (docs/model.md section 3).
 
 References: :mod:`gmmsym.discriminator.optimal_mp` at 50 digits and the certified balls of
 :mod:`gmmsym.references.certified_roots` (python-flint).  Error budgets are relative to a condition number
-of the crossing ``x`` of the exponential sum ``g(x) = sum_k c_k e^{a_k x}`` (MODEL.md section 3):
+of the crossing ``x`` of the exponential sum ``g(x) = sum_k c_k e^{a_k x}`` (docs/model.md section 3):
 
     cond(x) = sum_k |c_k e^{a_k x}| (1 + |a_k x| + a_k^2/2) / |g'(x)|
 

@@ -1,4 +1,4 @@
-"""Outcome flags and labels (MODEL.md section 5): constructed examples, order, thresholds, errors."""
+"""Outcome flags and labels (docs/model.md section 5): constructed examples, order, thresholds, errors."""
 
 from __future__ import annotations
 

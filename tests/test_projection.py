@@ -1,4 +1,4 @@
-"""Tests of the projection: Euclidean projection onto l1 <= r1 <= l2 <= r2 (MODEL.md section 4)."""
+"""Tests of the projection: Euclidean projection onto l1 <= r1 <= l2 <= r2 (docs/model.md section 4)."""
 
 from __future__ import annotations
 

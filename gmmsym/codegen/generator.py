@@ -8,7 +8,7 @@ A kernel module defines, for one :class:`~gmmsym.model.spec.ModelSpec` and one t
 * ``gradients(mu..., ell..., nu...)``  -> ``(dL/dmu_1, ..., dL/dell_1, ...)``
 * ``density_gap(x, mu..., nu...)``     -> ``p*(x) - p_mu(x)``
 
-with positional scalar-or-array arguments named as in MODEL.md (``mu1, mu2, l1, r1, l2, r2,
+with positional scalar-or-array arguments named as in docs/model.md (``mu1, mu2, l1, r1, l2, r2,
 nu1, nu2``).  Each module starts with a provenance header: generator version, SymPy version,
 and the SHA-256 of the source expressions (their ``srepr``), so that a drift check can tell a
 changed model from a benign change in SymPy's printing order.
@@ -48,7 +48,7 @@ GENERATED_DIR = Path(__file__).resolve().parent.parent / "kernels" / "_generated
 _HEADER_RE = re.compile(r"^# (generator|sympy|source-sha256|spec|target): (.*)$", re.M)
 
 _DOCS = {
-    "objective": "L(mu, ell) = 1 + sum_j sum_i w_i [P*-mass - G_mu-mass of [l_j, r_j]] (MODEL.md section 2).",
+    "objective": "L(mu, ell) = 1 + sum_j sum_i w_i [P*-mass - G_mu-mass of [l_j, r_j]] (docs/model.md section 2).",
     "advantage": "L(mu, ell) - 1 = sum_j [P*([l_j, r_j]) - G_mu([l_j, r_j])].",
     "gradients": "(dL/dmu_1, ..., dL/dmu_K, dL/dl_1, dL/dr_1, ..., dL/dr_M).",
     "density_gap": "p*(x) - p_mu(x).",

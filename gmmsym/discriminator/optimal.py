@@ -1,4 +1,4 @@
-"""Optimal discriminator, TV distance and its gradient (MODEL.md section 3), float64, vectorized.
+"""Optimal discriminator, TV distance and its gradient (docs/model.md section 3), float64, vectorized.
 
 The optimal discriminator is ``A*(mu) = {x : p*(x) > p_mu(x)}`` and
 ``max_ell L(mu, ell) = 1 + TV(P*, G_mu)``.  With ``t_a(x) = a x - a^2/2``,
@@ -71,7 +71,7 @@ the log and pair forms of :mod:`gmmsym.discriminator.forms`.
 Tangencies: a zero without a sign change (a double root, a touching zero) is **not** a crossing:
 it does not bound ``A*`` (``{g > 0}`` is unchanged by it).  A triple zero is a crossing.
 
-Encoding **[choice]** (MODEL.md section 3): sorted crossings ``x_1 < x_2 < x_3`` become
+Encoding **[choice]** (docs/model.md section 3): sorted crossings ``x_1 < x_2 < x_3`` become
 ``ell* = (l1, r1, l2, r2)`` with unbounded ends ``+-inf``; an unused interval is collapsed onto the
 endpoint before it: one crossing with ``p* > p_mu`` on the left is ``(-inf, x1, x1, x1)``, on the
 right ``(x1, inf, inf, inf)``; two crossings: ``(x1, x2, x2, x2)`` or ``(-inf, x1, x2, inf)``;
@@ -365,7 +365,7 @@ def _sign_level(x: np.ndarray, base: tuple, a_p) -> np.ndarray:
 
 
 def _encode(x1, x2, x3, count, s_minus):
-    """Crossings -> ``(l1, r1, l2, r2)`` (MODEL.md section 3 encoding).
+    """Crossings -> ``(l1, r1, l2, r2)`` (docs/model.md section 3 encoding).
 
     ``s_minus > 0`` (``p* > p_mu`` far left): 1 crossing ``(-inf, x1, x1, x1)``, 2:
     ``(-inf, x1, x2, inf)``, 3: ``(-inf, x1, x2, x3)``; ``s_minus < 0``: ``(x1, inf, inf, inf)``,
@@ -395,7 +395,7 @@ def optimal_endpoints(mu1, mu2, nu1, nu2):
     Returns
     -------
     l1, r1, l2, r2 : ndarray
-        ``ell*`` in the MODEL.md encoding (NaN for ``mu = nu`` up to swap).
+        ``ell*`` in the docs/model.md encoding (NaN for ``mu = nu`` up to swap).
     n_crossings : ndarray of int64
         Number of crossings (1, 2 or 3; ``-1`` if ``mu = nu`` up to swap).
     """
@@ -436,7 +436,7 @@ def _inputs(mu: ArrayLike, nu: ArrayLike):
 
 
 def optimal_discriminator(mu: ArrayLike, nu: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
-    """The optimal discriminator ``A*(mu) = {x : p*(x) > p_mu(x)}`` as ``ell*`` (MODEL.md section 3).
+    """The optimal discriminator ``A*(mu) = {x : p*(x) > p_mu(x)}`` as ``ell*`` (docs/model.md section 3).
 
     Parameters
     ----------
@@ -477,7 +477,7 @@ def tv_distance(mu: ArrayLike, nu: ArrayLike) -> np.ndarray:
 
 
 def tv_gradient(mu: ArrayLike, nu: ArrayLike) -> np.ndarray:
-    """``grad_mu TV(mu) = dL/dmu (mu, ell*(mu))`` (Danskin; MODEL.md section 3), shape ``(..., 2)``.
+    """``grad_mu TV(mu) = dL/dmu (mu, ell*(mu))`` (Danskin; docs/model.md section 3), shape ``(..., 2)``.
 
     .. math:: \\frac{\\partial \\mathrm{TV}}{\\partial \\mu_i}
        = \\frac12 \\sum_j \\big[\\varphi(r_j^* - \\mu_i) - \\varphi(l_j^* - \\mu_i)\\big]

@@ -1,4 +1,4 @@
-"""Euclidean projection of discriminator endpoints onto the ordered set (MODEL.md section 4).
+"""Euclidean projection of discriminator endpoints onto the ordered set (docs/model.md section 4).
 
 The first-order dynamics keep ``ell = (l1, r1, l2, r2, ...)`` ordered,
 ``l1 <= r1 <= l2 <= r2 <= ...``, by projecting after every ascent step **[choice]**:

@@ -1,7 +1,7 @@
-"""GAN dynamics of the GMM model, batched in float64 or per row in mpmath (MODEL.md section 4).
+"""GAN dynamics of the GMM model, batched in float64 or per row in mpmath (docs/model.md section 4).
 
 State: generator means ``mu = (mu1, mu2)``, discriminator ``ell = (l1, r1, l2, r2)`` ordered,
-truth ``nu``.  ``L`` is the objective of MODEL.md section 2 (the generator minimises it, the
+truth ``nu``.  ``L`` is the objective of docs/model.md section 2 (the generator minimises it, the
 discriminator maximises it), ``Proj`` the Euclidean projection onto ``l1 <= r1 <= l2 <= r2``
 (isotonic regression, :mod:`gmmsym.discriminator.projection`), ``g_t = (dL/dmu, dL/dell)`` at step ``t``.
 Step sizes: ``eta_g = eta`` and ``eta_d`` (default ``eta``; ``eta_d != eta`` gives two time

@@ -4,7 +4,7 @@ All functions broadcast over leading axes.  Shapes (paper model, K = M = 2):
 ``mu``, ``nu``: ``(..., 2)``; ``ell``: ``(..., 4)`` ordered ``l1 <= r1 <= l2 <= r2``, endpoints
 may be ``+-inf``; means must be finite.
 
-Formulas (MODEL.md section 2), ``w_i = 1/2``::
+Formulas (docs/model.md section 2), ``w_i = 1/2``::
 
     L(mu, ell)  = 1 + sum_j sum_i w_i [Phi(r_j - nu_i) - Phi(l_j - nu_i) - Phi(r_j - mu_i) + Phi(l_j - mu_i)]
     dL/dmu_i    = w_i sum_j [phi(r_j - mu_i) - phi(l_j - mu_i)]

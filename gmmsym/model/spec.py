@@ -1,6 +1,6 @@
 """Model specification: how many components, intervals, which weights and which sigma.
 
-The paper's model (MODEL.md section 1) is ``K = M = 2``, ``w = (1/2, 1/2)``, ``sigma = 1``;
+The paper's model (docs/model.md section 1) is ``K = M = 2``, ``w = (1/2, 1/2)``, ``sigma = 1``;
 :data:`PAPER` is that specification and the default everywhere.  Pure Python: no SymPy here.
 """
 

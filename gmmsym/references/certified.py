@@ -1,6 +1,6 @@
 """Certified references: python-flint ``arb`` balls and correctly rounded float64 values.
 
-Every quantity of MODEL.md section 2 is a finite linear combination of Gaussian terms,
+Every quantity of docs/model.md section 2 is a finite linear combination of Gaussian terms,
 
 .. math::
 

@@ -1,10 +1,10 @@
-"""The GMM-GAN model of MODEL.md, symbolically: objective, derivatives, stationarity, TV.
+"""The GMM-GAN model of docs/model.md, symbolically: objective, derivatives, stationarity, TV.
 
 Everything here is a SymPy object (pretty and LaTeX printing work on all of it).  Names follow
-MODEL.md: true means ``nu_i``, generator means ``mu_i``, discriminator endpoints
+docs/model.md: true means ``nu_i``, generator means ``mu_i``, discriminator endpoints
 ``ell = (l1, r1, l2, r2, ...)``, weights ``w_i``, common standard deviation ``sigma``.
 
-Objective (MODEL.md section 2), with ``z(x, m) = (x - m)/sigma``::
+Objective (docs/model.md section 2), with ``z(x, m) = (x - m)/sigma``::
 
     L(mu, ell) = 1 + sum_j sum_i w_i [ (Phi(z(r_j, nu_i)) - Phi(z(l_j, nu_i)))
                                      - (Phi(z(r_j, mu_i)) - Phi(z(l_j, mu_i))) ]
@@ -148,7 +148,7 @@ class GMMGAN:
         return self.simultaneous_field().jacobian(self.params)
 
     def model_md_gradients(self) -> tuple[sp.Matrix, sp.Matrix]:
-        """The gradients exactly as MODEL.md section 2 writes them, with ``phi`` through ``exp``.
+        """The gradients exactly as docs/model.md section 2 writes them, with ``phi`` through ``exp``.
 
         Independent of :meth:`grad_mu` / :meth:`grad_ell` (no differentiation), so that claim C2
         can compare the two.

@@ -16,7 +16,7 @@ NUM_ENDPOINTS = 4
 
 
 def objective(mu1, mu2, l1, r1, l2, r2, nu1, nu2):
-    """L(mu, ell) = 1 + sum_j sum_i w_i [P*-mass - G_mu-mass of [l_j, r_j]] (MODEL.md section 2)."""
+    """L(mu, ell) = 1 + sum_j sum_i w_i [P*-mass - G_mu-mass of [l_j, r_j]] (docs/model.md section 2)."""
     _t1 = l1 - mu1
     _t3 = l1 - mu2
     _t5 = l1 - nu1
