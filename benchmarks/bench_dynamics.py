@@ -123,7 +123,7 @@ def base_gap(x: np.ndarray, mu: np.ndarray, nu: np.ndarray) -> np.ndarray:
 
 
 def base_optimal_ell(mu: np.ndarray, nu: np.ndarray, grid: np.ndarray) -> np.ndarray:
-    """Optimal discriminator ``(4, N)`` by grid sign changes + bisection (docs/model.md section 3 encoding)."""
+    """Optimal discriminator ``(4, N)`` by grid sign changes + bisection (encoding of docs/model.md s. 3)."""
     n = mu.shape[1]
     s = np.sign(base_gap(grid[:, None], mu, nu))  # (G, N)
     change = s[:-1] * s[1:] < 0

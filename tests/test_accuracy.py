@@ -62,7 +62,7 @@ def test_regions_follow_a():
     assert np.array_equal(refs["objective"][2], refs["advantage"][2])
     assert np.allclose(refs["objective"][1], 1 + refs["advantage"][1], rtol=1e-15, atol=0)
     # S bounds the value (|c0| + |n| + tail magnitudes >= |f|), so one ulp of f is at most one
-    # ulp of S.  S uses scipy's ndtr, whose tail error reaches ~1,500 ulps (docs/design.md, "Known pitfalls"), hence
+    # ulp of S.  S uses scipy's ndtr, whose tail error reaches ~1,500 ulps (docs/design.md, pitfalls), hence
     # the relative slack 1e-12 (> 1,500 * 2**-53 = 1.7e-13).
     for name, (ref, s, _) in refs.items():
         assert np.all(np.abs(ref) <= s * (1 + 1e-12)), name

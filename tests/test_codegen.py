@@ -81,7 +81,7 @@ def test_provenance_header():
 
 def test_numpy_printer_is_tail_safe_and_vectorized():
     text = doprint(PAPER, "numpy")
-    assert "math." not in text  # math.erf is scalar-only (docs/design.md, "Known pitfalls")
+    assert "math." not in text  # math.erf is scalar-only (docs/design.md, pitfalls)
     # Masses are split into exact steps and signed tails; no Phi(b) - Phi(a) by subtraction.
     assert "signed_tail(" in text and "unit_step(" in text and "ndtr(" not in text
     mod = load(text)
@@ -138,7 +138,7 @@ def test_printed_normal_mass_is_tail_safe():
 
     Masses of [30, 31] and [-31, -30] are ~4.9e-198: a naive ``Phi(b) - Phi(a)`` gives 0.
     Float64 bound: the issue's 4 (1 + a^2) ulps, a the largest finite |argument|; measured 376
-    ulps at a = 31 (scipy's ndtr tail error, docs/design.md, "Known pitfalls"), exact elsewhere.  mpmath: 1e-45
+    ulps at a = 31 (scipy's ndtr tail error, docs/design.md, pitfalls), exact elsewhere.  mpmath: 1e-45
     relative at 50 digits.
     """
     import sympy as sp

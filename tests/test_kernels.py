@@ -75,7 +75,7 @@ def test_advantage_keeps_relative_accuracy_when_masses_cancel(ell):
     is a difference of tails of size ~1e-18 .. 1e-128, so an absolute 1e-16 error would show
     as a relative error of 1e2 .. 1e112.  Bound: the issue's target 4 (1 + a^2) ulps, a the
     largest finite |x - m|; measured 8, 33, 255 and 1 ulps (the 255 at a = 30.5 is scipy's
-    ndtr tail error, docs/design.md, "Known pitfalls"; allowed there: 3725).
+    ndtr tail error, docs/design.md, pitfalls; allowed there: 3725).
     """
     mu, nu = [0.0, 1.0], [-0.5, 0.5]
     got = gmmsym.advantage(mu, ell, nu)

@@ -48,7 +48,9 @@ GENERATED_DIR = Path(__file__).resolve().parent.parent / "kernels" / "_generated
 _HEADER_RE = re.compile(r"^# (generator|sympy|source-sha256|spec|target): (.*)$", re.M)
 
 _DOCS = {
-    "objective": "L(mu, ell) = 1 + sum_j sum_i w_i [P*-mass - G_mu-mass of [l_j, r_j]] (docs/model.md section 2).",
+    "objective": (
+        "L(mu, ell) = 1 + sum_j sum_i w_i [P*-mass - G_mu-mass of [l_j, r_j]] (docs/model.md section 2)."
+    ),
     "advantage": "L(mu, ell) - 1 = sum_j [P*([l_j, r_j]) - G_mu([l_j, r_j])].",
     "gradients": "(dL/dmu_1, ..., dL/dmu_K, dL/dl_1, dL/dr_1, ..., dL/dr_M).",
     "density_gap": "p*(x) - p_mu(x).",

@@ -1,6 +1,6 @@
 """SymPy functions for the standard normal: ``phi``, ``Phi`` and the interval mass.
 
-Why custom classes (docs/design.md, "Known pitfalls"): SymPy rewrites ``erfc(-a)`` to ``2 - erfc(a)`` at construction,
+Why custom classes (docs/design.md, pitfalls): SymPy rewrites ``erfc(-a)`` to ``2 - erfc(a)`` at construction,
 which silently turns a tail-safe form back into a cancelling one.  These functions stay
 unevaluated, carry their derivatives (``fdiff``), rewrite to ``erf``/``erfc``/``exp`` on request,
 and are printed by :mod:`gmmsym.codegen.printers` to tail-safe numeric code.
