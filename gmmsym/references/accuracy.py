@@ -11,7 +11,7 @@ Definitions (per function and point; ``err = |k - ref|``)
     * ``S``: term scale, the sum of the magnitudes of the individual terms
       (``w_i min(Phi(t), Phi(-t))`` per CDF term, ``w_i phi(t)`` per density term, plus the
       constant 1 for ``L`` and the net integer part of the CDF terms, which cancels unless
-      the means are far apart); see :mod:`gmmsym.references.certified`.
+      the means are far apart); see :mod:`gmmsym.references.certified_expansions`.
     * error in ulps of 1: ``err / 2**-52``;
     * error in ulps of S: ``err / spacing(S)`` (``numpy.spacing``: the gap from ``S`` to the
       next double);
@@ -24,19 +24,36 @@ Targets (issue 2)
 
 Rows are reported per function and per region of ``a``:
 ``a <= 2``, ``2 < a <= 10``, ``10 < a <= 37``, ``37 < a <= 40``.
+
+The seeded points and the regions are in :mod:`gmmsym.references.accuracy_points`, the tables in
+:mod:`gmmsym.references.accuracy_report`; both are re-exported here (``gmmsym.accuracy`` is this
+module).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
 from gmmsym.model import validate as _validate
 from gmmsym.references import certified
+
+# Re-exports: every name of the module before the split stays importable (and patchable) here;
+# the private ones too.
+from gmmsym.references.accuracy_points import _FAMILIES, REGIONS, Batch, region_label, sample_points  # noqa: F401
+from gmmsym.references.accuracy_report import (  # noqa: F401
+    _CAPTION,
+    _HEADERS,
+    _SHORT_HEADERS,
+    _cells,
+    _fmt,
+    _status,
+    format_table,
+    markdown_table,
+    print_table,
+)
 
 __all__ = [
     "FUNCTIONS",
@@ -71,8 +88,6 @@ FUNCTIONS: tuple[str, ...] = (
     "dL/dr2",
     "density_gap",
 )
-#: Regions of ``a``: ``(lower, upper]`` (the first one includes 0).
-REGIONS: tuple[tuple[float, float], ...] = ((0.0, 2.0), (2.0, 10.0), (10.0, 37.0), (37.0, 40.0))
 #: Default number of sampled points (each gives one value of every function); ~20 s on 1 core.
 DEFAULT_POINTS = 8000
 #: Absolute target: ``err <= 16`` ulps of 1.
@@ -86,127 +101,6 @@ _ULP1 = 2.0**-52
 def rel_bound(a: np.ndarray | float) -> np.ndarray | float:
     """Relative-to-S allowance in ulps of ``S``: ``4 (1 + a^2)``."""
     return 4.0 * (1.0 + np.square(a))
-
-
-def region_label(lo: float, hi: float) -> str:
-    """``"a <= 2"`` for the first region, ``"2 < a <= 10"`` otherwise."""
-    return f"a <= {hi:g}" if lo == 0 else f"{lo:g} < a <= {hi:g}"
-
-
-# --------------------------------------------------------------------------------------------
-# points
-
-
-@dataclass(frozen=True, eq=False)
-class Batch:
-    """Sampled points of the paper model: ``mu``, ``nu`` ``(n, 2)``, ``ell`` ``(n, 4)``, ``x`` ``(n,)``."""
-
-    mu: np.ndarray
-    ell: np.ndarray
-    nu: np.ndarray
-    x: np.ndarray
-    family: np.ndarray | None = field(default=None, repr=False)
-
-    def __len__(self) -> int:
-        return len(self.x)
-
-    def point(self, i: int) -> dict[str, Any]:
-        """Inputs of point ``i`` as plain floats (``repr`` round-trips them exactly)."""
-        return {
-            "mu": [float(v) for v in self.mu[i]],
-            "ell": [float(v) for v in self.ell[i]],
-            "nu": [float(v) for v in self.nu[i]],
-            "x": float(self.x[i]),
-            "family": None if self.family is None else str(self.family[i]),
-        }
-
-
-_FAMILIES = ("spread", "same_tail", "tight", "straddle", "separated")
-
-
-def sample_points(n: int, rng: np.random.Generator) -> Batch:
-    """Points covering the bulk and both tails of every Gaussian argument.
-
-    For each point a target region ``(lo, hi]`` of ``a`` is drawn uniformly from
-    :data:`REGIONS`; the four means lie within ``h`` of a centre ``c ~ U(-3, 3)``, ``h`` one of
-    ``0``, ``1e-3``, ``min(1, hi/4)``, ``min(6, hi/4)`` (so means up to 12 apart; ``mu = nu`` or
-    ``mu`` = swapped ``nu`` now and then), and the endpoints are ``c + d`` with offsets
-    ``|d| <= hi - h``, one of them beyond ``min(lo + h, hi - h)``, in one of five families:
-
-    * ``spread``: offsets i.i.d. uniform of either sign;
-    * ``same_tail``: all four offsets on one side and beyond ``lo + h`` (both ends of both
-      intervals deep in the same tail, e.g. ``l = m + 30, r = m + 30.5``);
-    * ``tight``: intervals of relative width ``10**-12 .. 10**-1`` (cancellation in the bulk);
-    * ``straddle``: one wide interval across all means (``l = c - d1``, ``r = c + d2``);
-    * ``separated``: generator far from the truth (``nu = c + U(-1/4, 1/4)``,
-      ``mu = c +- U(0.3, 0.8) hi + U(-1/4, 1/4)``, roles swapped half the time), endpoints and
-      ``x`` uniform on the range where every argument stays within ``hi`` (the gap between
-      the two groups included): an endpoint between them keeps a net integer part in ``L``.
-
-    Then, independently: ``l1 = -inf`` (p = 0.2), ``r2 = +inf`` (0.2), the second interval
-    pushed to ``+inf`` (0.05), an interval collapsed ``r_j = l_j`` (0.15 each).  The density
-    point is ``x = c +- U(dmin, hi - h)``.  So ``a <= 40`` always (the realised ``a`` may fall
-    in a lower region than the target; rows use the realised one).
-    """
-    n = _validate.check_int("n", n, minimum=1)
-    mu = np.empty((n, 2))
-    nu = np.empty((n, 2))
-    ell = np.empty((n, 4))
-    x = np.empty(n)
-    family = np.empty(n, dtype=object)
-    shrink = 1.0 - 1e-9  # keep |c + d - m| <= hi after rounding
-    for k in range(n):
-        lo, hi = REGIONS[rng.integers(len(REGIONS))]
-        c = rng.uniform(-3.0, 3.0)
-        h = float(rng.choice([0.0, 1e-3, min(1.0, hi / 4), min(6.0, hi / 4)]))
-        nu_k = c + rng.uniform(-h, h, 2)
-        mu_k = c + rng.uniform(-h, h, 2)
-        u = rng.random()
-        if u < 0.1:
-            mu_k = nu_k.copy()
-        elif u < 0.2:
-            mu_k = nu_k[::-1].copy()
-        dmax = (hi - h) * shrink
-        dmin = min(lo + h, dmax)
-        fam = _FAMILIES[rng.integers(len(_FAMILIES))]
-        sign = rng.choice([-1.0, 1.0])
-        if fam == "separated":
-            near = c + rng.uniform(-0.25, 0.25, 2)
-            far = c + sign * rng.uniform(0.3, 0.8) * hi + rng.uniform(-0.25, 0.25, 2)
-            nu_k, mu_k = (near, far) if rng.random() < 0.5 else (far, near)
-            means = np.concatenate([nu_k, mu_k])
-            centre = (means.max() + means.min()) / 2
-            half = (hi - (means.max() - means.min()) / 2) * shrink
-            d = centre - c + rng.uniform(-half, half, 4)
-            x_off = centre - c + rng.uniform(-half, half)
-        elif fam == "spread":
-            d = rng.uniform(-dmax, dmax, 4)
-            d[0] = sign * rng.uniform(dmin, dmax)
-        elif fam == "same_tail":
-            d = sign * rng.uniform(dmin, dmax, 4)
-        elif fam == "tight":
-            base = rng.uniform(-dmax, dmax, 2)
-            base[0] = sign * rng.uniform(dmin, dmax)
-            width = 10.0 ** rng.uniform(-12, -1, 2) * np.maximum(np.abs(base), 1.0)
-            d = np.concatenate([base, base + width])
-            d = np.clip(d, -dmax, dmax)
-        else:  # straddle
-            d = np.array([-rng.uniform(dmin, dmax), rng.uniform(dmin, dmax), 0.0, 0.0])
-            d[2:] = rng.uniform(-dmax, dmax, 2)
-        e = np.sort(c + d)
-        if rng.random() < 0.2:
-            e[0] = -np.inf
-        if rng.random() < 0.2:
-            e[3] = np.inf
-        if rng.random() < 0.05:
-            e[1:] = np.inf
-        for j in range(2):
-            if rng.random() < 0.15:
-                e[2 * j + 1] = e[2 * j]
-        mu[k], nu[k], ell[k] = mu_k, nu_k, e
-        x[k] = c + x_off if fam == "separated" else c + sign * rng.uniform(dmin, dmax)
-        family[k] = fam
-    return Batch(mu=mu, ell=ell, nu=nu, x=x, family=family)
 
 
 # --------------------------------------------------------------------------------------------
@@ -431,88 +325,3 @@ def measure_batch(batch: Batch, functions: Sequence[str] = FUNCTIONS) -> list[Ac
                 )
             )
     return rows
-
-
-# --------------------------------------------------------------------------------------------
-# output
-
-
-def _fmt(v: float) -> str:
-    if math.isinf(v):
-        return "inf"
-    if v == 0:
-        return "0"
-    if v >= 1e5 or v < 1e-3:
-        return f"{v:.2e}"
-    return f"{v:.3g}"
-
-
-def _status(r: AccuracyRow) -> str:
-    if r.n == 0:
-        return "-"
-    return "pass" if r.passed else "FAIL"
-
-
-def _cells(r: AccuracyRow) -> list[str]:
-    return [
-        r.function,
-        r.region,
-        str(r.n),
-        _fmt(r.max_abs_ulps),
-        _fmt(r.max_rel_ulps),
-        _fmt(r.worst_ratio) if r.rel_applies else f"({_fmt(r.worst_ratio)})",
-        str(r.n_fail),
-        _status(r),
-    ]
-
-
-_HEADERS = [
-    "function",
-    "region",
-    "n",
-    "max err [ulp of 1]",
-    "max err [ulp of S]",
-    "worst err / (4(1+a^2) ulp S)",
-    "points failing",
-    "status",
-]
-
-
-_SHORT_HEADERS = ["function", "a in", "n", "ulp 1", "ulp S", "ratio", "fails", "ok"]
-_CAPTION = (
-    "ulp 1 / ulp S: max |kernel - correctly rounded| in ulps of 1 (target <= 16) / of S; "
-    "ratio: max err / (4(1+a^2) ulp S), target <= 1 where a <= 37 (in parentheses: not applied); "
-    "fails: points missing a target"
-)
-
-
-def format_table(rows: Sequence[AccuracyRow], title: str | None = None):
-    """A compact :class:`rich.table.Table` of the rows (fits 80 columns; see the caption)."""
-    from rich import box
-    from rich.table import Table
-
-    table = Table(title=title, caption=_CAPTION, box=box.SIMPLE_HEAD, pad_edge=False)
-    for i, h in enumerate(_SHORT_HEADERS):
-        width = 10 if h == "ratio" else None  # "(1.23e-04)"
-        table.add_column(h, justify="left" if i < 2 else "right", no_wrap=True, min_width=width)
-    for r in rows:
-        style = None if r.passed else "bold red"
-        cells = _cells(r)
-        cells[1] = f"[0, {r.a_hi:g}]" if r.a_lo == 0 else f"({r.a_lo:g}, {r.a_hi:g}]"
-        table.add_row(*cells, style=style)
-    return table
-
-
-def markdown_table(rows: Sequence[AccuracyRow]) -> str:
-    """The same table as GitHub Markdown (used for ``docs/accuracy.md``)."""
-    lines = ["| " + " | ".join(_HEADERS) + " |", "|" + "|".join(["---"] * 2 + ["---:"] * 6) + "|"]
-    lines += ["| " + " | ".join(_cells(r)) + " |" for r in rows]
-    return "\n".join(lines)
-
-
-def print_table(rows: Sequence[AccuracyRow], *, title: str | None = None, console=None) -> None:
-    """Print :func:`format_table` with ``rich``."""
-
-    from gmmsym.io import table_console
-
-    (console or table_console()).print(format_table(rows, title=title))
