@@ -15,6 +15,40 @@ import importlib
 
 __version__ = "0.1.0"
 
+
+def _find_proofs_in_checkout() -> None:
+    """Make ``gmmsym.proofs`` importable from a source checkout.
+
+    An installed gmmsym has its claims at ``gmmsym/proofs`` (``proofs/`` mapped by setuptools'
+    ``package-dir``).  Run from the repository root (``python -m pytest``), Python imports the
+    ``gmmsym/`` folder of the checkout instead, which has no ``proofs`` subfolder: this finder
+    (appended last, so an installed or editable ``gmmsym.proofs`` wins) maps exactly that one
+    name onto the checkout's ``proofs/``.
+    """
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent
+    proofs = here.parent / "proofs"
+    if (here / "proofs").is_dir() or not (proofs / "framework.py").is_file():
+        return
+
+    class _CheckoutProofs:
+        @staticmethod
+        def find_spec(name, path=None, target=None):
+            if name != "gmmsym.proofs":
+                return None
+            init = str(proofs / "__init__.py")
+            return importlib.util.spec_from_file_location(
+                name, init, submodule_search_locations=[str(proofs)]
+            )
+
+    sys.meta_path.append(_CheckoutProofs)
+
+
+_find_proofs_in_checkout()
+
 _EXPORTS = {
     "ModelSpec": "gmmsym.model.spec",
     "PAPER": "gmmsym.model.spec",

@@ -27,7 +27,8 @@ def _exact(name: str, value: object) -> Fraction:
     A float is read as the shortest decimal that round-trips to it (``0.1`` -> ``1/10``, what
     the user wrote); ``float(result) == value`` always holds.
     """
-    if isinstance(value, bool) or not isinstance(value, (Real, str)):
+    dtype_kind = getattr(getattr(value, "dtype", None), "kind", "")  # numpy registers timedelta64 as Integral
+    if isinstance(value, bool) or not isinstance(value, (Real, str)) or dtype_kind in ("b", "m", "M"):
         raise InputError(f"{name} must be a real number, got {type(value).__name__}")
     if not isinstance(value, (Rational, str)) and not math.isfinite(value):
         raise InputError(f"{name} must be finite, got {value!r}")
