@@ -28,7 +28,7 @@ PIN_LABELS = "4c9140ffddc7ea4bab41196c06cd816bd225d27351ddc6b42ac9a5f204998655"
 #: printed, so the numpy kernel no longer imports ``scipy.special`` and ``normal_pdf``, the mpmath
 #: kernel no longer imports ``mp_normal_cdf`` (unused); header version and source hash follow.
 #: Function bodies are unchanged, and so are all numeric pins below.  Then the objective's docstring
-#: cites docs/model.md (the repository's model document) instead of MODEL.md: text only.
+#: cites docs/model.md (the repository's model document) instead of a file users could not open: text only.
 PIN_GENERATED = {
     "mpmath_k2m2.py": "734b7f4b3195e66a720730db295005d4e5ba7fbdf5d4d886f7dfa92683ef8a72",
     "numpy_k2m2.py": "6615c438ea347ab48236360f4da546735c038d9025aa861dc4e074acf1c83c74",
