@@ -1,0 +1,418 @@
+"""Real zeros of ``p* - p_mu`` for any ``K``, weights and ``sigma`` (``docs/model.md`` section 3).
+
+With ``y = x / sigma`` and ``a = m / sigma`` for every mean ``m``,
+
+.. math::
+
+    \\sigma\\sqrt{2\\pi}\\, e^{y^2/2} (p^* - p_\\mu)(x) = f(y) = \\sum_{k=1}^{2K} c_k e^{a_k y},
+    \\qquad c_k = \\pm w_k e^{-a_k^2/2}
+
+(``+`` for the true means, ``-`` for the generator's), an exponential sum of ``2K`` terms.
+Terms with equal exponents are merged *exactly* first (their signed weights are added; a sum
+below ``4 eps`` of the weights involved is an exact cancellation and the term is dropped), and
+the exponents are sorted, ``a_1 <= ... <= a_n``.
+
+Isolation by the Rolle chain
+----------------------------
+``S_0 = f`` and ``S_{j+1} = e^{a_{j+1} y} (d/dy) (e^{-a_{j+1} y} S_j)
+= sum_{k > j+1} c_k^{(j)} (a_k - a_{j+1}) e^{a_k y}``: each level drops the lowest term and keeps
+the signs of the others, and ``S_{n-1}`` is a single term without zeros.  Between two
+consecutive sign-changing zeros of ``S_{j+1}`` the function ``e^{-a_{j+1} y} S_j`` is monotone,
+so it has at most one zero there, and it has one exactly when ``S_j`` has strictly opposite
+signs at the two ends.  Going up the chain from ``S_{n-2}`` (two terms, one bracket) to
+``S_0``, the zeros of each level are the separators of the next: every crossing of every level is
+bracketed, with no grid and no missed pair.  A separator where ``S_j`` is zero within its
+rounding, with opposite signs on both sides, is itself the crossing.  The unbounded ends are
+closed by the root bound (the top term dominates the ``n - 1`` others beyond)
+
+.. math:: Y_+ = \\max_{k < top} \\frac{\\log(n - 1) + \\lambda_k - \\lambda_{top}}{a_{top} - a_k},
+   \\qquad \\lambda_k = \\log |c_k|,
+
+and symmetrically ``Y_-``.  Each bracket is solved by safeguarded Newton on the log ratio
+``phi = log P - log N`` (``P``, ``N`` the positive and negative parts, evaluated as log-sum-exp,
+so means far apart never overflow); a step leaving the bracket becomes a bisection (arithmetic,
+or in bit-pattern order for brackets wider than ``64`` times the scale).  ``phi`` is
+asymptotically linear, so Newton converges from any point of the bracket in a few steps.
+
+Only crossings (sign changes) are reported: a tangency does not bound ``A*``.  Two crossings
+closer than the float64 resolution of ``f`` at the separator between them (``|phi|`` below its
+rounding noise there) are reported as none, i.e. as the tangency they are in float64.  Nearly
+cancelling terms (``mu_i`` close to ``nu_i``) are resolved to about ``eps / |mu_i - nu_i|``
+relative; the K = 2 solver of :mod:`gmmsym.discriminator.optimal` has a pair form that does better there.
+
+Every row is computed by its own elementwise operations (the working set is compacted without
+reordering any element's arithmetic), so results are bitwise independent of the batch.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gmmsym.model.spec import PAPER, ModelSpec
+
+__all__ = ["Terms", "exponential_sum", "crossings", "level_zeros"]
+
+_EPS = float(np.finfo(np.float64).eps)
+_BIG = 1e300
+_MAXIT = 200
+_NEWTON = 40  # after that many iterations only bisection (termination guaranteed)
+_MIN_KEY = np.int64(-(2**63))
+
+
+class Terms:
+    """The exponential sum ``f(y) = sum_k s_k exp(a_k y + lam_k)`` of a batch, sorted by exponent.
+
+    Component-major (term ``k`` of row ``i`` is ``[k, i]``): reductions over the terms are then
+    elementwise operations over contiguous rows.
+
+    Attributes
+    ----------
+    a : ndarray (n, N)
+        Exponents ``m / sigma``, ascending in every row.
+    lam : ndarray (n, N)
+        ``log |c_k|`` (``-inf`` for merged-away or cancelled terms).
+    s : ndarray (n, N)
+        Signs ``+1`` (truth), ``-1`` (generator), ``0`` (dropped).
+    sigma : float
+        The common standard deviation (``x = sigma y``).
+    """
+
+    def __init__(self, a: np.ndarray, lam: np.ndarray, s: np.ndarray, sigma: float) -> None:
+        self.a, self.lam, self.s, self.sigma = a, lam, s, sigma
+        self.scale = 1.0 + np.max(np.abs(a), axis=0)
+
+    def take(self, idx: np.ndarray) -> Terms:
+        """The rows ``idx``."""
+        return Terms(self.a[:, idx], self.lam[:, idx], self.s[:, idx], self.sigma)
+
+
+class Level:
+    """One level ``S_j`` of the Rolle chain: ``a, lam, s, pos`` of shape ``(n, N)``, ``mag (2, n, N)``."""
+
+    def __init__(self, a: np.ndarray, lam: np.ndarray, s: np.ndarray) -> None:
+        self.a, self.lam, self.s = a, lam, s
+        self.pos = s > 0
+        present = s != 0
+        self.mag = np.stack([np.where(present, np.abs(a), 0.0), np.where(present, np.abs(lam), 0.0)])
+
+    def cols(self, idx: np.ndarray) -> tuple:
+        """``(a, lam, pos, mag)`` of the rows ``idx`` (arguments of :func:`evaluate`)."""
+        return self.a[:, idx], self.lam[:, idx], self.pos[:, idx], self.mag[:, :, idx]
+
+
+def exponential_sum(mu: np.ndarray, nu: np.ndarray, spec: ModelSpec = PAPER) -> Terms:
+    """``exp(y^2/2) (p* - p_mu)`` as sorted, merged exponential-sum terms.
+
+    Parameters
+    ----------
+    mu, nu : ndarray (N, K)
+        Generator and true means (finite).
+    spec : ModelSpec
+        Weights and sigma.
+    """
+    w = np.array([float(v) for v in spec.weights])
+    sig = float(spec.sigma)
+    a = np.concatenate([nu, mu], axis=1).T / sig
+    sw = np.broadcast_to(np.concatenate([w, -w])[:, None], a.shape)
+    order = np.argsort(a, axis=0, kind="stable")
+    a = np.ascontiguousarray(np.take_along_axis(a, order, axis=0))
+    sw = np.take_along_axis(sw, order, axis=0).copy()
+    mag = np.abs(sw)
+    for k in range(1, a.shape[0]):  # merge runs of equal exponents into their last member
+        same = a[k] == a[k - 1]
+        if same.any():
+            sw[k] = np.where(same, sw[k] + sw[k - 1], sw[k])
+            mag[k] = np.where(same, mag[k] + mag[k - 1], mag[k])
+            sw[k - 1] = np.where(same, 0.0, sw[k - 1])
+    sw = np.where(np.abs(sw) <= 4.0 * _EPS * mag, 0.0, sw)
+    with np.errstate(divide="ignore"):
+        lam = np.log(np.abs(sw)) - 0.5 * (a * a)
+    return Terms(a, lam, np.sign(sw), sig)
+
+
+def _next_level(lam: np.ndarray, s: np.ndarray, a: np.ndarray, j: int):
+    """Coefficients of ``S_{j+1}`` from those of ``S_j`` (drop term ``j``, factor ``a_k - a_j``)."""
+    d = a - a[j]
+    keep = (np.arange(a.shape[0]) > j)[:, None] & (d > 0) & (s != 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lam2 = lam + np.log(np.where(keep, d, 1.0))
+    return np.where(keep, lam2, -np.inf), np.where(keep, s, 0.0)
+
+
+def evaluate(y: np.ndarray, a: np.ndarray, lam: np.ndarray, pos: np.ndarray, mag: np.ndarray):
+    """``(phi, phi', noise)`` of a level at ``y`` (one point per column), ``phi = log P - log N``.
+
+    ``a``, ``lam`` are ``(n, B)`` exponents and ``log |c_k|`` (``-inf`` for absent terms), ``pos``
+    the boolean mask of the positive terms.  Each part is a log-sum-exp scaled by its own
+    largest exponent (one ``exp`` per term).  ``phi = +inf`` where there is no negative term,
+    ``-inf`` where there is no positive term.  With ``mag = (|a_k|, |lam_k|)`` (0 for absent
+    terms), ``noise = 4 eps (<|a| |y| + |lam|>_P + <|a| |y| + |lam|>_N + 2)`` (``<.>`` the softmax
+    means of each part: the rounding of each exponent ``a_k y + lam_k`` weighted by its share)
+    bounds the rounding error of ``phi``; below it the sign of ``f`` is not resolved.
+    """
+    u = a * y
+    u += lam
+    up = np.where(pos, u, -np.inf)
+    un = np.where(pos, -np.inf, u)
+    mp = up.max(axis=0)
+    mn = un.max(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        u -= np.where(pos, mp, mn)
+        e = np.exp(u, out=u)
+        ep = np.where(pos, e, 0.0)
+        e -= ep  # the negative part
+        sp = ep.sum(axis=0)
+        sn = e.sum(axis=0)
+        phi = (mp - mn) + np.log(sp / sn)
+        err = mag[0] * np.abs(y)
+        err += mag[1]
+        noise = (ep * err).sum(axis=0) / sp + (e * err).sum(axis=0) / sn
+        ep *= a
+        e *= a
+        dphi = ep.sum(axis=0) / sp - e.sum(axis=0) / sn
+    if np.isnan(phi).any():  # a part without terms: max = -inf
+        phi = np.where(mn == -np.inf, np.inf, np.where(mp == -np.inf, -np.inf, phi))
+    noise = np.where(np.isnan(noise), 0.0, noise)
+    noise += 2.0
+    noise *= 4.0 * _EPS
+    return phi, dphi, noise
+
+
+def sign_at(y: np.ndarray, cols: tuple) -> np.ndarray:
+    """Sign of a level at ``y`` (0 where ``|phi|`` is within its rounding noise)."""
+    phi, _, noise = evaluate(y, *cols)
+    return np.where(np.abs(phi) > noise, np.sign(phi), 0.0)
+
+
+def _bitmid(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """The float halfway between ``lo`` and ``hi`` in bit-pattern order (finite inputs)."""
+
+    def key(x):
+        i = x.view(np.int64)
+        return np.where(i < 0, _MIN_KEY - i, i)
+
+    ka, kb = key(lo), key(hi)
+    k = (ka >> 1) + (kb >> 1) + (ka & kb & 1)
+    return np.where(k < 0, _MIN_KEY - k, k).view(np.float64)
+
+
+def _mid(lo, hi, scale):
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.where(hi - lo <= 64.0 * scale, 0.5 * (lo + hi), _bitmid(lo, hi))
+
+
+def solve(cols: tuple, lo, hi, slo, x0, scale) -> tuple[np.ndarray, np.ndarray]:
+    """The zero of each bracketed level sum: safeguarded Newton on ``phi``.
+
+    Parameters
+    ----------
+    cols : tuple
+        ``(a, lam, pos, mag)`` of the level, one bracket per column (see :func:`evaluate`).
+    lo, hi, slo : ndarray (B,)
+        Brackets with one sign change; ``slo`` the sign at ``lo``.
+    x0 : ndarray (B,)
+        Starting points (replaced by the bracket's midpoint where outside).
+    scale : ndarray (B,)
+        ``1 + max |a|`` (absolute part of the stopping tolerance).
+
+    Returns
+    -------
+    x, evaluations : ndarray (B,), ndarray of int (B,)
+        An element stops when its Newton step ``h`` (taken) has ``scale^2 h^2 <= tol |phi'|``,
+        ``tol = 4 eps |x| + eps scale`` (``|phi''| <= 2 scale^2``, so the error after the step,
+        about ``|phi''/(2 phi')| h^2``, is below ``tol``), its bracket is narrower than ``tol``,
+        or ``|phi|`` is within its rounding noise.
+    """
+    x = np.where((x0 > lo) & (x0 < hi), x0, _mid(lo, hi, scale))
+    out, nev = np.empty_like(x), np.zeros(x.shape, dtype=np.int64)
+    idx = np.arange(x.size)
+    for it in range(_MAXIT):
+        phi, dphi, noise = evaluate(x, *cols)
+        tol = 4.0 * _EPS * np.abs(x) + _EPS * scale
+        fs = phi * slo
+        lo = np.where(fs > noise, x, lo)
+        hi = np.where(fs < -noise, x, hi)
+        step = phi / dphi
+        xn = x - step
+        newton = (xn > lo) & (xn < hi) & (it < _NEWTON)
+        # quadratic convergence: after a step h the error is about |phi''/(2 phi')| h^2, and
+        # |phi''| (two softmax variances of exponents within [-scale, scale]) is <= 2 scale^2
+        with np.errstate(over="ignore", invalid="ignore"):
+            quad = (scale * step) ** 2 <= tol * np.abs(dphi)
+        done = (np.abs(phi) <= noise) | (newton & quad) | (hi - lo <= tol)
+        done |= it == _MAXIT - 1
+        x = np.where(newton, xn, np.where(done, x, _mid(lo, hi, scale)))
+        if done.any():
+            out[idx[done]] = x[done]
+            nev[idx[done]] = it + 1
+            keep = ~done
+            if not keep.any():
+                break
+            idx, x, lo, hi, slo, scale = (v[keep] for v in (idx, x, lo, hi, slo, scale))
+            cols = tuple(c[..., keep] for c in cols)
+    return out, nev
+
+
+def _bounds(lev: Level, scale: np.ndarray):
+    """Root bounds ``(Y_-, Y_+)`` of a level (with a margin, clipped to ``+-1e300/scale``) and the
+    signs ``(s_-, s_+)`` of the level at ``-inf`` and ``+inf``."""
+    a, lam, s = lev.a, lev.lam, lev.s
+    n, m = a.shape
+    present = s != 0
+    ks = np.arange(n)[:, None]
+    top = np.where(present, ks, -1).max(axis=0)
+    bot = np.where(present, ks, n).min(axis=0)
+    rows = np.arange(m)
+    st, sb = np.clip(top, 0, n - 1), np.clip(bot, 0, n - 1)
+    at, lt, ab, lb = a[st, rows], lam[st, rows], a[sb, rows], lam[sb, rows]
+    c = np.log(max(n - 1, 1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        up = np.where(present & (ks < top), (c + lam - lt) / (at - a), -np.inf).max(axis=0)
+        dn = np.where(present & (ks > bot), (lb - lam - c) / (a - ab), np.inf).min(axis=0)
+    big = _BIG / scale
+    up = np.where(np.isfinite(up), up, 0.0)
+    dn = np.where(np.isfinite(dn), dn, 0.0)
+    up = np.fmin(up + 1.0 + 1e-6 * np.abs(up), big)
+    dn = np.fmax(dn - 1.0 - 1e-6 * np.abs(dn), -big)
+    sm = np.where(bot < n, s[sb, rows], 0.0)
+    sp = np.where(top >= 0, s[st, rows], 0.0)
+    return dn, up, sm, sp
+
+
+def _compact(cand: np.ndarray, width: int) -> np.ndarray:
+    """Sorted candidate rows ``(c, N)`` (NaN = absent) -> the present ones first, NaN padded."""
+    valid = ~np.isnan(cand)
+    rank = np.cumsum(valid, axis=0) - 1
+    out = np.full((width, cand.shape[1]), np.nan)
+    r, c = np.nonzero(valid)
+    out[rank[r, c], c] = cand[r, c]
+    return out
+
+
+def level_zeros(
+    lev: Level, scale: np.ndarray, seps: np.ndarray, guess=None, *, keep_unresolved: bool = False
+):
+    """Zeros of one level, given the zeros ``seps (w, N)`` of the next one (NaN padded).
+
+    Returns ``(zeros (w', N), evaluations)``: sorted, NaN padded, ``w' = max(w, 1)`` (a level
+    has no more sign changes than the next one plus one, and the widths stay at ``n - 1``).
+    With ``keep_unresolved`` (intermediate levels), a separator where the sign of this level is
+    not resolved (``|phi|`` within its noise) and does not change is kept as a zero too: it may
+    be a pair of zeros closer than the resolution, and an extra separator above is harmless,
+    while a missing one could merge two zeros of the next level into one bracket.
+    """
+    w, m = seps.shape
+    lo, hi, sm, sp = _bounds(lev, scale)
+    pts = np.concatenate([lo[None], np.where(np.isnan(seps), hi, seps), hi[None]])
+    sg = np.empty_like(pts)
+    sg[0], sg[-1] = sm, sp
+    nev = 0
+    for k in range(w):
+        has = ~np.isnan(seps[k])
+        r = np.flatnonzero(has)
+        sg[k + 1] = np.where(has, 0.0, sp)
+        if r.size:
+            sg[k + 1, r] = sign_at(seps[k, r], lev.cols(r))
+            nev += r.size
+    # Bracket ends: interval k runs from (lpt[k], lsg[k]) to (rpt[k], rsg[k]); at an unresolved
+    # separator the ends step aside to where the sign is resolved (see _step_aside).
+    lpt, lsg = pts[:-1].copy(), sg[:-1].copy()
+    rpt, rsg = pts[1:].copy(), sg[1:].copy()
+    unresolved = (sg[1:-1] == 0) & ~np.isnan(seps)
+    for k in range(w):
+        r = np.flatnonzero(unresolved[k])
+        if r.size:
+            (xl, sl), (xr, sr) = _step_aside(seps[k, r], lev.cols(r), scale[r])
+            rpt[k, r], rsg[k, r] = np.fmax(xl, lpt[k, r]), sl
+            lpt[k + 1, r], lsg[k + 1, r] = np.fmin(xr, rpt[k + 1, r]), sr
+    cand = np.full((2 * w + 1, m), np.nan)
+    sel = [np.flatnonzero(lsg[k] * rsg[k] < 0) for k in range(w + 1)]
+    rows = np.concatenate(sel)
+    piece = np.concatenate([np.full(r.size, k) for k, r in enumerate(sel)])
+    if rows.size:
+        blo, bhi = lpt[piece, rows], rpt[piece, rows]
+        x0 = _mid(blo, bhi, scale[rows])
+        if guess is not None:  # warm start: a previous zero of this level inside the bracket
+            g = guess[:, rows]
+            inside = (g > blo) & (g < bhi)
+            pick = np.argmax(inside, axis=0)
+            x0 = np.where(inside.any(axis=0), g[pick, np.arange(rows.size)], x0)
+        x, ev = solve(lev.cols(rows), blo, bhi, lsg[piece, rows], x0, scale[rows])
+        cand[2 * piece, rows] = x
+        nev += int(ev.sum())
+    for k in range(w):
+        # a zero at the separator (within the resolution) when the sign changes across it
+        at = unresolved[k] & (rsg[k] * lsg[k + 1] < 0)
+        if keep_unresolved:
+            at = unresolved[k]
+        cand[2 * k + 1, at] = seps[k, at]
+    return _compact(cand, max(w, 1)), nev
+
+
+def _step_aside(z: np.ndarray, cols: tuple, scale: np.ndarray, tries: int = 4):
+    """Points left and right of ``z`` where the sign of the level is resolved, with the signs.
+
+    Starting at ``delta = 8 noise / |phi'|`` (where ``|phi| > noise`` holds if ``phi`` is locally
+    linear), ``delta`` grows 16-fold per try; a side left unresolved keeps sign 0 (no bracket).
+    """
+    phi, dphi, noise = evaluate(z, *cols)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        delta = np.fmax(8.0 * noise / np.abs(dphi), 4.0 * _EPS * (np.abs(z) + scale))
+    delta = np.where(np.isfinite(delta), delta, 4.0 * _EPS * (np.abs(z) + scale))
+    out = []
+    for side in (-1.0, 1.0):
+        x = z + side * delta
+        sgn = sign_at(x, cols)
+        for _ in range(tries - 1):
+            todo = sgn == 0
+            if not todo.any():
+                break
+            x = np.where(todo, z + side * delta * 16.0 ** (_ + 1), x)
+            sgn = np.where(todo, sign_at(x, cols), sgn)
+        out.append((x, sgn))
+    return out
+
+
+def crossings(t: Terms, guesses: list | None = None):
+    """All crossings of ``f`` for every row, through the Rolle chain.
+
+    Parameters
+    ----------
+    t : Terms
+        From :func:`exponential_sum`.
+    guesses : list of ndarray, optional
+        Zeros of every level from a previous call (warm start), as returned in ``levels``.
+
+    Returns
+    -------
+    x : ndarray (n - 1, N)
+        Sorted crossings of ``p* - p_mu`` in ``x`` units (NaN padded).
+    count : ndarray of int (N,)
+        Number of crossings; ``-1`` where ``f`` vanishes identically (``mu = nu`` as weighted sets).
+    s_minus : ndarray (N,)
+        Sign of ``p* - p_mu`` far left (``0`` where ``f == 0``).
+    levels : list of ndarray
+        Zeros of ``S_0, S_1, ...`` in ``y`` units (for warm starts).
+    evaluations : int
+        Number of element-evaluations of a level sum (a cost measure).
+    """
+    n, m = t.a.shape
+    lam, s = t.lam, t.s
+    chain = [Level(t.a, lam, s)]
+    for j in range(n - 2):
+        lam, s = _next_level(lam, s, t.a, j)
+        chain.append(Level(t.a, lam, s))
+    seps = np.full((0, m), np.nan)
+    levels: list = [None] * (n - 1)
+    total = 0
+    for j in range(n - 2, -1, -1):
+        g = None if guesses is None else guesses[j]
+        seps, ev = level_zeros(chain[j], t.scale, seps, g, keep_unresolved=j > 0)
+        if seps.shape[0] < n - 1:  # widths: 1, 2, ..., n - 1 going up (see level_zeros)
+            seps = np.concatenate([seps, np.full((1, m), np.nan)])
+        levels[j] = seps
+        total += ev
+    zero = ~(t.s != 0).any(axis=0)
+    count = np.where(zero, -1, (~np.isnan(seps)).sum(axis=0))
+    _, _, sm, _ = _bounds(chain[0], t.scale)
+    return seps * t.sigma, count, sm, levels, total
