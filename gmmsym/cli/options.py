@@ -34,6 +34,8 @@ __all__ = [
     "expand_dynamics",
     "K_OPTION",
     "in_cli_terms",
+    "model_type",
+    "add_model_option",
 ]
 
 #: How errors name the k option (both spellings are accepted everywhere).
@@ -207,3 +209,27 @@ def in_cli_terms(options: Mapping[str, str]) -> Iterator[None]:
                 rest = msg[len(name) :].lstrip(": ")
                 raise InputError(f"{options[name]}: {rest}") from exc
         raise
+
+
+def model_type(text: str):
+    """A :class:`~gmmsym.model.spec.ModelSpec` from ``K=3,M=3,weights=1/4:1/4:1/2,sigma=1`` (argparse)."""
+    from gmmsym.model.spec import ModelSpec
+
+    try:
+        return ModelSpec.parse(text)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_model_option(p: argparse.ArgumentParser) -> argparse.Action:
+    """``--model SPEC``: the model to compute for (default: the paper's, :data:`~gmmsym.PAPER`)."""
+    from gmmsym.model.spec import PAPER
+
+    return p.add_argument(
+        "--model",
+        type=model_type,
+        default=PAPER,
+        metavar="SPEC",
+        help="the model: K=..,M=..,weights=w1:w2:..,sigma=.. or 'paper' "
+        f"(default: the paper's, {PAPER.text()})",
+    )

@@ -127,5 +127,56 @@ class ModelSpec:
         w = ", ".join(str(x) for x in self.weights)
         return f"K={self.K}, M={self.M}, w=({w}), sigma={self.sigma}"
 
+    def text(self) -> str:
+        """The command-line spelling, e.g. ``K=3,M=3,weights=1/4:1/4:1/2,sigma=1``.
+
+        ``ModelSpec.parse(spec.text()) == spec`` for every spec (exact fractions).
+        """
+        w = ":".join(str(x) for x in self.weights)
+        return f"K={self.K},M={self.M},weights={w},sigma={self.sigma}"
+
+    @classmethod
+    def parse(cls, text: str) -> ModelSpec:
+        """A spec from its command-line spelling (see :meth:`text`); ``"paper"`` is :data:`PAPER`.
+
+        Keys ``K``, ``M``, ``weights`` (``:``-separated numbers or fractions) and ``sigma``, comma
+        separated, each at most once; a missing key takes the paper's value, except that a
+        missing ``weights`` with ``K != 2`` means equal weights ``1/K``.
+        """
+        if not isinstance(text, str):
+            raise InputError(
+                f"model must be a string like 'K=3,M=3,weights=1/4:1/4:1/2,sigma=1', got {show(text)}"
+            )
+        if text.strip().lower() == "paper":
+            return PAPER
+        fields: dict[str, str] = {}
+        for item in text.split(","):
+            key, eq, value = item.partition("=")
+            key = key.strip()
+            if not eq or key not in _KEYS or not value.strip():
+                raise InputError(
+                    f"model: expected KEY=VALUE with KEY in {_KEYS}, got {item.strip()!r} in {text!r}"
+                )
+            if key in fields:
+                raise InputError(f"model: {key} given twice in {text!r}")
+            fields[key] = value.strip()
+        K = _parse_int("K", fields.get("K", "2"))
+        M = _parse_int("M", fields.get("M", "2"))
+        if "weights" in fields:
+            weights = tuple(x.strip() for x in fields["weights"].split(":"))
+        else:
+            weights = (Fraction(1, K),) * K
+        return cls(K, M, weights, fields.get("sigma", "1"))
+
+
+_KEYS = ("K", "M", "weights", "sigma")
+
+
+def _parse_int(name: str, text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise InputError(f"model: {name} must be an integer, got {text!r}") from None
+
 
 PAPER = ModelSpec()
