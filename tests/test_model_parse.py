@@ -55,3 +55,12 @@ def test_refused(text, words):
         ModelSpec.parse(text)
     with pytest.raises(argparse.ArgumentTypeError, match=words):
         model_type(text)
+
+
+@pytest.mark.parametrize("bad", ["K=3", None, 3, (3, 3)])
+def test_check_model_refuses(bad):
+    from gmmsym.model.spec import check_model
+
+    with pytest.raises(InputError, match="model must be a gmmsym.ModelSpec"):
+        check_model(bad)
+    assert check_model(PAPER) is PAPER

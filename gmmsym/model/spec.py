@@ -16,7 +16,7 @@ from numbers import Integral, Rational, Real
 from gmmsym.errors import InputError
 from gmmsym.model.validate import show
 
-__all__ = ["ModelSpec", "PAPER"]
+__all__ = ["ModelSpec", "PAPER", "check_model"]
 
 
 def _exact(name: str, value: object) -> Fraction:
@@ -180,3 +180,16 @@ def _parse_int(name: str, text: str) -> int:
 
 
 PAPER = ModelSpec()
+
+
+def check_model(model: object, name: str = "model") -> ModelSpec:
+    """``model`` itself if it is a :class:`ModelSpec`, else a one-line :class:`~gmmsym.errors.InputError`.
+
+    Every numeric entry point with a ``model=`` keyword calls this before any work.
+    """
+    if not isinstance(model, ModelSpec):
+        raise InputError(
+            f"{name} must be a gmmsym.ModelSpec (e.g. ModelSpec.parse('K=3,M=3,weights=1/4:1/4:1/2')), "
+            f"got {type(model).__name__} {show(model)}"
+        )
+    return model
