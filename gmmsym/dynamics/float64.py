@@ -56,7 +56,9 @@ class Float64Backend:
             self.nu1, self.nu2 = nu  # the paper's K = 2 code paths use these names
         self.n = nu[0].shape[0]
         self._K = model.K
-        self._raw = gradients_kernel(model)
+        # The paper's kernel is looked up on every construction (as before issue 9), so that a
+        # patched PAPER_KERNELS.raw.gradients (proofs/mutants.py) is the one used.
+        self._raw = PAPER_KERNELS.raw.gradients if model == PAPER else gradients_kernel(model)
         self._warm = None  # general-model optimal discriminator (gmmsym.family.warm), made on first use
 
     def take(self, keep: np.ndarray) -> Float64Backend:
