@@ -227,3 +227,22 @@ def test_model3_to_pandas():
     assert df["r3"].tolist() == res.ell[:, 5].tolist() and set(df["model"]) == {MODEL3.text()}
     traj = res.to_pandas(trajectory=True)
     assert traj["mu3"].tolist() == res.trajectory["mu"][:, :, 2].ravel().tolist()
+
+
+# float64 against the mpmath backend (30 digits, the model's generated mpmath kernel) on 3 rows,
+# 20 steps: measured max differences 4.4e-16 .. 8.9e-16 on mu and 4.4e-16 .. 1.1e-15 on ell
+# (float64 rounding of a few dozen operations); MP_TOL = 1e-14.  The optimal dynamics of this
+# model at arbitrary precision needs gmmsym.discriminator.optimal_mp for any model (issue 9, mp9).
+MP_TOL = 1e-14
+
+
+@pytest.mark.parametrize("dynamics", FIRST_ORDER)
+def test_model3_float64_matches_mpmath(dynamics):
+    mu0, ell0 = _starts(3, seed=8)
+    kw = dict(dynamics=dynamics, steps=20, k=2, eta=0.1, eta_d=0.13, model=MODEL3)
+    f64 = simulate(NU3, mu0, ell0, **kw)
+    mp = simulate(NU3, mu0, ell0, precision=30, **kw)
+    assert mp.mp_state["mu"].shape == (3, 3) and mp.config["model"] == MODEL3.text()
+    np.testing.assert_allclose(f64.mu, mp.mu, rtol=0, atol=MP_TOL)
+    np.testing.assert_allclose(f64.ell, mp.ell, rtol=0, atol=MP_TOL)
+    assert f64.label.tolist() == mp.label.tolist()
