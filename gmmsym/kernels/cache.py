@@ -155,6 +155,11 @@ def _stale_detail(body: str, spec: ModelSpec, target: str) -> str:
     return ""
 
 
+def _checksum_ok(fields: dict[str, str], body: str) -> bool:
+    """Whether ``body`` has the SHA-256 its ``body-sha256`` cache line records."""
+    return fields["body-sha256"] == _sha256(body)
+
+
 def inspect(spec: ModelSpec, target: str = "numpy") -> Entry:
     """Check the cached file of ``spec``/``target`` as text; never executes it, never imports SymPy."""
     path = cache_path(spec, target)
@@ -170,7 +175,9 @@ def inspect(spec: ModelSpec, target: str = "numpy") -> Entry:
         return Entry(path, "corrupt", "cache lines missing or damaged", text)
     fields = {m.group(1): m.group(2) for m in found if m}
     body = lines[-1]
-    if list(fields) != list(_FIELDS) or fields["body-sha256"] != _sha256(body):
+    if list(fields) != list(_FIELDS):
+        return Entry(path, "corrupt", "cache lines out of order", text)
+    if not _checksum_ok(fields, body):
         return Entry(path, "corrupt", "body checksum mismatch (truncated or edited)", text)
     detail = _stale_detail(body, spec, target)
     if not detail and fields["generator-sources"] != generator_sources():
