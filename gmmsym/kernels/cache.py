@@ -4,12 +4,11 @@ Location: ``$GMMSYM_CACHE_DIR`` if set (and not empty), else ``$XDG_CACHE_HOME/g
 is an absolute path), else ``~/.cache/gmmsym``.  One file per model and target, named
 :func:`~gmmsym.kernels.loader.module_name` (``numpy_k3m3_<hash of the model>.py``).  A file is the
 generator's module text (its provenance header: generator version, SymPy version, source-sha256,
-spec, target) below four cache lines::
+spec, target) below four cache lines: a marker line, then
 
-    # gmmsym kernel cache entry: ...
-    # cache-key: SHA-256 of (generator version, generator sources, SymPy version, target, spec)
-    # generator-sources: SHA-256 of gmmsym/symbolic/*.py and gmmsym/codegen/*.py
-    # body-sha256: SHA-256 of the rest of the file (the module text)
+* ``# cache-key:`` SHA-256 of generator version, generator sources, SymPy version, target, spec;
+* ``# generator-sources:`` SHA-256 of ``gmmsym/symbolic/*.py`` and ``gmmsym/codegen/*.py``;
+* ``# body-sha256:`` SHA-256 of the rest of the file (the module text).
 
 Before a file is executed, its body checksum (a truncated or edited file is ``corrupt``), its
 key and the provenance lines of its body (another generator version, generator source, SymPy,

@@ -41,7 +41,7 @@ TARGETS = ("numpy", "mpmath")
 GENERATOR_VERSION = "4"
 
 #: Largest K and M code is generated for (one-line InputError beyond).  Measured in one run each
-#: (SymPy 1.14, 2 cores shared with other jobs, so +-30%): seconds to generate the numpy + mpmath
+#: (SymPy 1.14, 2 cores shared with other jobs, load about 2.5): seconds to generate the numpy + mpmath
 #: modules (the first includes importing SymPy) and the numpy module's size, for K = M =
 #: 1: 1.3 s, 1.8 kB; 2: 2.0 s, 4.3 kB; 3: 2.9 s, 8.2 kB; 4: 4.7 s, 13.5 kB; 5: 8.0 s, 20.5 kB;
 #: 6: 11.9 s, 29 kB; 7: 16.8 s, 39 kB; 8: 45 s, 51 kB; 10: 75 s, 81 kB.
