@@ -268,7 +268,7 @@ def test_paper_never_uses_the_cache(tmp_path, monkeypatch):
 # --- concurrency ----------------------------------------------------------------------------
 
 _WRITER = "from gmmsym.kernels import cache\nfrom gmmsym.model.spec import ModelSpec\n" + (
-    "for _ in range(20):\n    cache.refresh(ModelSpec(1, 1, (1,), 1), 'numpy')\n"
+    "for _ in range(10):\n    cache.refresh(ModelSpec(1, 1, (1,), 1), 'numpy')\n"
 )
 _READER = "from gmmsym.kernels import cache\nfrom gmmsym.model.spec import ModelSpec\n" + (
     "import sys\nseen = set()\nwhile not cache.Path(sys.argv[1]).exists():\n"
@@ -278,7 +278,7 @@ _READER = "from gmmsym.kernels import cache\nfrom gmmsym.model.spec import Model
 
 
 def test_two_processes_generating_at_once_do_not_corrupt(tmp_cache, tmp_path):
-    """Two writers regenerate the same file 20 times each while a reader inspects it: never partial."""
+    """Two writers regenerate the same file 10 times each while a reader inspects it: never partial."""
     done = tmp_path / "done"
     reader = subprocess.Popen([sys.executable, "-c", _READER, str(done)], stdout=subprocess.PIPE, text=True)
     writers = [subprocess.Popen([sys.executable, "-c", _WRITER]) for _ in range(2)]
