@@ -259,6 +259,21 @@ def test_unwritable_directory_is_a_file_error(tmp_path, monkeypatch):
         kernels_for(SMALL, "numpy")
 
 
+def test_unwritable_directory_is_named_also_for_root(tmp_path, monkeypatch):
+    """Root may write anywhere, so the failing probe is simulated: the message names the variable."""
+    import gmmsym.io
+
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path))
+    monkeypatch.setattr(
+        gmmsym.io, "_make_temp", mock.Mock(side_effect=PermissionError(13, "Permission denied"))
+    )
+    _forbid_generation(monkeypatch)
+    with pytest.raises(
+        FileError, match=rf"^GMMSYM_CACHE_DIR: cannot write to {re.escape(str(tmp_path))} .*denied"
+    ):
+        kernels_for(SMALL, "numpy")
+
+
 def test_paper_never_uses_the_cache(tmp_path, monkeypatch):
     (tmp_path / "file").write_text("")
     monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path / "file"))
