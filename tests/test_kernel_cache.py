@@ -274,6 +274,13 @@ def test_unwritable_directory_is_named_also_for_root(tmp_path, monkeypatch):
         kernels_for(SMALL, "numpy")
 
 
+def test_a_directory_in_the_files_place_is_a_file_error(tmp_cache):
+    cache.cache_path(SMALL, "numpy").mkdir(parents=True)
+    assert cache.inspect(SMALL, "numpy").status == "corrupt"
+    with pytest.raises(FileError, match=r"^GMMSYM_CACHE_DIR: cannot access .*numpy_k1m1_"):
+        kernels_for(SMALL, "numpy")
+
+
 def test_paper_never_uses_the_cache(tmp_path, monkeypatch):
     (tmp_path / "file").write_text("")
     monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path / "file"))

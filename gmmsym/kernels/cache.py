@@ -31,7 +31,7 @@ import types
 from dataclasses import dataclass
 from pathlib import Path
 
-from gmmsym.io import atomic_write_text, check_output_dir
+from gmmsym.io import atomic_write_text, check_output_dir, file_errors
 from gmmsym.kernels.loader import (
     GENERATOR_VERSION,
     check_generation_size,
@@ -168,6 +168,8 @@ def inspect(spec: ModelSpec, target: str = "numpy") -> Entry:
         return Entry(path, "missing", "no cached file")
     except UnicodeDecodeError:
         return Entry(path, "corrupt", "not UTF-8 text")
+    except OSError as exc:  # a directory or an unreadable file in its place
+        return Entry(path, "corrupt", f"cannot read it ({exc.strerror or exc})")
     lines = text.split("\n", len(_FIELDS) + 1)
     found = [_LINE_RE.fullmatch(ln) for ln in lines[1 : len(_FIELDS) + 1]]
     if len(lines) < len(_FIELDS) + 2 or lines[0] != _MAGIC or not all(found):
@@ -205,7 +207,8 @@ def refresh(spec: ModelSpec, target: str = "numpy") -> tuple[Path, str]:
 
     text = entry_text(doprint(spec, target), spec, target)
     path = cache_path(spec, target)
-    atomic_write_text(path, text)
+    with file_errors(cache_dir()[1], path):  # e.g. a directory in the file's place
+        atomic_write_text(path, text)
     return path, text
 
 
