@@ -133,6 +133,9 @@ def instances(draw):
 @example((np.array([0.0, 1.0]), np.array([0.0, 1.0 + 1e-9]), PAPER))
 @example((np.array([-30.0, 30.0]), np.array([-0.5, 0.5]), PAPER))
 @example((np.array([0.3, 0.3, -1.0]), np.array([0.0, 1.0, 0.31]), K3))
+# nearly cancelling tiny means: a step aside from an unresolved separator used to jump past
+# the neighbouring separator and bring back a sign from beyond it (two spurious crossings)
+@example((np.array([1e-9, 0.0]), np.array([1.7e-121, 1.0]), PAPER))
 def test_matches_mpmath(inst):
     mu, nu, spec = inst
     x, count, _ = ours(mu, nu, spec)
