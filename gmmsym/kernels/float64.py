@@ -1,10 +1,10 @@
 """Validated float64 API over the generated kernels (no SymPy on this path).
 
-All functions broadcast over leading axes.  Shapes (paper model, K = M = 2):
-``mu``, ``nu``: ``(..., 2)``; ``ell``: ``(..., 4)`` ordered ``l1 <= r1 <= l2 <= r2``, endpoints
-may be ``+-inf``; means must be finite.
+All functions broadcast over leading axes and take ``model=`` (a :class:`ModelSpec`, default
+the paper's, K = M = 2).  Shapes: ``mu``, ``nu``: ``(..., K)``; ``ell``: ``(..., 2M)`` ordered
+``l1 <= r1 <= ... <= lM <= rM``, endpoints may be ``+-inf``; means must be finite.
 
-Formulas (docs/model.md section 2), ``w_i = 1/2``::
+Formulas (docs/model.md section 2), weights ``w_i`` (``1/2`` for the paper), ``sigma = 1`` shown::
 
     L(mu, ell)  = 1 + sum_j sum_i w_i [Phi(r_j - nu_i) - Phi(l_j - nu_i) - Phi(r_j - mu_i) + Phi(l_j - mu_i)]
     dL/dmu_i    = w_i sum_j [phi(r_j - mu_i) - phi(l_j - mu_i)]
@@ -15,14 +15,14 @@ Formulas (docs/model.md section 2), ``w_i = 1/2``::
 from __future__ import annotations
 
 import types
-from functools import cached_property
+from functools import cache, cached_property
 
 import numpy as np
 
-from gmmsym.model.spec import PAPER, ModelSpec
+from gmmsym.model.spec import PAPER, ModelSpec, check_model
 from gmmsym.model.validate import as_batch, as_points, as_real_array, broadcast_leading
 
-__all__ = ["Kernels", "PAPER_KERNELS", "objective", "advantage", "gradients", "density_gap"]
+__all__ = ["Kernels", "PAPER_KERNELS", "model_kernels", "objective", "advantage", "gradients", "density_gap"]
 
 
 class Kernels:
@@ -89,21 +89,38 @@ class Kernels:
 PAPER_KERNELS = Kernels(PAPER)
 
 
-def objective(mu, ell, nu) -> np.ndarray:
-    """``L(mu, ell) = 1 + sum_j [P*([l_j, r_j]) - G_mu([l_j, r_j])]`` (paper model); see :class:`Kernels`."""
-    return PAPER_KERNELS.objective(mu, ell, nu)
+@cache
+def _kernels(model: ModelSpec) -> Kernels:
+    return PAPER_KERNELS if model == PAPER else Kernels(model)
 
 
-def advantage(mu, ell, nu) -> np.ndarray:
-    """``L(mu, ell) - 1``, the discriminator's advantage (paper model); see :class:`Kernels`."""
-    return PAPER_KERNELS.advantage(mu, ell, nu)
+def model_kernels(model: ModelSpec = PAPER) -> Kernels:
+    """The :class:`Kernels` of ``model`` (one per model, memoized; :data:`PAPER_KERNELS` for the paper's).
+
+    Raises :class:`~gmmsym.errors.InputError` unless ``model`` is a :class:`ModelSpec`.
+    """
+    return _kernels(check_model(model))
 
 
-def gradients(mu, ell, nu) -> tuple[np.ndarray, np.ndarray]:
-    """``(dL/dmu, dL/dell)`` of shapes ``(..., 2)`` and ``(..., 4)`` (paper model)."""
-    return PAPER_KERNELS.gradients(mu, ell, nu)
+def objective(mu, ell, nu, model: ModelSpec = PAPER) -> np.ndarray:
+    """``L(mu, ell) = 1 + sum_j [P*([l_j, r_j]) - G_mu([l_j, r_j])]``; see :class:`Kernels`.
+
+    ``mu``, ``nu`` of shape ``(..., K)`` and ``ell`` of shape ``(..., 2M)`` of ``model``
+    (default: the paper's, ``K = M = 2``).
+    """
+    return model_kernels(model).objective(mu, ell, nu)
 
 
-def density_gap(x, mu, nu) -> np.ndarray:
-    """``p*(x) - p_mu(x)`` (paper model); the optimal discriminator is ``{x : density_gap > 0}``."""
-    return PAPER_KERNELS.density_gap(x, mu, nu)
+def advantage(mu, ell, nu, model: ModelSpec = PAPER) -> np.ndarray:
+    """``L(mu, ell) - 1``, the discriminator's advantage; see :func:`objective` and :class:`Kernels`."""
+    return model_kernels(model).advantage(mu, ell, nu)
+
+
+def gradients(mu, ell, nu, model: ModelSpec = PAPER) -> tuple[np.ndarray, np.ndarray]:
+    """``(dL/dmu, dL/dell)`` of shapes ``(..., K)`` and ``(..., 2M)`` of ``model``."""
+    return model_kernels(model).gradients(mu, ell, nu)
+
+
+def density_gap(x, mu, nu, model: ModelSpec = PAPER) -> np.ndarray:
+    """``p*(x) - p_mu(x)``; the optimal discriminator is ``{x : density_gap > 0}``."""
+    return model_kernels(model).density_gap(x, mu, nu)
