@@ -29,6 +29,7 @@ import gmmsym
 from gmmsym import strategies as gst
 from gmmsym.errors import InputError
 from gmmsym.outcomes import LABELS
+from gmmsym.outcomes import dist as _outcome_dist
 
 
 class Outcome:
@@ -129,6 +130,13 @@ def arrays_bad(width: int) -> SearchStrategy:
     )
 
 
+def models_bad() -> SearchStrategy:
+    """Hostile ``model=`` values: anything but a ModelSpec (its spelling, None, numbers, ...)."""
+    spellings = ["K=3", "K=3,M=3,weights=1/4:1/4:1/2,sigma=1", "paper", "", b"K=3"]
+    others = [None, 3, 2.5, math.nan, True, {"K": 3}, (3, 3), object(), np.float64(1), gmmsym.ModelSpec]
+    return st.one_of(st.sampled_from(spellings + others), st.text(max_size=4))
+
+
 def scalars_bad(*extra: Any, ints: bool = True) -> SearchStrategy:
     """Hostile scalars; ``ints=False`` keeps integers small (for sizes that set the run time)."""
     base = [st.sampled_from(_SCALARS + list(extra)), st.floats(), st.text(max_size=3)]
@@ -156,6 +164,22 @@ def _ell_star(r: Any) -> bool:
     nan_iff = (np.isnan(ell).any(axis=-1) == (n == -1)).all()
     e = np.where(np.isnan(ell), 0.0, ell)
     return bool(ok_n and nan_iff and (e[..., 1:] >= e[..., :-1]).all())
+
+
+def _ell_k3(r: Any) -> bool:
+    """``(ell (..., 6), n)``: at most 2K - 1 = 5 crossings, NaN exactly where ``n == -1``, ordered."""
+    ell, n = (np.asarray(v) for v in r)
+    ok_n = np.isin(n, (-1, 1, 2, 3, 4, 5)).all() and ell.shape[-1] == 6
+    e = np.where(np.isnan(ell), 0.0, ell)
+    return bool(
+        ok_n and (np.isnan(ell).any(axis=-1) == (n == -1)).all() and (e[..., 1:] >= e[..., :-1]).all()
+    )
+
+
+def _distance(r: Any) -> bool:
+    """A distance: ``>= 0`` (NaN or inf only from non-finite means, which ``dist`` accepts)."""
+    d = np.asarray(r, dtype=float)
+    return bool((np.isnan(d) | (d >= 0)).all())
 
 
 def _tv(r: Any) -> bool:
@@ -214,14 +238,48 @@ def _spec(r: Any) -> bool:
 MU, NU, ELL = [0.3, -1.2], [-0.5, 0.5], [-1.0, 0.0, 0.5, 2.0]
 
 
+MU3, NU3, ELL6 = [0.3, -1.2, 1.0], [-0.5, 0.5, 1.5], [-1.0, 0.0, 0.5, 2.0, 2.5, 3.0]
+K3M3 = gmmsym.ModelSpec.parse("K=3,M=3,weights=1/4:1/4:1/2,sigma=1")
+
+
+def _rows_k3(add: Callable[..., None]) -> None:
+    """The ``model=`` functions on the second model (K = M = 3): widths 3 and 6."""
+    w = {"mu": 3, "nu": 3, "ell": 6}
+    k3 = {"model": K3M3}
+    k = {"mu": MU3, "ell": ELL6, "nu": NU3, **k3}
+    for f in ("objective", "advantage", "gradients"):
+        add(f"{f}[K=3]", getattr(gmmsym, f), k, _finite, widths=w)
+    add("density_gap[K=3]", gmmsym.density_gap, {"x": 0.3, "mu": MU3, "nu": NU3, **k3}, _finite, widths=w)
+    add(
+        "optimal_discriminator[K=3]",
+        gmmsym.optimal_discriminator,
+        {"mu": MU3, "nu": NU3, **k3},
+        _ell_k3,
+        widths=w,
+    )
+    add("tv_distance[K=3]", gmmsym.tv_distance, {"mu": MU3, "nu": NU3, **k3}, _tv, widths=w)
+    add("tv_gradient[K=3]", gmmsym.tv_gradient, {"mu": MU3, "nu": NU3, **k3}, _finite, widths=w)
+    add(
+        "project_ell[K=3]",
+        gmmsym.project_ell,
+        {"ell": [0.5, -1.0, 2.0, 1.0, 4.0, 3.0], **k3},
+        _ordered,
+        widths=w,
+    )
+    add("classify[K=3]", gmmsym.classify, {"mu": MU3, "ell": ELL6, "nu": NU3, **k3}, _labels, widths=w)
+    add("dist[K=3]", _outcome_dist, {"mu": MU3, "nu": NU3, **k3}, _distance, widths=w)
+
+
 def _rows() -> list[Row]:
     rows: list[Row] = []
 
-    def add(func, call, good_kwargs, check, bads=None, names=None, takes_kwargs=False):
+    def add(func, call, good_kwargs, check, bads=None, names=None, takes_kwargs=False, widths=None):
         for arg, good in good_kwargs.items():
             bad = (bads or {}).get(arg)
+            if arg == "model" and bad is None:
+                bad = models_bad()
             if bad is None:
-                width = {"mu": 2, "nu": 2, "mu0": 2, "ell": 4, "ell0": 4}.get(arg, 1)
+                width = (widths or {"mu": 2, "nu": 2, "mu0": 2, "ell": 4, "ell0": 4}).get(arg, 1)
                 bad = arrays_bad(width)
             others = {k: v for k, v in good_kwargs.items() if k != arg}
             names_ = (names or {}).get(arg, (arg,))
@@ -230,26 +288,29 @@ def _rows() -> list[Row]:
             )
 
     k = {"mu": MU, "ell": ELL, "nu": NU}
+    paper = {"model": gmmsym.PAPER}
     for f in ("objective", "advantage", "gradients"):
-        add(f, getattr(gmmsym, f), k, _finite)
-    add("density_gap", gmmsym.density_gap, {"x": 0.3, "mu": MU, "nu": NU}, _finite)
+        add(f, getattr(gmmsym, f), {**k, **paper}, _finite)
+    add("density_gap", gmmsym.density_gap, {"x": 0.3, "mu": MU, "nu": NU, **paper}, _finite)
     add(
         "optimal_discriminator",
         gmmsym.optimal_discriminator,
-        {"mu": MU, "nu": NU},
+        {"mu": MU, "nu": NU, **paper},
         _ell_star_ref,
         takes_kwargs=True,
     )
-    add("tv_distance", gmmsym.tv_distance, {"mu": MU, "nu": NU}, _tv_ref, takes_kwargs=True)
-    add("tv_gradient", gmmsym.tv_gradient, {"mu": MU, "nu": NU}, _finite)
-    add("project_ell", gmmsym.project_ell, {"ell": [0.5, -1.0, 2.0, 1.0]}, _ordered)
+    add("tv_distance", gmmsym.tv_distance, {"mu": MU, "nu": NU, **paper}, _tv_ref, takes_kwargs=True)
+    add("tv_gradient", gmmsym.tv_gradient, {"mu": MU, "nu": NU, **paper}, _finite)
+    add("project_ell", gmmsym.project_ell, {"ell": [0.5, -1.0, 2.0, 1.0], **paper}, _ordered)
     add(
         "classify",
         gmmsym.classify,
-        {"mu": MU, "ell": ELL, "nu": NU, "tol": 0.1},
+        {"mu": MU, "ell": ELL, "nu": NU, "tol": 0.1, **paper},
         _labels,
         {"tol": scalars_bad()},
     )
+    add("dist", _outcome_dist, {"mu": MU, "nu": NU, **paper}, _distance)
+    _rows_k3(add)
     sim = {
         "nu": NU,
         "mu0": MU,
