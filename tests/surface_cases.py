@@ -242,32 +242,31 @@ MU3, NU3, ELL6 = [0.3, -1.2, 1.0], [-0.5, 0.5, 1.5], [-1.0, 0.0, 0.5, 2.0, 2.5, 
 K3M3 = gmmsym.ModelSpec.parse("K=3,M=3,weights=1/4:1/4:1/2,sigma=1")
 
 
-def _rows_k3(add: Callable[..., None]) -> None:
-    """The ``model=`` functions on the second model (K = M = 3): widths 3 and 6."""
-    w = {"mu": 3, "nu": 3, "ell": 6}
-    k3 = {"model": K3M3}
-    k = {"mu": MU3, "ell": ELL6, "nu": NU3, **k3}
+def _model_rows(add: Callable[..., None], model: Any, mu: list, nu: list, ell: list, refs: bool) -> None:
+    """The float64 ``model=`` functions on ``model`` (``refs``: the paper's 40-digit mpmath checks)."""
+    tag = "" if model == gmmsym.PAPER else f"[K={model.K}]"
+    w = {"mu": model.K, "nu": model.K, "ell": 2 * model.M}
+    m = {"model": model}
+    k = {"mu": mu, "ell": ell, "nu": nu, **m}
+    pair = {"mu": mu, "nu": nu, **m}
     for f in ("objective", "advantage", "gradients"):
-        add(f"{f}[K=3]", getattr(gmmsym, f), k, _finite, widths=w)
-    add("density_gap[K=3]", gmmsym.density_gap, {"x": 0.3, "mu": MU3, "nu": NU3, **k3}, _finite, widths=w)
+        add(f + tag, getattr(gmmsym, f), k, _finite, widths=w)
+    add("density_gap" + tag, gmmsym.density_gap, {"x": 0.3, **pair}, _finite, widths=w)
+    ell_check, tv_check = (_ell_star_ref, _tv_ref) if refs else (_ell_k3, _tv)
     add(
-        "optimal_discriminator[K=3]",
+        "optimal_discriminator" + tag,
         gmmsym.optimal_discriminator,
-        {"mu": MU3, "nu": NU3, **k3},
-        _ell_k3,
+        pair,
+        ell_check,
+        takes_kwargs=refs,
         widths=w,
     )
-    add("tv_distance[K=3]", gmmsym.tv_distance, {"mu": MU3, "nu": NU3, **k3}, _tv, widths=w)
-    add("tv_gradient[K=3]", gmmsym.tv_gradient, {"mu": MU3, "nu": NU3, **k3}, _finite, widths=w)
-    add(
-        "project_ell[K=3]",
-        gmmsym.project_ell,
-        {"ell": [0.5, -1.0, 2.0, 1.0, 4.0, 3.0], **k3},
-        _ordered,
-        widths=w,
-    )
-    add("classify[K=3]", gmmsym.classify, {"mu": MU3, "ell": ELL6, "nu": NU3, **k3}, _labels, widths=w)
-    add("dist[K=3]", _outcome_dist, {"mu": MU3, "nu": NU3, **k3}, _distance, widths=w)
+    add("tv_distance" + tag, gmmsym.tv_distance, pair, tv_check, takes_kwargs=refs, widths=w)
+    add("tv_gradient" + tag, gmmsym.tv_gradient, pair, _finite, widths=w)
+    unordered = [0.5, -1.0, 2.0, 1.0, 4.0, 3.0][: 2 * model.M]
+    add("project_ell" + tag, gmmsym.project_ell, {"ell": unordered, **m}, _ordered, widths=w)
+    add("classify" + tag, gmmsym.classify, {**k, "tol": 0.1}, _labels, {"tol": scalars_bad()}, widths=w)
+    add("dist" + tag, _outcome_dist, pair, _distance, widths=w)
 
 
 def _rows() -> list[Row]:
@@ -287,30 +286,9 @@ def _rows() -> list[Row]:
                 Row(func, call, arg, good, others, bad, check, names=names_, takes_kwargs=takes_kwargs)
             )
 
+    _model_rows(add, gmmsym.PAPER, MU, NU, ELL, refs=True)
+    _model_rows(add, K3M3, MU3, NU3, ELL6, refs=False)
     k = {"mu": MU, "ell": ELL, "nu": NU}
-    paper = {"model": gmmsym.PAPER}
-    for f in ("objective", "advantage", "gradients"):
-        add(f, getattr(gmmsym, f), {**k, **paper}, _finite)
-    add("density_gap", gmmsym.density_gap, {"x": 0.3, "mu": MU, "nu": NU, **paper}, _finite)
-    add(
-        "optimal_discriminator",
-        gmmsym.optimal_discriminator,
-        {"mu": MU, "nu": NU, **paper},
-        _ell_star_ref,
-        takes_kwargs=True,
-    )
-    add("tv_distance", gmmsym.tv_distance, {"mu": MU, "nu": NU, **paper}, _tv_ref, takes_kwargs=True)
-    add("tv_gradient", gmmsym.tv_gradient, {"mu": MU, "nu": NU, **paper}, _finite)
-    add("project_ell", gmmsym.project_ell, {"ell": [0.5, -1.0, 2.0, 1.0], **paper}, _ordered)
-    add(
-        "classify",
-        gmmsym.classify,
-        {"mu": MU, "ell": ELL, "nu": NU, "tol": 0.1, **paper},
-        _labels,
-        {"tol": scalars_bad()},
-    )
-    add("dist", _outcome_dist, {"mu": MU, "nu": NU, **paper}, _distance)
-    _rows_k3(add)
     sim = {
         "nu": NU,
         "mu0": MU,

@@ -1,5 +1,8 @@
 """Optimal discriminator, TV distance and its gradient (docs/model.md section 3), float64, vectorized.
 
+This module is the paper's model (``model=PAPER``, K = 2); the public functions hand any other
+``model=`` to :mod:`gmmsym.family.discriminator`.  Below: the K = 2 solver.
+
 The optimal discriminator is ``A*(mu) = {x : p*(x) > p_mu(x)}`` and
 ``max_ell L(mu, ell) = 1 + TV(P*, G_mu)``.  With ``t_a(x) = a x - a^2/2``,
 

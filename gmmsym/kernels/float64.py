@@ -30,11 +30,11 @@ class Kernels:
 
     Parameters
     ----------
-    spec : ModelSpec
+    model : ModelSpec
         The model (default: the paper's).
     module : module, optional
-        A generated NumPy kernel module; by default the checked-in one for ``spec`` (or, for
-        a spec without a checked-in module, one generated in memory, which imports SymPy).
+        A generated NumPy kernel module; by default the checked-in one for ``model`` (or, for
+        a model without a checked-in module, one generated on first use).
 
     Attributes
     ----------
@@ -42,8 +42,8 @@ class Kernels:
         The generated module itself, for hot paths on component arrays (no validation).
     """
 
-    def __init__(self, spec: ModelSpec = PAPER, module: types.ModuleType | None = None) -> None:
-        self.spec = spec
+    def __init__(self, model: ModelSpec = PAPER, module: types.ModuleType | None = None) -> None:
+        self.model = check_model(model)
         self._module = module
 
     @cached_property
@@ -52,10 +52,10 @@ class Kernels:
             return self._module
         from gmmsym.kernels.loader import kernels_for
 
-        return kernels_for(self.spec, "numpy")
+        return kernels_for(self.model, "numpy")
 
     def _state(self, mu, ell, nu):
-        mu, ell, nu = as_batch(mu, ell, nu, self.spec.K, self.spec.M)
+        mu, ell, nu = as_batch(mu, ell, nu, self.model.K, self.model.M)
         return mu, ell, nu, (*np.moveaxis(mu, -1, 0), *np.moveaxis(ell, -1, 0), *np.moveaxis(nu, -1, 0))
 
     def objective(self, mu, ell, nu) -> np.ndarray:
@@ -71,7 +71,7 @@ class Kernels:
     def gradients(self, mu, ell, nu) -> tuple[np.ndarray, np.ndarray]:
         """``(dL/dmu (..., K), dL/dell (..., 2M))``."""
         mu, ell, _, cols = self._state(mu, ell, nu)
-        K = self.spec.K
+        K = self.model.K
         out = np.broadcast_arrays(*(np.asarray(g, dtype=np.float64) for g in self.raw.gradients(*cols)))
         lead = mu.shape[:-1]
         g = np.stack([np.broadcast_to(x, lead) for x in out], axis=-1)
@@ -79,7 +79,7 @@ class Kernels:
 
     def density_gap(self, x, mu, nu) -> np.ndarray:
         """``p*(x) - p_mu(x)``; ``x`` shape ``(...)``, ``mu``/``nu`` shape ``(..., K)``."""
-        K = self.spec.K
+        K = self.model.K
         xs = as_points("x", as_real_array("x", x)[..., None], 1, allow_inf=True)
         b = broadcast_leading(x=xs, mu=as_points("mu", mu, K), nu=as_points("nu", nu, K))
         val = self.raw.density_gap(b["x"][..., 0], *np.moveaxis(b["mu"], -1, 0), *np.moveaxis(b["nu"], -1, 0))
