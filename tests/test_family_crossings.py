@@ -146,6 +146,8 @@ def instances(draw):
 # nearly cancelling tiny means: a step aside from an unresolved separator used to jump past
 # the neighbouring separator and bring back a sign from beyond it (two spurious crossings)
 @example((np.array([1e-9, 0.0]), np.array([1.7e-121, 1.0]), PAPER))
+# a crossing beyond an unresolved stretch (resolution 3e228): the end sign at +inf decides
+@example((np.array([0.0, -2.64755025]), np.array([-1.44855612, -5.26892265e-244]), PAPER))
 # root bound ~3e77 (gap 2.5e-76): the reference needs ~130 digits there (see mp_crossings)
 @example(
     (
