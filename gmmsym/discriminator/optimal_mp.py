@@ -42,7 +42,7 @@ from __future__ import annotations
 import mpmath
 
 from gmmsym.discriminator.optimal_mp_roots import _GUARD, _MAX_GUARD, _roots, _sign, _terms, _Unresolved
-from gmmsym.discriminator.optimal_mp_roots import _value  # noqa: F401  (used by the tests)
+from gmmsym.discriminator.optimal_mp_roots import _value as _value  # re-exported (used by the tests)
 from gmmsym.errors import InputError
 from gmmsym.kernels.mp import _check_dps, to_mpf_vector
 from gmmsym.kernels.mp import advantage as mp_advantage
@@ -72,14 +72,17 @@ def _inputs(mu, nu, dps: object, model: ModelSpec = PAPER) -> tuple:
             if max(abs(x) for x in v) > bound * sigma:
                 big = mpmath.nstr(max(v, key=abs), 5)
                 raise InputError(
-                    f"{name}: |{name}_i| / sigma must be <= 10^(dps/2) = {mpmath.nstr(bound, 3)} at dps={dps} "
+                    f"{name}: |{name}_i| / sigma must be <= 10^(dps/2) = {mpmath.nstr(bound, 3)} "
+                    f"at dps={dps} "
                     f"(the exponents a x - a^2/2 need 2 log10|a| digits; raise dps), got {big}"
                 )
     return dps, mu_m, nu_m
 
 
 def max_abs_mean(dps: int) -> mpmath.mpf:
-    """Largest supported ``|mu_i| / sigma``, ``|nu_i| / sigma`` at ``dps`` digits: ``10^(dps/2)`` (docs/reliability.md).
+    """Largest supported ``|mu_i| / sigma``, ``|nu_i| / sigma`` at ``dps`` digits: ``10^(dps/2)``.
+
+    See docs/reliability.md.
 
     The exponents ``a x - a^2/2`` of ``g`` (in units of sigma) have magnitude up to ``a^2``; at
     ``dps + 20`` working digits their absolute error is about ``a^2 10^-(dps+20)``.  Measured

@@ -155,5 +155,3 @@ def _roots(terms: list[tuple], tol_digits: int, strict: bool = True) -> list:
         if 0 < k + 1 < len(pts) - 1 and signs[k + 1] == 0 and signs[k] * signs[k + 2] < 0:
             out.append(pts[k + 1])  # a zero exactly at a separator, with a sign change: a crossing
     return out
-
-
