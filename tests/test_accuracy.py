@@ -280,3 +280,55 @@ def test_cli_model_option_records_the_model(tmp_path, capsys):
     assert "dL/dr3" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         _parse(["accuracy", "--model", "K=3,M=0"])
+
+
+# The accuracy table of the K = 3 models (SciPy ``_mptestutils`` style): function, reference,
+# measured tolerance.  Tolerances are the maxima of ``gmmsym accuracy --model ... --points 8000
+# --seed 0`` over both models below (docs/accuracy.md, "Other models"): (ulps of 1, worst ratio).
+K3M2 = ModelSpec(3, 2, (Fraction(1, 4), Fraction(1, 4), Fraction(1, 2)), 1)
+MEASURED_K3 = {
+    "objective": (4.0, 0.246),
+    "advantage": (3.62, 0.402),
+    "dL/dmu": (0.562, 0.295),
+    "dL/dl": (0.5, 0.274),
+    "dL/dr": (0.5, 0.274),
+    "density_gap": (0.5, 0.23),
+}
+
+
+def _measured(name: str) -> tuple[float, float]:
+    return MEASURED_K3[name if name in MEASURED_K3 else name.rstrip("0123456789")]
+
+
+@pytest.fixture(scope="module", params=[K3M3, K3M2], ids=["k3m3", "k3m2"])
+def table_rows(request):
+    return accuracy.measure(n_points=60, seed=77, model=request.param)
+
+
+def test_k3_table_within_measured_tolerances(table_rows):
+    for r in table_rows:
+        ulps, ratio = _measured(r.function)
+        assert r.max_abs_ulps <= ulps, (r.function, r.region, r.max_abs_ulps, r.worst_point)
+        if r.rel_applies:
+            assert r.worst_ratio <= ratio, (r.function, r.region, r.worst_ratio, r.worst_point)
+
+
+def test_k3_mp_kernels_inside_certified_balls():
+    """gmmsym.mp at 50 digits for K = 3 against the certified balls of the same model."""
+    import mpmath
+
+    from gmmsym.kernels import mp as kmp
+
+    batch = accuracy.sample_points(25, np.random.default_rng(12), model=K3M3)
+    for i in range(len(batch)):
+        mu, ell, nu, x = batch.mu[i], batch.ell[i], batch.nu[i], batch.x[i]
+        pairs = [
+            (kmp.advantage(mu, ell, nu, model=K3M3), certified.advantage_ball(mu, ell, nu, model=K3M3)),
+            (kmp.density_gap(x, mu, nu, model=K3M3), certified.density_gap_ball(x, mu, nu, model=K3M3)),
+        ]
+        g, balls = kmp.gradients(mu, ell, nu, model=K3M3), certified.gradients_ball(mu, ell, nu, model=K3M3)
+        pairs += list(zip((*g[0], *g[1]), (*balls[0], *balls[1])))
+        for value, ball in pairs:
+            with mpmath.workdps(50):
+                err = abs(value - mpmath.mpf(ball.mid().str(60, radius=False)))
+                assert err <= mpmath.mpf(10) ** -40 * (1 + abs(value)) + float(ball.rad()), (i, value, ball)
