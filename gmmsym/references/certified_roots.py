@@ -60,12 +60,19 @@ from flint import arb, ctx
 from gmmsym.errors import InputError
 from gmmsym.model.spec import PAPER, ModelSpec, check_model
 from gmmsym.model.validate import as_points, check_int
-from gmmsym.references.certified_rolle import _meet, _monotone, _sign, rolle_crossings
+from gmmsym.references.certified_rolle import (
+    _SPLIT,
+    _isolate,
+    _meet,
+    _monotone,
+    _sign,
+    _three_terms,
+    rolle_crossings,
+)
 
 __all__ = ["CertifiedCrossings", "certified_crossings", "DEFAULT_PREC"]
 
 DEFAULT_PREC = 128
-_SPLIT = 0.5 - 1.0 / 1031.0  # off-centre bisection point (avoids zeros on split points by symmetry)
 
 
 @dataclass(frozen=True)
@@ -275,87 +282,6 @@ def _range(s: _Sum, terms: list[tuple[float, int]]) -> tuple[arb, arb]:
     if not (hi > up and lo < dn):  # pragma: no cover - the margins make this certain
         raise ArithmeticError("certified_roots: could not certify the root range")
     return lo, hi
-
-
-def _newton_contract(s: _Sum, lo: arb, hi: arb, steps: int = 60) -> arb:
-    """Contract an isolating interval with the interval Newton operator; returns a ball."""
-    box = lo.union(hi)
-    for _ in range(steps):
-        mid = arb(box.mid())
-        d = s.enclosure(arb(box.lower()), arb(box.upper()))[1]
-        if _sign(d) == 0:  # pragma: no cover - monotone on the isolating interval
-            break
-        newton = mid - s.value(mid) / d
-        try:
-            new = box.intersection(newton)
-        except ValueError:  # pragma: no cover - both contain the zero
-            break
-        if not new.rad() < box.rad():
-            break
-        box = new
-    return box
-
-
-def _isolate(s: _Sum, lo: arb, hi: arb, steps: int = 400) -> arb:
-    """The one crossing in ``[lo, hi]`` where ``g e^{-a_1 x}`` is monotone with opposite end signs.
-
-    Monotonicity is known (the Rolle step of :func:`_three_terms`, the Rolle chain, or ``g'``
-    excluding 0 on the bracket in the cover), so the bracket, whose
-    end signs are certain and opposite, holds exactly one zero, a crossing, at every stage.  It
-    is bisected with point values (tight balls) until ``g'`` certainly excludes 0 on it, then
-    contracted with interval Newton; if a point's sign cannot be decided at the working
-    precision (a crossing ill-conditioned far out), the bracket itself is returned.
-    """
-    s_lo = _sign(s.value(lo))
-    tiny = arb(2) ** (-(ctx.prec // 2))
-    for _ in range(steps):
-        monotone = _sign(s.enclosure(lo, hi)[1]) != 0
-        if monotone and (hi - lo) < tiny * (abs(lo) + 1):
-            return _newton_contract(s, lo, hi)
-        for frac in (0.5, _SPLIT, 1 - _SPLIT):  # off-centre points when the midpoint is undecided
-            mid = arb((lo + (hi - lo) * arb(frac)).mid())
-            s_mid = _sign(s.value(mid))
-            if s_mid != 0:
-                break
-        if s_mid == 0 or not lo < mid < hi:
-            return _newton_contract(s, lo, hi) if monotone else lo.union(hi)
-        if s_mid == s_lo:
-            lo = mid
-        else:
-            hi = mid
-    return lo.union(hi)
-
-
-def _three_terms(s: _Sum, lo: arb, hi: arb) -> list[arb] | None:
-    """Crossings of a 3-term sum by one Rolle step (module docstring), or ``None`` if undecided.
-
-    ``G(x) = e^{-a_1 x} g(x) = c_1 + c_2 e^{d_2 x} + c_3 e^{d_3 x}`` (``d_k = a_k - a_1 > 0``) has
-    ``G' = c_2 d_2 e^{d_2 x} + c_3 d_3 e^{d_3 x}``, a 2-term sum with at most one zero
-    ``x* = log(-c_2 d_2 / (c_3 d_3)) / (a_3 - a_2)`` (only when ``c_2 c_3 < 0``).  ``G`` is monotone
-    on either side of ``x*``, so each side holds a crossing exactly when ``G`` (hence ``g``) has
-    opposite signs at its ends.  No subdivision: nearly coincident means (``g`` cancelling to
-    ``O(h^2)``) cost no more than any other input.
-    """
-    a1, a2, a3 = s.a
-    _, c2, c3 = s.c
-    pieces = [(lo, hi, _sign(s.value(lo)), _sign(s.value(hi)))]
-    if _sign(c2) * _sign(c3) < 0:
-        x_star = (-(c2 * (a2 - a1)) / (c3 * (a3 - a1))).log() / (a3 - a2)
-        if x_star > lo and x_star < hi:
-            xl, xu = arb(x_star.lower()), arb(x_star.upper())
-            s_c = _sign(s.enclosure(xl, xu)[0])
-            if s_c == 0:
-                return None  # g at the critical point undecided: a (near) tangency
-            pieces = [(lo, xl, pieces[0][2], s_c), (xu, hi, s_c, pieces[0][3])]
-        elif not (x_star < lo or x_star > hi):
-            return None
-    found = []
-    for a, b, sa, sb in pieces:
-        if sa == 0 or sb == 0:
-            return None
-        if sa != sb:
-            found.append(_isolate(s, a, b))
-    return found
 
 
 def certified_crossings(
