@@ -250,3 +250,13 @@ def test_certified_check_catches_ignored_weights():
         with pytest.raises(AssertionError):
             for case in HOSTILE:
                 _check_certified(*case, K3M3)
+
+
+def test_contract_signature_of_the_dynamics_entry_point():
+    """dyn9's mpmath backend calls tv_gradient_and_discriminator(mu, nu, dps, model) (either spelling)."""
+    mu, nu = (0.0, 1.0, 2.0), (0.5, 1.0, 2.5)
+    by_kw = optimal_mp.tv_gradient_and_discriminator(mu, nu, dps=30, model=K3M3)
+    assert optimal_mp.tv_gradient_and_discriminator(mu, nu, 30, K3M3) == by_kw
+    grad, ell = by_kw
+    assert len(grad) == 3 and len(ell) == 6
+    assert all(isinstance(v, mpmath.mpf) for v in (*grad, *ell))

@@ -93,7 +93,7 @@ def max_abs_mean(dps: int) -> mpmath.mpf:
     return mpmath.mpf(10) ** (mpmath.mpf(dps) / 2)
 
 
-def crossings(mu, nu, dps: int = 50, *, model: ModelSpec = PAPER) -> tuple[tuple, int]:
+def crossings(mu, nu, dps: int = 50, model: ModelSpec = PAPER) -> tuple[tuple, int]:
     """Sorted crossings of ``p* - p_mu`` and the sign of ``p* - p_mu`` at ``-inf``.
 
     Returns
@@ -222,7 +222,7 @@ def _solve(mu, nu, dps: int, model: ModelSpec) -> tuple:
     return ell, (-1 if s_minus == 0 else len(xs)), xs, s_minus
 
 
-def optimal_discriminator(mu, nu, dps: int = 50, *, model: ModelSpec = PAPER) -> tuple[tuple, int]:
+def optimal_discriminator(mu, nu, dps: int = 50, model: ModelSpec = PAPER) -> tuple[tuple, int]:
     """``ell*`` and the number of crossings at ``dps`` digits (encoding of ``optimal``).
 
     Parameters
@@ -246,7 +246,7 @@ def optimal_discriminator(mu, nu, dps: int = 50, *, model: ModelSpec = PAPER) ->
     return ell, n
 
 
-def tv_distance(mu, nu, dps: int = 50, *, model: ModelSpec = PAPER) -> mpmath.mpf:
+def tv_distance(mu, nu, dps: int = 50, model: ModelSpec = PAPER) -> mpmath.mpf:
     """``TV(P*, G_mu)`` at ``dps`` digits: ``L(mu, ell*) - 1`` when ``A*`` has at most ``M`` pieces.
 
     With more pieces, the summed advantage of all of them (TV, not the class value).  0 where
@@ -265,7 +265,7 @@ def tv_distance(mu, nu, dps: int = 50, *, model: ModelSpec = PAPER) -> mpmath.mp
         return mp_advantage(mu, _far(ell), nu, dps=dps, model=model)
 
 
-def tv_gradient_and_discriminator(mu, nu, dps: int = 50, *, model: ModelSpec = PAPER) -> tuple[tuple, tuple]:
+def tv_gradient_and_discriminator(mu, nu, dps: int = 50, model: ModelSpec = PAPER) -> tuple[tuple, tuple]:
     """``(grad_mu, ell*)``: ``dL/dmu`` at ``(mu, ell*(mu))`` (Danskin), ``K`` mpf, and ``ell*``, ``2M`` mpf.
 
     .. math:: \\frac{\\partial L}{\\partial \\mu_i}
@@ -283,6 +283,6 @@ def tv_gradient_and_discriminator(mu, nu, dps: int = 50, *, model: ModelSpec = P
         return tuple(grad), ell
 
 
-def tv_gradient(mu, nu, dps: int = 50, *, model: ModelSpec = PAPER) -> tuple:
+def tv_gradient(mu, nu, dps: int = 50, model: ModelSpec = PAPER) -> tuple:
     """``dL/dmu (mu, ell*(mu))`` as a tuple of ``K`` ``mpf`` (see :func:`tv_gradient_and_discriminator`)."""
     return tv_gradient_and_discriminator(mu, nu, dps, model=model)[0]

@@ -82,8 +82,8 @@ def sample_points(n: int, rng: np.random.Generator, *, model: ModelSpec = PAPER)
     collapse), drawn in units of ``sigma`` and then scaled by it (so ``a`` is unchanged).  For
     ``K = M = 2`` the stream of draws is the paper's: the same seed gives the same points.
     """
-    n = _validate.check_int("n", n, minimum=1)
     K, M = check_model(model).K, model.M
+    n = _validate.check_int("n", n, minimum=1)
     mu = np.empty((n, K))
     nu = np.empty((n, K))
     ell = np.empty((n, 2 * M))
