@@ -231,8 +231,7 @@ def test_model3_to_pandas():
 
 # float64 against the mpmath backend (30 digits, the model's generated mpmath kernel) on 3 rows,
 # 20 steps: measured max differences 4.4e-16 .. 8.9e-16 on mu and 4.4e-16 .. 1.1e-15 on ell
-# (float64 rounding of a few dozen operations); MP_TOL = 1e-14.  The optimal dynamics of this
-# model at arbitrary precision needs gmmsym.discriminator.optimal_mp for any model (issue 9, mp9).
+# (float64 rounding of a few dozen operations); MP_TOL = 1e-14.
 MP_TOL = 1e-14
 
 
@@ -245,4 +244,22 @@ def test_model3_float64_matches_mpmath(dynamics):
     assert mp.mp_state["mu"].shape == (3, 3) and mp.config["model"] == MODEL3.text()
     np.testing.assert_allclose(f64.mu, mp.mu, rtol=0, atol=MP_TOL)
     np.testing.assert_allclose(f64.ell, mp.ell, rtol=0, atol=MP_TOL)
+    assert f64.label.tolist() == mp.label.tolist()
+
+
+# Optimal dynamics of this model, float64 (gmmsym.family.warm) against the mpmath backend
+# (gmmsym.discriminator.optimal_mp for any model, 30 digits), 4 rows, 30 steps: measured max
+# differences 4.4e-16 on mu and 3.6e-15 on the finite endpoints of ell* (the crossings are
+# solved to float64 resolution, then the means move by eta times their gradient); OPT_MP_TOL =
+# 1e-13 (~30 times the largest).
+OPT_MP_TOL = 1e-13
+
+
+def test_model3_optimal_float64_matches_mpmath():
+    mu0, _ = _starts(4, seed=8)
+    kw = dict(dynamics="optimal", steps=30, eta=0.1, model=MODEL3)
+    f64 = simulate(NU3, mu0, **kw)
+    mp = simulate(NU3, mu0, precision=30, **kw)
+    np.testing.assert_allclose(f64.mu, mp.mu, rtol=0, atol=OPT_MP_TOL)
+    np.testing.assert_allclose(f64.ell, mp.ell, rtol=0, atol=OPT_MP_TOL)  # infinities must match
     assert f64.label.tolist() == mp.label.tolist()
