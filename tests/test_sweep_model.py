@@ -177,6 +177,10 @@ def test_cli_model_end_to_end(tmp_path):
             ["--model", "K=3,M=1", "--nu", "0", "1", "2", "--mu", "0", "1", "2", "--ell", "0", "1", "2", "3"],
             "--ell: expected 2M=2 numbers",
         ),
+        (
+            ["--model", "K=3,M=1", "--nu", "0", "1", "2", "--mu", "0", "1", "2", "--plot", "never.png"],
+            "--plot: only for models with K = M = 2",
+        ),
     ],
 )
 def test_cli_hostile_model_one_line(args, match):
