@@ -174,18 +174,17 @@ def _maxmin(y: np.ndarray) -> np.ndarray:
     return x
 
 
-def _copied(cols) -> np.ndarray:
-    """Rows that come back bitwise unchanged: ordered, finite below ``BIG``, no zero entry.
+def _copied(y: np.ndarray) -> np.ndarray:
+    """Rows (columns of ``y (n, N)``) that come back bitwise unchanged: ordered, finite below ``BIG``,
+    no zero entry.
 
     The formula gives ``y_k`` in value on such a row (every computed mean of an ordered block lies
     in ``[y_i, y_j]``), and a nonzero value has one bit pattern.
     """
-    keep = cols[0] > -BIG
-    keep &= cols[-1] < BIG
-    keep &= cols[0] != 0
-    for a, b in zip(cols[:-1], cols[1:]):
-        keep &= a <= b
-        keep &= b != 0
+    keep = np.logical_and.reduce(y[1:] >= y[:-1], axis=0)
+    keep &= np.logical_and.reduce(y != 0, axis=0)
+    keep &= y[0] > -BIG
+    keep &= y[-1] < BIG
     return keep
 
 
@@ -211,25 +210,22 @@ def project_components(
         :func:`gmmsym.discriminator.projection.project4`); NaN rows where a ``+inf`` precedes a
         ``-inf``.  See the module docstring for the three routes a row takes.
     """
-    n, size = len(cols), np.size(cols[0])
-    if out is None:
-        out = tuple(np.empty(np.shape(c)) for c in cols)
+    n, shape = len(cols), np.shape(cols[0])
+    y = np.stack([np.ravel(c) for c in cols])
     with np.errstate(invalid="ignore"):
-        keep = _copied(cols) if n > 1 else np.ones(np.shape(cols[0]), dtype=bool)
-    work = size - int(np.count_nonzero(keep))
-    if 4 * work >= size and work:  # most rows need the table: no gather / scatter
-        x = _maxmin(np.stack([np.ravel(c) for c in cols]))
-        for k in range(n):
-            np.copyto(out[k], x[k].reshape(np.shape(out[k])))
-        return out
-    for c, o in zip(cols, out):
-        if o is not c:
-            np.copyto(o, c)
-    if work:
-        rows = np.flatnonzero(~keep)
-        x = _maxmin(np.stack([np.ravel(o)[rows] for o in out]))
-        for k in range(n):
-            np.ravel(out[k])[rows] = x[k]
+        keep = _copied(y)
+    work = y.shape[1] - int(np.count_nonzero(keep))
+    if 4 * work >= y.shape[1] and work:  # most rows need the table: no gather / scatter
+        x = _maxmin(y)
+    else:
+        x = y
+        if work:
+            rows = np.flatnonzero(~keep)
+            y[:, rows] = _maxmin(y[:, rows])
+    if out is None:
+        return tuple(r.reshape(shape) for r in x)
+    for k in range(n):
+        np.copyto(out[k], x[k].reshape(shape))
     return out
 
 
