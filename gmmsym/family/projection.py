@@ -136,7 +136,7 @@ def _mean_step(prev: np.ndarray, last: np.ndarray, length: int, out: np.ndarray)
 
 
 def _maxmin_fast(y: np.ndarray) -> np.ndarray:
-    """The max-min formula for component-major ``y (n, m)`` with ``TINY <= |y| < BIG``; ``(n, m)``.
+    """The max-min formula for component-major ``y (n, m)`` with ``TINY <= |y| < BIG``, in place in ``y``.
 
     The table is stored by block length: ``d[L][i]`` is the mean of ``y_i..y_{i+L-1}``, each length
     one contiguous slab of a single buffer (so no ufunc call sees overlapping operands and copies
@@ -146,12 +146,11 @@ def _maxmin_fast(y: np.ndarray) -> np.ndarray:
     that of :func:`_maxmin_reference`.
     """
     n, m = y.shape
-    buf = np.empty((n * (n + 1) // 2, m))
-    d, start = [None], 0
-    for length in range(1, n + 1):
+    buf = np.empty((n * (n - 1) // 2, m))
+    d, start = [None, y], 0  # d[1] is y itself (overwritten by the prefix maxima)
+    for length in range(2, n + 1):
         d.append(buf[start : start + n - length + 1])
         start += n - length + 1
-    np.copyto(d[1], y)
     for length in range(2, n + 1):
         _mean_step(d[length - 1][:-1], d[1][length - 1 :], length, d[length])
     for length in range(n - 1, 0, -1):
@@ -162,14 +161,17 @@ def _maxmin_fast(y: np.ndarray) -> np.ndarray:
 
 
 def _maxmin(y: np.ndarray) -> np.ndarray:
-    """The max-min formula for component-major ``y (n, m)``, bitwise :func:`_maxmin_reference`."""
+    """The max-min formula for component-major ``y (n, m)``, bitwise :func:`_maxmin_reference`.
+
+    Overwrites ``y`` (returns it, or a new array when some rows need the reference).
+    """
     with np.errstate(invalid="ignore"):
         a = np.abs(y)
         if a.size and a.min() >= TINY and a.max() < BIG:
             return _maxmin_fast(y)
         fast = ((a >= TINY) & (a < BIG)).all(axis=0)
     x = np.empty_like(y)
-    x[:, fast] = _maxmin_fast(y[:, fast])
+    x[:, fast] = _maxmin_fast(np.ascontiguousarray(y[:, fast]))
     x[:, ~fast] = _maxmin_reference(y[:, ~fast])
     return x
 
@@ -210,23 +212,26 @@ def project_components(
         :func:`gmmsym.discriminator.projection.project4`); NaN rows where a ``+inf`` precedes a
         ``-inf``.  See the module docstring for the three routes a row takes.
     """
-    n, shape = len(cols), np.shape(cols[0])
-    y = np.stack([np.ravel(c) for c in cols])
+    shape = np.shape(cols[0])
+    x = _project_slab(np.stack([np.ravel(c) for c in cols]))
+    if out is None:
+        return tuple(r.reshape(shape) for r in x)
+    for o, r in zip(out, x):
+        np.copyto(o, r.reshape(shape))
+    return out
+
+
+def _project_slab(y: np.ndarray) -> np.ndarray:
+    """Projection of every column of ``y (n, N)`` (overwritten); returns ``y`` or a new array."""
     with np.errstate(invalid="ignore"):
         keep = _copied(y)
     work = y.shape[1] - int(np.count_nonzero(keep))
     if 4 * work >= y.shape[1] and work:  # most rows need the table: no gather / scatter
-        x = _maxmin(y)
-    else:
-        x = y
-        if work:
-            rows = np.flatnonzero(~keep)
-            y[:, rows] = _maxmin(y[:, rows])
-    if out is None:
-        return tuple(r.reshape(shape) for r in x)
-    for k in range(n):
-        np.copyto(out[k], x[k].reshape(shape))
-    return out
+        return _maxmin(y)
+    if work:
+        rows = np.flatnonzero(~keep)
+        y[:, rows] = _maxmin(y[:, rows])
+    return y
 
 
 def project_rows(ell: ArrayLike) -> np.ndarray:
@@ -241,10 +246,9 @@ def project_rows(ell: ArrayLike) -> np.ndarray:
     -------
     ndarray, shape (N, n)
         ``x_k = max_{i<=k} min_{j>=k} mean(y_i..y_j)``; NaN rows where a ``+inf`` precedes a
-        ``-inf``.  Runs :func:`project_components` on the columns; bitwise
+        ``-inf``.  The core of :func:`project_components` on the columns; bitwise
         :func:`project_rows_reference`.
     """
     y = _check_rows(ell)
     yt = np.array(y.T, order="C")  # always a copy: projected in place below
-    project_components(tuple(yt), out=tuple(yt))
-    return np.ascontiguousarray(yt.T)
+    return np.ascontiguousarray(_project_slab(yt).T)
