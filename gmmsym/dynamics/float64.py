@@ -15,7 +15,7 @@ import types
 import numpy as np
 
 from gmmsym.discriminator.projection import project4
-from gmmsym.family.projection import project_rows
+from gmmsym.family.projection import project_components
 from gmmsym.kernels.float64 import PAPER_KERNELS
 from gmmsym.model.spec import PAPER, ModelSpec
 from gmmsym.outcomes import DIVERGENCE_BOUND
@@ -106,26 +106,13 @@ class Float64Backend:
 
     @staticmethod
     def proj(ell):
-        """Projection onto ``l1 <= r1 <= ... <= rM``: ``project4`` in place for ``M = 2``, else
-        :func:`gmmsym.family.projection.project_rows` of the rows that are not ordered, in place.
-
-        An ordered row is its own projection (``project_rows`` returns it bitwise unchanged), and
-        ``project_rows`` works row by row, so projecting only the other rows (those with a
-        decrease or a NaN) gives bitwise the values of projecting all of them, at a fraction of
-        the cost (after a small step most rows are still ordered).
+        """Projection onto ``l1 <= r1 <= ... <= rM``, in place: ``project4`` for ``M = 2``, else
+        :func:`gmmsym.family.projection.project_components` (each row takes a route chosen from
+        that row alone, so a row's result does not depend on its batch).
         """
         if len(ell) == 4:
             return project4(*ell, out=ell)
-        ok = ell[0] <= ell[1]  # NaN compares False: such rows go to project_rows
-        for a, b in zip(ell[1:-1], ell[2:]):
-            ok &= a <= b
-        if ok.all():
-            return ell
-        bad = np.flatnonzero(~ok)
-        out = project_rows(np.stack([c[bad] for c in ell], axis=1))
-        for j, c in enumerate(ell):
-            c[bad] = out[:, j]
-        return ell
+        return project_components(tuple(ell), out=ell)
 
     def tv(self, mu):
         if self.model != PAPER:
