@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from gmmsym.discriminator.projection import project4
+from gmmsym.discriminator.warm_paper import WarmState, warm_endpoints
 from gmmsym.kernels.float64 import PAPER_KERNELS
 from gmmsym.outcomes import DIVERGENCE_BOUND
 
@@ -26,13 +27,15 @@ class Float64Backend:
 
     checks_fixed_points = True
 
-    def __init__(self, nu1: np.ndarray, nu2: np.ndarray) -> None:
+    def __init__(self, nu1: np.ndarray, nu2: np.ndarray, warm: WarmState | None = None) -> None:
         self.nu1, self.nu2 = nu1, nu2
         self.n = nu1.shape[0]
         self._raw = PAPER_KERNELS.raw.gradients
+        # crossings of the previous optimal steps (gmmsym.discriminator.warm_paper)
+        self._warm = WarmState.empty(self.n) if warm is None else warm
 
     def take(self, keep: np.ndarray) -> Float64Backend:
-        return Float64Backend(self.nu1[keep], self.nu2[keep])
+        return Float64Backend(self.nu1[keep], self.nu2[keep], self._warm.take(keep))
 
     def _full(self, x) -> np.ndarray:
         # Outputs of raw kernels may be scalars where constant: broadcast to fresh arrays.
@@ -77,9 +80,10 @@ class Float64Backend:
         return project4(*ell, out=ell)
 
     def tv(self, mu):
-        from gmmsym.discriminator.optimal import optimal_endpoints, tv_gradient_components
+        """Danskin gradient and ``ell*``, warm-started from the previous call's crossings (per row)."""
+        from gmmsym.discriminator.optimal import tv_gradient_components
 
-        l1, r1, l2, r2, count = optimal_endpoints(mu[0], mu[1], self.nu1, self.nu2)
+        l1, r1, l2, r2, count, self._warm = warm_endpoints(mu[0], mu[1], self.nu1, self.nu2, self._warm)
         g1, g2 = tv_gradient_components(mu[0], mu[1], l1, r1, l2, r2, count)
         return (self._full(g1), self._full(g2)), (l1, r1, l2, r2)
 
