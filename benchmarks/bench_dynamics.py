@@ -288,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--breakdown", type=int, default=10_000, help="batch of the per-piece timing (0: skip)")
     ap.add_argument("--json", default=None, help="also write the figures as JSON")
     ap.add_argument("--ratios", action="store_true",
-                    help="only the issue-9 target ratios (benchmarks/bench_ratios.py), at --sizes[0] (1e4)")  # fmt: skip
+                    help="only the issue-9 target ratios (bench_ratios.py), at --sizes[0] (1e4)")  # fmt: skip
     ap.add_argument("--steps", type=int, default=20, help="optimal steps per timed run of --ratios")
     args = ap.parse_args(argv)
     if args.ratios:

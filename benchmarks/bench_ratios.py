@@ -69,8 +69,9 @@ def _cold(mu1, mu2, nu1, nu2, state):
 
 def paper_runs(n: int, steps: int) -> dict:
     """The paper-model variants of :func:`interleaved` (optimal warm and cold, simultaneous, baseline)."""
-    import gmmsym
     from bench_dynamics import base_simultaneous
+
+    import gmmsym
 
     rng = np.random.default_rng(0)
     mu0 = rng.uniform(-1.0, 1.0, (n, 2))
@@ -91,7 +92,11 @@ def paper_runs(n: int, steps: int) -> dict:
         "optimal (warm)": (sim("optimal"), steps, n),
         "optimal (cold)": (sim("optimal", cold=True), steps, n),
         "simultaneous": (sim("simultaneous"), 5 * steps, n),
-        "simultaneous (plain NumPy baseline)": (lambda s: base_simultaneous(mu_c, ell_c, nu_c, 0.1, s), 5 * steps, n),
+        "simultaneous (plain NumPy baseline)": (
+            lambda s: base_simultaneous(mu_c, ell_c, nu_c, 0.1, s),
+            5 * steps,
+            n,
+        ),
     }
 
 
@@ -150,7 +155,7 @@ def k3_runs(n: int, steps: int) -> tuple[dict, object]:
 
 
 def _timed_calls(targets: list[tuple[object, str]], fn) -> dict:
-    """Seconds spent in each ``(module, name)`` while ``fn()`` runs (wrapped, nested calls counted once each)."""
+    """Seconds spent in each ``(module, name)`` while ``fn()`` runs (nested calls counted in both)."""
     spent: dict[str, float] = {}
     patches = []
     for mod, name in targets:
@@ -192,10 +197,17 @@ def paper_breakdown(n: int, steps: int) -> dict:
         return orig(*a)
 
     targets = [(wp, "_rows"), (wp, "_expected"), (wp, "_two_zero_rows"), (wp, "_newton"), (wp, "_refine")]
-    targets += [(f64, "tv_gradient_components") if hasattr(f64, "tv_gradient_components") else (opt, "tv_gradient_components")]
+    targets += [
+        (f64, "tv_gradient_components")
+        if hasattr(f64, "tv_gradient_components")
+        else (opt, "tv_gradient_components")
+    ]
     targets += [(f64, "warm_endpoints"), (opt, "_encode")]
     with mock.patch.object(opt, "_crossings", counting):
-        spent = _timed_calls(targets + [(opt, "_crossings")], lambda: gmmsym.simulate(NU2, mu0, dynamics="optimal", steps=steps))
+        spent = _timed_calls(
+            targets + [(opt, "_crossings")],
+            lambda: gmmsym.simulate(NU2, mu0, dynamics="optimal", steps=steps),
+        )
     per = {k: v / ((steps + 1) * n) * 1e9 for k, v in spent.items()}
     per["cold rows per step (mean)"] = sum(cold_rows) / (steps + 1)
     return per
@@ -208,7 +220,13 @@ def k3_breakdown(n: int, steps: int, spec) -> dict:
     rng = np.random.default_rng(0)
     mu0 = rng.uniform(-1.5, 1.5, (n, 3))
     nu = np.broadcast_to(np.array(NU3), (n, 3))
-    targets = [(fw, "exponential_sum"), (fw, "warm_crossings"), (fw, "crossings"), (fw, "ell_from_crossings"), (fw, "danskin_gradient")]
+    targets = [
+        (fw, "exponential_sum"),
+        (fw, "warm_crossings"),
+        (fw, "crossings"),
+        (fw, "ell_from_crossings"),
+        (fw, "danskin_gradient"),
+    ]
     spent = _timed_calls(targets, lambda: fw.optimal_dynamics(mu0, nu, eta=0.1, steps=steps, spec=spec))
     per = {k: v / ((steps + 1) * n) * 1e9 for k, v in spent.items()}
     return per
@@ -221,7 +239,10 @@ def _verdict(value: float, target: float) -> str:
 def report(n: int, steps: int, repeat: int) -> dict:
     """Run every measurement once (interleaved) and print the ratios next to their targets."""
     print(f"# CPU: {cpu()}")
-    print(f"# Python {sys.version.split()[0]}, NumPy {np.__version__}, threads=1, N={n}, median of {repeat} interleaved rounds")
+    print(
+        f"# Python {sys.version.split()[0]}, NumPy {np.__version__}, threads=1, N={n}, "
+        f"median of {repeat} interleaved rounds"
+    )
     paper = interleaved(paper_runs(n, steps), repeat)
     k3, spec = k3_runs(n, steps)
     k3 = interleaved(k3, repeat)
@@ -229,21 +250,30 @@ def report(n: int, steps: int, repeat: int) -> dict:
     for k, v in t.items():
         print(f"{k:<40} {v:>9.1f} ns/trajectory-step")
     scale = (2 * spec.M * 2 * spec.K) / (4 * 4)
+    k3_step, k2_step = t["K=3 first-order step (composed)"], t["K=2 first-order step (composed)"]
+    k3_kern, k2_kern = t["K=3 gradient kernel"], t["K=2 gradient kernel"]
+    sim, warm, cold = t["simultaneous"], t["optimal (warm)"], t["optimal (cold)"]
     r = {
-        "paper optimal / simultaneous": (t["optimal (warm)"] / t["simultaneous"], 3.0),
-        "paper warm / cold optimal": (t["optimal (warm)"] / t["optimal (cold)"], None),
-        "paper simultaneous / plain NumPy baseline": (t["simultaneous"] / t["simultaneous (plain NumPy baseline)"], None),
-        "paper cold optimal / simultaneous (main's path)": (t["optimal (cold)"] / t["simultaneous"], None),
-        "K=3 first-order step / (K=2 step x 36/16), composed": (
-            t["K=3 first-order step (composed)"] / (t["K=2 first-order step (composed)"] * scale), 1.3),
-        "K=3 gradient kernel / (K=2 kernel x 36/16)": (t["K=3 gradient kernel"] / (t["K=2 gradient kernel"] * scale), 1.3),
-        "K=3 optimal / K=3 first-order step": (t["K=3 optimal (family, warm)"] / t["K=3 first-order step (composed)"], 5.0),
-    }  # fmt: skip
+        "paper optimal / simultaneous": (warm / sim, 3.0),
+        "paper warm / cold optimal": (warm / cold, None),
+        "paper simultaneous / plain NumPy baseline": (sim / t["simultaneous (plain NumPy baseline)"], None),
+        "paper cold optimal / simultaneous (main's path)": (cold / sim, None),
+        "K=3 first-order step / (K=2 step x 36/16), composed": (k3_step / (k2_step * scale), 1.3),
+        "K=3 gradient kernel / (K=2 kernel x 36/16)": (k3_kern / (k2_kern * scale), 1.3),
+        "K=3 optimal / K=3 first-order step": (t["K=3 optimal (family, warm)"] / k3_step, 5.0),
+    }
     print()
     for k, (v, target) in r.items():
         mark = f"target <= {target:g}: {_verdict(v, target)}" if target else ""
         print(f"{k:<55} {v:>6.2f}  {mark}")
-    out = {"cpu": cpu(), "n": n, "steps": steps, "repeat": repeat, "ns": t, "ratios": {k: v for k, (v, _) in r.items()}}
+    out = {
+        "cpu": cpu(),
+        "n": n,
+        "steps": steps,
+        "repeat": repeat,
+        "ns": t,
+        "ratios": {k: v for k, (v, _) in r.items()},
+    }
     if r["paper optimal / simultaneous"][0] > 3.0:
         out["paper_breakdown"] = paper_breakdown(n, max(5, steps // 2))
         print("paper optimal breakdown (ns per row-step):", _fmt(out["paper_breakdown"]))

@@ -202,45 +202,69 @@ def _newton(x, p, scale, lo, hi, slo, steps: int = NEWTON_STEPS):
     """Certified Newton (module docstring) per element: ``(x, radius, ok, resolved)``.
 
     Iterates are Halley steps, kept in the bracket ``(lo, hi)`` (the piece, narrowed where the
-    sign of ``phi`` is resolved and ``slo``, the sign at ``lo``, is known; a step leaving it
-    goes to the bracket's midpoint, or ``1 + |bound|`` beyond its finite bound when it is unbounded); a
-    certified iterate returns its Newton step (whose error the Kantorovich ball bounds).  ``resolved``: the log form locates the zero as well as the cold
-    isolation's phase 1 needs; elsewhere the caller refines with one pair-form step.
+    sign of ``phi`` is resolved and ``slo``, the sign at ``lo``, is known; a step leaving it goes
+    to the bracket's midpoint, or ``1 + |bound|`` beyond its finite bound when it is unbounded).
+    From the second evaluation on, a certified iterate returns its Newton step (whose error the
+    Kantorovich ball bounds).  ``resolved``: the log form locates the zero as well as
+    ``WARM_ACCURACY`` asks; elsewhere the caller refines with one pair-form step.
     """
     n = x.size
     out, radius = np.full(n, np.nan), np.full(n, np.nan)
     resolved = np.zeros(n, dtype=bool)
     idx = np.arange(n)
     lip = np.fmax(p[5], p[11]) * (0.25 * _L_MARGIN)
+    dnoise, tol0 = DNOISE * _EPS * p[12], _EPS * scale
+    lo, hi, slo = lo.copy(), hi.copy(), slo
     w, wb = np.empty((13, n)), np.empty(n, dtype=bool)
-    for _ in range(steps):
+    for it in range(steps):
         m = x.size
         phi, dphi, ddphi, noise = _eval(x, p, w[:, :m], wb[:m])
-        d = np.abs(dphi) - DNOISE * _EPS * p[12]
-        r = 2.0 * (np.abs(phi) + noise) / d
-        tol = _EPS * (np.abs(x) + scale)
-        lr = lip[idx] * r
-        ok = (d > 0) & (lr < d) & (lr * r <= (2.0 * NEWTON_ULPS) * tol * d)
         h = phi / dphi
-        k = np.flatnonzero(ok)
-        j = idx[k]
-        # the Newton step from x has error <= L r^2 / (2 D) + its rounding (noise / D, eps |x|)
-        out[j] = x[k] - h[k]
-        radius[j] = (0.5 * lr[k] * r[k] + 2.0 * noise[k]) / d[k] + 2.0 * _EPS * np.abs(out[j])
-        resolved[j] = NOISE_FACTOR * noise[k] <= WARM_ACCURACY * d[k]
-        xn = x - h / np.clip(1.0 - 0.5 * h * ddphi / dphi, 0.5, 2.0)
-        sig = np.where(np.abs(phi) > noise, np.sign(phi), 0.0) * slo
-        lo = np.where(sig > 0, x, lo)
-        hi = np.where(sig < 0, x, hi)
-        out_lo, out_hi = xn <= lo, xn >= hi
-        mid = np.where(np.isinf(lo), hi - (1.0 + np.abs(hi)), 0.5 * (lo + hi))
-        mid = np.where(np.isinf(hi), lo + (1.0 + np.abs(lo)), mid)
-        xn = np.where(out_lo | out_hi, mid, xn)
+        if it:  # the start (a prediction) is never accurate enough: no test there
+            d = np.abs(dphi)
+            d -= dnoise
+            r = np.abs(phi)
+            r += noise
+            r *= 2.0
+            r /= d
+            lr = lip * r
+            tol = np.abs(x)
+            tol *= _EPS
+            tol += tol0
+            tol *= (2.0 * NEWTON_ULPS) * d
+            ok = (lr < d) & (lr * r <= tol) & (d > 0)
+            k = np.flatnonzero(ok)
+            if k.size:
+                j = idx[k]
+                # the Newton step from x has error <= L r^2 / (2 D) + its rounding (noise / D, eps |x|)
+                out[j] = x[k] - h[k]
+                radius[j] = (0.5 * lr[k] * r[k] + 2.0 * noise[k]) / d[k] + 2.0 * _EPS * np.abs(out[j])
+                resolved[j] = NOISE_FACTOR * noise[k] <= WARM_ACCURACY * d[k]
+        else:
+            ok = np.zeros(m, dtype=bool)
+        den = h * ddphi
+        den /= dphi
+        den *= -0.5
+        den += 1.0
+        np.clip(den, 0.5, 2.0, out=den)
+        xn = x - h / den
+        sig = (np.abs(phi) > noise) * np.sign(phi) * slo
+        np.copyto(lo, x, where=sig > 0)
+        np.copyto(hi, x, where=sig < 0)
+        bad = np.flatnonzero((xn <= lo) | (xn >= hi))
+        if bad.size:
+            lb, hb = lo[bad], hi[bad]
+            mid = np.where(np.isinf(lb), hb - (1.0 + np.abs(hb)), 0.5 * (lb + hb))
+            xn[bad] = np.where(np.isinf(hb), lb + (1.0 + np.abs(lb)), mid)
         keep = np.flatnonzero(~ok & np.isfinite(xn))
         if not keep.size:
             break
-        idx, x, scale, lo, hi, slo = idx[keep], xn[keep], scale[keep], lo[keep], hi[keep], slo[keep]
-        p = tuple(a[keep] for a in p)
+        if keep.size < m:
+            idx, x, lo, hi, slo = idx[keep], xn[keep], lo[keep], hi[keep], slo[keep]
+            lip, dnoise, tol0 = lip[keep], dnoise[keep], tol0[keep]
+            p = tuple(a[keep] for a in p)
+        else:
+            x = xn
     return out, radius, ~np.isnan(out), resolved
 
 
