@@ -196,7 +196,14 @@ def paper_breakdown(n: int, steps: int) -> dict:
         cold_rows.append(a[0].size)
         return orig(*a)
 
-    targets = [(wp, "_rows"), (wp, "_expected"), (wp, "_two_zero_rows"), (wp, "_newton"), (wp, "_refine")]
+    targets = [
+        (wp, "_rows"),
+        (wp, "_expected"),
+        (wp, "_crossing_elements"),
+        (wp, "_s3_pieces"),
+        (wp, "_eval"),
+    ]
+    targets += [(wp, "_newton"), (wp, "_refine"), (wp, "_solve")]
     targets += [
         (f64, "tv_gradient_components")
         if hasattr(f64, "tv_gradient_components")

@@ -77,23 +77,26 @@ _L_MARGIN = 1.0 + 1e-9  # covers the rounding of L = max(dn^2, dm^2) / 4
 
 
 class WarmState(NamedTuple):
-    """The previous steps of a batch: crossings ``x (3, n)`` and ``x_prev (3, n)`` (NaN padded)
-    and the crossing count ``count (n,)`` of the last step (``0``: no history)."""
+    """The previous steps of a batch: crossings ``x``, ``x_prev``, ``x_prev2`` ``(3, n)`` of the last
+    three steps (NaN padded, NaN where the count differed), the count ``(n,)`` of the last step
+    (``0``: no history) and the zeros ``z (2, n)`` of ``S_3`` (rows with two of them, else NaN)."""
 
     x: np.ndarray
     x_prev: np.ndarray
+    x_prev2: np.ndarray
     count: np.ndarray
-    z: np.ndarray  # (2, n): zeros of S_3 of V = 3 rows with two of them (NaN elsewhere)
+    z: np.ndarray
 
     @staticmethod
     def empty(n: int) -> WarmState:
-        """The state before the first step: every row isolated cold."""
+        """The state before the first step."""
         nan = np.full((3, n), np.nan)
-        return WarmState(nan, nan.copy(), np.zeros(n, dtype=np.int64), np.full((2, n), np.nan))
+        return WarmState(nan, nan.copy(), nan.copy(), np.zeros(n, dtype=np.int64), np.full((2, n), np.nan))
 
     def take(self, keep: np.ndarray) -> WarmState:
         """The rows ``keep`` (a mask or indices)."""
-        return WarmState(self.x[:, keep], self.x_prev[:, keep], self.count[keep], self.z[:, keep])
+        x, xp, xpp, c, z = self
+        return WarmState(x[:, keep], xp[:, keep], xpp[:, keep], c[keep], z[:, keep])
 
 
 class _Rows(NamedTuple):
@@ -321,8 +324,8 @@ def _expected(r: _Rows, prev: WarmState) -> np.ndarray:
     return want
 
 
-def _solve(r: _Rows, rows, x0, lo, hi, slo, level3: bool = False):
-    """Certified zeros of ``g`` (or ``S_3``) in the pieces ``(lo, hi)`` from ``x0``: ``(x, lo, hi, ok)``.
+def _solve(r: _Rows, rows, x0, lo, hi, slo, level3: np.ndarray):
+    """Certified zeros of ``g`` (``S_3`` where ``level3``) in the pieces ``(lo, hi)``: ``(x, lo, hi, ok)``.
 
     ``slo``: the sign at ``lo`` where the piece holds one zero with a sign change, else 0.
     The returned ``[lo, hi]`` is the certified ball (checked against the pieces by the caller).
@@ -332,89 +335,123 @@ def _solve(r: _Rows, rows, x0, lo, hi, slo, level3: bool = False):
     fin_lo, fin_hi = np.isfinite(lo), np.isfinite(hi)
     moved = np.where(fin_lo & fin_hi, 0.5 * (lo + hi), np.where(fin_lo, lo + 1.0, hi - 1.0))
     x0 = np.where(inside, x0, moved)
-    steps = 2 * NEWTON_STEPS if level3 else NEWTON_STEPS
-    x, radius, ok, resolved = _newton(x0, _params(r, rows, level3), r.scale[rows], lo, hi, slo, steps)
-    redo = np.flatnonzero(ok & ~resolved) if not level3 else ()  # S_3: only its ball is used
-    if len(redo):
+    i3 = np.flatnonzero(level3)
+    p = _params(r, rows)
+    if i3.size:
+        p3 = _params(r, rows[i3], True)
+        for a, b in zip(p, p3):
+            a[i3] = b
+    steps = 2 * NEWTON_STEPS if i3.size else NEWTON_STEPS
+    x, radius, ok, resolved = _newton(x0, p, r.scale[rows], lo, hi, slo, steps)
+    redo = np.flatnonzero(ok & ~resolved & ~level3)  # S_3: only its ball is used
+    if redo.size:
         sub = rows[redo]
         x[redo], ok[redo] = _refine(x[redo], radius[redo], _base(r, sub), r.scale[sub])
     return x, x - radius, x + radius, ok
 
 
-def _two_zero_rows(r: _Rows, prev: WarmState, rows: np.ndarray):
-    """``V = 3`` rows whose ``S_3`` has two zeros: the zeros ``(2, m)`` and the piece holding the crossing.
+def _s3_starts(r: _Rows, prev: WarmState, rows: np.ndarray):
+    """Starts, pieces and signs of the two zeros of ``S_3`` (``V = 3``, ``S_3(z2)`` of sign ``-s_+``).
 
-    The zeros ``z_a < z_b`` of ``S_3`` cut the line into pieces on which ``e^{-a1 x} g`` is monotone;
-    the signs of ``g`` at the zeros (resolved, at the certified centre of a ball that is small
-    against any change of sign of ``g``: ``g' = a1 g`` there) decide where ``g`` changes sign.
-    Returns ``(z, lo, hi, slo, one)``: ``one`` marks rows with a single crossing, in ``(lo, hi)``
-    (sign ``slo`` at ``lo``).
+    ``S_3`` has the sign ``s_+`` at both ends and one zero on either side of ``z2``.  Starts: the
+    previous zeros, else where two neighbouring terms of ``S_3`` balance (on the right side).
+    Returns ``(x0, lo, hi, slo, z2)`` with the elements ``[z_a of every row, z_b of every row]``.
     """
-    m = rows.size
     b1, b2, b3, b4 = (a[rows] for a in r.a)
     z2 = (b3 + b4) * 0.5 + (_opt._log_ratio(b3, b4, b1) + _opt._log_ratio(b3, b4, b2)) / (b4 - b3)
     zs = prev.z[:, rows]
-    # without history: where two neighbouring terms of S_3 balance, on the right side of z2
     za = (b2 + b3) * 0.5 - np.log((b3 - b1) / (b2 - b1)) / (b3 - b2)
     zb = (b3 + b4) * 0.5 - np.log((b4 - b1) / (b3 - b1)) / (b4 - b3)
     za = np.where(np.isnan(zs[0]), np.where(za < z2, za, z2 - 1.0), zs[0])
     zb = np.where(np.isnan(zs[1]), np.where(zb > z2, zb, z2 + 1.0), zs[1])
-    x0 = np.concatenate([za, zb])
-    both = np.concatenate([rows, rows])
-    inf = np.full(m, np.inf)
-    sp = r.sp[rows]
-    lo_z, hi_z = np.concatenate([-inf, z2]), np.concatenate([z2, inf])
-    z, lo, hi, ok = _solve(r, both, x0, lo_z, hi_z, np.concatenate([sp, -sp]), level3=True)
+    inf, sp = np.full(rows.size, np.inf), r.sp[rows]
+    lo, hi = np.concatenate([-inf, z2]), np.concatenate([z2, inf])
+    return np.concatenate([za, zb]), lo, hi, np.concatenate([sp, -sp]), z2
+
+
+def _s3_pieces(r: _Rows, rows, z, lo, hi, ok, z2):
+    """The piece of the single crossing of rows whose ``S_3`` has the two certified zeros ``z``.
+
+    The zeros ``z_a < z_b`` of ``S_3`` cut the line into pieces on which ``e^{-a1 x} g`` is
+    monotone; the signs of ``g`` at the zeros (resolved, at the centre of a ball below ``1e-8``
+    relative: a sign change of ``g`` inside it would be a double zero, ``g' = a1 g`` there) decide
+    where ``g`` changes sign.  Returns ``(z (2, m), lo, hi, slo, one)``: ``one`` marks rows with a
+    single crossing, in ``(lo, hi)`` (sign ``slo`` at ``lo``); ``z`` is NaN where not certified.
+    """
+    m = rows.size
     ok = ok[:m] & ok[m:] & (hi[:m] < z2) & (z2 < lo[m:])
-    ok &= (hi - lo)[:m] <= 1e-8 * (np.abs(z[:m]) + r.scale[rows])
-    ok &= (hi - lo)[m:] <= 1e-8 * (np.abs(z[m:]) + r.scale[rows])
-    base = _base(r, both)
-    sab = _opt._sign_level(np.where(np.concatenate([ok, ok]), z, x0), base, None)
-    sa, sb = sab[:m], sab[m:]
-    sm = r.sm[rows]
+    small = (hi - lo) <= 1e-8 * (np.abs(z) + np.concatenate([r.scale[rows]] * 2))
+    ok &= small[:m] & small[m:]
+    both = np.concatenate([ok, ok])
+    sab = _opt._sign_level(np.where(both, z, 0.0), _base(r, np.concatenate([rows, rows])), None)
+    sa, sb, sm, sp = sab[:m], sab[m:], r.sm[rows], r.sp[rows]
     first, second, third = sm * sa < 0, sa * sb < 0, sb * sp < 0
     one = ok & (sa != 0) & (sb != 0) & (first.astype(int) + second + third == 1)
     lo_p = np.where(first, -np.inf, np.where(second, hi[:m], hi[m:]))
     hi_p = np.where(first, lo[:m], np.where(second, lo[m:], np.inf))
-    z = np.where(np.concatenate([ok, ok]), z, np.nan)
-    s_lo = np.where(first, sm, np.where(second, sa, sb))
-    return np.stack([z[:m], z[m:]]), lo_p, hi_p, s_lo, one
+    z = np.where(both, z, np.nan)
+    return np.stack([z[:m], z[m:]]), lo_p, hi_p, np.where(first, sm, np.where(second, sa, sb)), one
+
+
+def _crossing_elements(r: _Rows, prev: WarmState, want: np.ndarray):
+    """``(slot, rows, x0, lo, hi, slo)`` of the crossings to certify (one element per crossing)."""
+    k = np.where(want == -2, 1, np.maximum(want, 0))  # a row with two zeros of S_3 has one crossing
+    slot, rows = np.nonzero(np.arange(3)[:, None] < k[None, :])
+    wr = want[rows]
+    x0 = np.empty(rows.size)
+    h = np.flatnonzero(np.where(wr == -2, 1, wr) == prev.count[rows])
+    xs, xp, xpp = (v[slot[h], rows[h]] for v in (prev.x, prev.x_prev, prev.x_prev2))
+    # linear extrapolation from the two previous steps, unless the crossing moved far; where its
+    # last two moves reversed (optimal dynamics chattering around nu), the crossing two steps back
+    step = xs - xp
+    x0[h] = np.where(np.abs(step) <= PREDICT_LIMIT * (1.0 + np.abs(xs)), xs + step, xs)
+    x0[h] = np.where(step * (xp - xpp) < 0, xp, x0[h])
+    c = np.ones(rows.size, dtype=bool)
+    c[h] = False
+    if c.any():
+        wc = np.where(wr[c] == -2, 1, wr[c])
+        x0[c] = _starts(r, rows[c], wc)[slot[c], np.arange(int(c.sum()))]
+    # pieces: V = 2 on either side of the inner midpoint (signs -s_-, s_- there); else the line
+    mr, sm = ((r.a[1] + r.a[2]) * 0.5)[rows], r.sm[rows]
+    two, first = wr == 2, slot == 0
+    lo = np.where(two & ~first, mr, -np.inf)
+    hi = np.where(two & first, mr, np.inf)
+    slo = np.where(two, np.where(first, sm, -sm), np.where(wr == 1, sm, 0.0))
+    return slot, rows, x0, lo, hi, slo
 
 
 def _certify(r: _Rows, prev: WarmState, want: np.ndarray):
-    """Certified crossings ``(3, n)``, the mask of certified rows and the zeros of ``S_3`` ``(2, n)``."""
+    """Certified crossings ``(3, n)``, the mask of certified rows and the zeros of ``S_3`` ``(2, n)``.
+
+    One Newton call for every crossing and every zero of ``S_3``; the single crossing of a row
+    whose ``S_3`` has two zeros is checked against its piece afterwards.
+    """
     n = want.size
     z = np.full((2, n), np.nan)
-    plo, phi = np.full(n, -np.inf), np.full(n, np.inf)  # piece of a single crossing
-    psg = r.sm.copy()  # the sign at plo
+    slot, rows, x0, lo, hi, slo = _crossing_elements(r, prev, want)
     two = np.flatnonzero(want == -2)
+    ne = rows.size
     if two.size:
-        z[:, two], plo[two], phi[two], psg[two], one = _two_zero_rows(r, prev, two)
+        z0, zlo, zhi, zslo, z2 = _s3_starts(r, prev, two)
+        rows_all = np.concatenate([rows, two, two])
+        x0, lo, hi, slo = (np.concatenate(v) for v in ((x0, z0), (lo, zlo), (hi, zhi), (slo, zslo)))
+    else:
+        rows_all = rows
+    level3 = np.arange(rows_all.size) >= ne
+    x, lo_b, hi_b, ok = _solve(r, rows_all, x0, lo, hi, slo, level3)
+    plo, phi = np.full(n, -np.inf), np.full(n, np.inf)  # piece of the single crossing of `two`
+    if two.size:
+        z[:, two], plo[two], phi[two], _, one = _s3_pieces(r, two, *(v[ne:] for v in (x, lo_b, hi_b, ok)), z2)
+        want = want.copy()
         want[two] = np.where(one, 1, 0)
-    hist = (want == prev.count) & (want > 0)
-    slot, rows = np.nonzero(np.arange(3)[:, None] < want[None, :])
-    x0 = np.empty(rows.size)
-    h = hist[rows]
-    xs, xp = prev.x[slot[h], rows[h]], prev.x_prev[slot[h], rows[h]]
-    # linear extrapolation from the two previous steps, unless the crossing moved far
-    step = xs - xp
-    x0[h] = np.where(np.abs(step) <= PREDICT_LIMIT * (1.0 + np.abs(xs)), xs + step, xs)
-    c = ~h
-    if c.any():
-        x0[c] = _starts(r, rows[c], want[rows[c]])[slot[c], np.arange(int(c.sum()))]
-    # pieces: V = 2 on either side of the inner midpoint, a single crossing in (plo, phi)
-    mid = (r.a[1] + r.a[2]) * 0.5
-    wr, mr = want[rows], mid[rows]
-    lo_p = np.where(wr == 2, np.where(slot == 0, -np.inf, mr), np.where(wr == 1, plo[rows], -np.inf))
-    hi_p = np.where(wr == 2, np.where(slot == 0, mr, np.inf), np.where(wr == 1, phi[rows], np.inf))
-    s_p = np.where(wr == 2, np.where(slot == 0, r.sm[rows], -r.sm[rows]), np.where(wr == 1, psg[rows], 0.0))
-    x, lo_b, hi_b, ok = _solve(r, rows, x0, lo_p, hi_p, s_p)
+    x, lo_b, hi_b, ok = x[:ne], lo_b[:ne], hi_b[:ne], ok[:ne]
     good = np.ones(n, dtype=bool)
     np.logical_and.at(good, rows, ok)
     good &= want > 0
     lo = np.full((3, n), np.inf)
     hi = np.full((3, n), -np.inf)
     lo[slot, rows], hi[slot, rows] = lo_b, hi_b
+    mid = (r.a[1] + r.a[2]) * 0.5
     with np.errstate(invalid="ignore"):
         good &= np.where(want == 1, (plo < lo[0]) & (hi[0] < phi), True)
         good &= np.where(want == 2, (hi[0] < mid) & (mid < lo[1]), True)
@@ -422,7 +459,7 @@ def _certify(r: _Rows, prev: WarmState, want: np.ndarray):
     out = np.full((3, n), np.nan)
     out[slot, rows] = x
     out[:, ~good] = np.nan
-    return out, good, z
+    return out, good, z, want
 
 
 def warm_endpoints(mu1, mu2, nu1, nu2, state: WarmState):
@@ -435,7 +472,7 @@ def warm_endpoints(mu1, mu2, nu1, nu2, state: WarmState):
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         r = _rows(mu1, mu2, nu1, nu2)
         want = _expected(r, state)
-        roots, good, z = _certify(r, state, want)
+        roots, good, z, want = _certify(r, state, want)
         count = np.where(good, want, 0)
         s_minus = r.sm.copy()
         cold = np.flatnonzero(~good)
@@ -443,6 +480,6 @@ def warm_endpoints(mu1, mu2, nu1, nu2, state: WarmState):
             x1, x2, x3, cc, sc = _opt._crossings(mu1[cold], mu2[cold], nu1[cold], nu2[cold])
             roots[:, cold] = (x1, x2, x3)
             count[cold], s_minus[cold] = cc, sc
-    x_prev = np.where(count == state.count, state.x, np.nan)
-    new = WarmState(roots, x_prev, count, z)
+    same = count == state.count
+    new = WarmState(roots, np.where(same, state.x, np.nan), np.where(same, state.x_prev, np.nan), count, z)
     return (*_opt._encode(roots[0], roots[1], roots[2], count, s_minus), count, new)
