@@ -289,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", default=None, help="also write the figures as JSON")
     ap.add_argument("--ratios", action="store_true",
                     help="only the issue-9 target ratios (bench_ratios.py), at --sizes[0] (1e4)")  # fmt: skip
-    ap.add_argument("--steps", type=int, default=20, help="optimal steps per timed run of --ratios")
+    ap.add_argument("--steps", type=int, default=10, help="optimal steps per timed run of --ratios")
     args = ap.parse_args(argv)
     if args.ratios:
         from bench_ratios import report

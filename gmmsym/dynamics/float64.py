@@ -22,7 +22,9 @@ class Float64Backend:
 
     Ownership: ``combine`` writes into (and returns) the buffers of its gradient argument and
     ``proj`` projects in place; the rules only pass fresh arrays (kernel outputs) to them, and
-    the state arrays are never aliased outside the driver.
+    the state arrays are never aliased outside the driver.  ``tv`` keeps the crossings of its
+    previous calls (:class:`gmmsym.discriminator.warm_paper.WarmState`, per row; ``take`` keeps
+    the rows' history) as warm starts.
     """
 
     checks_fixed_points = True
