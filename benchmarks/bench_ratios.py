@@ -149,6 +149,12 @@ def k3_runs(n: int, steps: int) -> tuple[dict, object]:
         "K=2 first-order step (composed)": (step2, 5 * steps, n),
         "K=3 gradient kernel": (kern(raw3, mu3, ell3, nu3), 5 * steps, n),
         "K=2 gradient kernel": (kern(raw2, mu2, ell2, nu2), 5 * steps, n),
+        "K=3 projection (project_rows, M=3)": (
+            lambda s: [project_rows(ell3.T) for _ in range(s)],
+            5 * steps,
+            n,
+        ),
+        "K=2 projection (project4, M=2)": (lambda s: [project4(*ell2) for _ in range(s)], 5 * steps, n),
         "K=3 optimal (family, warm)": (opt3, max(2, steps // 2), n),
     }
     return runs, spec
@@ -284,6 +290,12 @@ def report(n: int, steps: int, repeat: int) -> dict:
     if r["paper optimal / simultaneous"][0] > 3.0:
         out["paper_breakdown"] = paper_breakdown(n, max(5, steps // 2))
         print("paper optimal breakdown (ns per row-step):", _fmt(out["paper_breakdown"]))
+    if r["K=3 first-order step / (K=2 step x 36/16), composed"][0] > 1.3:
+        k3p, k2p = t["K=3 projection (project_rows, M=3)"], t["K=2 projection (project4, M=2)"]
+        rest = k3_step - k3_kern - k3p
+        print(f"K=3 first-order breakdown (ns per row-step): gradient kernel {k3_kern:.0f}, projection "
+              f"{k3p:.0f}, update and stacking {rest:.0f}; K=2: kernel {k2_kern:.0f}, "
+              f"projection {k2p:.0f}")  # fmt: skip
     if r["K=3 optimal / K=3 first-order step"][0] > 5.0:
         out["k3_breakdown"] = k3_breakdown(n, max(2, steps // 4), spec)
         print("K=3 optimal breakdown (ns per row-step):", _fmt(out["k3_breakdown"]))
