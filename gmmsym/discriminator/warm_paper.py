@@ -299,10 +299,19 @@ def _starts(r: _Rows, rows: np.ndarray, count: np.ndarray) -> np.ndarray:
 
 
 def _s3_sign(r: _Rows, rows: np.ndarray) -> np.ndarray:
-    """Sign of ``S_3(z2)`` for ``V = 3`` rows (``s_+``: one crossing; ``-s_+``: one or three)."""
+    """Sign of ``S_3(z2)`` for ``V = 3`` rows (``s_+``: one crossing; ``-s_+``: one or three).
+
+    The log form where ``|phi|`` exceeds its rounding bound, the cold isolation's sign
+    (``_sign_level``: log form, then pair form) elsewhere.
+    """
     b1, b2, b3, b4 = (a[rows] for a in r.a)
     z2 = (b3 + b4) * 0.5 + (_opt._log_ratio(b3, b4, b1) + _opt._log_ratio(b3, b4, b2)) / (b4 - b3)
-    return _opt._sign_level(z2, _base(r, rows), b1)
+    phi, _, _, noise = _eval(z2, _params(r, rows, True), np.empty((13, rows.size)), np.empty(rows.size, bool))
+    s = np.sign(phi)
+    j = np.flatnonzero(~(np.abs(phi) > NOISE_FACTOR * noise))
+    if j.size:
+        s[j] = _opt._sign_level(z2[j], _base(r, rows[j]), b1[j])
+    return s
 
 
 def _base(r: _Rows, rows: np.ndarray) -> tuple:
