@@ -191,6 +191,7 @@ def paper_breakdown(n: int, steps: int) -> dict:
     """ns per row-step in the pieces of the warm optimal step (paper model)."""
     import gmmsym
     import gmmsym.discriminator.optimal as opt
+    import gmmsym.discriminator.warm_newton as wn
     import gmmsym.discriminator.warm_paper as wp
     import gmmsym.dynamics.float64 as f64
 
@@ -202,18 +203,13 @@ def paper_breakdown(n: int, steps: int) -> dict:
         cold_rows.append(a[0].size)
         return orig(*a)
 
-    targets = [
-        (wp, "_rows"),
-        (wp, "_expected"),
-        (wp, "_crossing_elements"),
-        (wp, "_s3_pieces"),
-        (wp, "_eval"),
-    ]
-    targets += [(wp, "_newton"), (wp, "_refine"), (wp, "_solve")]
+    targets = [(wp, "rows_of"), (wp, "_expected"), (wp, "_crossing_elements"), (wp, "_s3_pieces")]
     targets += [
-        (f64, "tv_gradient_components")
-        if hasattr(f64, "tv_gradient_components")
-        else (opt, "tv_gradient_components")
+        (wn, "evaluate"),
+        (wp, "newton"),
+        (wp, "refine"),
+        (wp, "_solve"),
+        (opt, "tv_gradient_components"),
     ]
     targets += [(f64, "warm_endpoints"), (opt, "_encode")]
     with mock.patch.object(opt, "_crossings", counting):
