@@ -146,6 +146,21 @@ def test_rows_are_independent_of_the_batch():
         mu, state = mu - 0.1 * g, new
 
 
+def test_unchanged_mu_gives_bitwise_the_last_result():
+    """The engine retires rows a step leaves unchanged; the warm path must then be a function of mu."""
+    rng = np.random.default_rng(11)
+    mu, nu = rng.uniform(-1.5, 1.5, (50, 2)), np.broadcast_to(NU, (50, 2)).copy()
+    cols = lambda m: [np.ascontiguousarray(v) for v in (*m.T, *nu.T)]  # noqa: E731
+    state = wp.WarmState.empty(50)
+    for _ in range(20):
+        *first, count, state = wp.warm_endpoints(*cols(mu), state)
+        *again, count2, state = wp.warm_endpoints(*cols(mu), state)
+        for a, b in zip((*first, count), (*again, count2)):
+            assert np.array_equal(a, b, equal_nan=True)
+        g = np.stack(tv_gradient_components(mu[:, 0], mu[:, 1], *first, count), axis=1)
+        mu = mu - 0.1 * g
+
+
 def test_a_wrong_count_is_caught():
     """With the S_3(z2) test disabled (every V = 3 row claims one crossing) the comparison fails."""
 

@@ -54,25 +54,29 @@ PREDICT_LIMIT = 0.1
 
 class WarmState(NamedTuple):
     """The previous steps of a batch: crossings ``x``, ``x_prev``, ``x_prev2`` ``(3, n)`` of the last
-    three steps (NaN padded, NaN where the count differed), the count ``(n,)`` of the last step
-    (``0``: no history) and the zeros ``z (2, n)`` of ``S_3`` (rows with two of them, else NaN)."""
+    three steps (NaN padded, NaN where the count differed), the count ``(n,)`` and the sign
+    ``s_minus (n,)`` of ``g`` at ``-inf`` of the last step (count ``0``: no history), the zeros
+    ``z (2, n)`` of ``S_3`` (rows with two of them, else NaN) and the last ``mu (2, n)``."""
 
     x: np.ndarray
     x_prev: np.ndarray
     x_prev2: np.ndarray
     count: np.ndarray
+    s_minus: np.ndarray
     z: np.ndarray
+    mu: np.ndarray
 
     @staticmethod
     def empty(n: int) -> WarmState:
         """The state before the first step."""
         nan = np.full((3, n), np.nan)
-        return WarmState(nan, nan.copy(), nan.copy(), np.zeros(n, dtype=np.int64), np.full((2, n), np.nan))
+        zero = np.zeros(n, dtype=np.int64)
+        return WarmState(nan, nan.copy(), nan.copy(), zero, np.zeros(n), nan[:2].copy(), nan[:2].copy())
 
     def take(self, keep: np.ndarray) -> WarmState:
         """The rows ``keep`` (a mask or indices)."""
-        x, xp, xpp, c, z = self
-        return WarmState(x[:, keep], xp[:, keep], xpp[:, keep], c[keep], z[:, keep])
+        x, xp, xpp, c, sm, z, mu = self
+        return WarmState(x[:, keep], xp[:, keep], xpp[:, keep], c[keep], sm[keep], z[:, keep], mu[:, keep])
 
 
 def _starts(r: Rows, rows: np.ndarray, count: np.ndarray) -> np.ndarray:
@@ -271,17 +275,25 @@ def warm_endpoints(mu1, mu2, nu1, nu2, state: WarmState):
     :func:`gmmsym.discriminator.optimal.optimal_endpoints`; every row is certified
     (module docstring) or isolated cold.
     """
+    # a row whose mu is bitwise the last one gets bitwise the last result (so a step that leaves
+    # a row unchanged is an exact fixed point of the dynamics, as the engine assumes)
+    again = (mu1.view(np.int64) == state.mu[0].view(np.int64)) & (state.count != 0)
+    again &= mu2.view(np.int64) == state.mu[1].view(np.int64)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         r = rows_of(mu1, mu2, nu1, nu2)
-        want = _expected(r, state)
+        want = np.where(again, 0, _expected(r, state))
         roots, good, z, want = _certify(r, state, want)
         count = np.where(good, want, 0)
         s_minus = r.sm.copy()
-        cold = np.flatnonzero(~good)
+        cold = np.flatnonzero(~good & ~again)
         if cold.size:
             x1, x2, x3, cc, sc = _opt._crossings(mu1[cold], mu2[cold], nu1[cold], nu2[cold])
             roots[:, cold] = (x1, x2, x3)
             count[cold], s_minus[cold] = cc, sc
+    if again.any():
+        roots[:, again], z[:, again] = state.x[:, again], state.z[:, again]
+        count[again], s_minus[again] = state.count[again], state.s_minus[again]
     same = count == state.count
-    new = WarmState(roots, np.where(same, state.x, np.nan), np.where(same, state.x_prev, np.nan), count, z)
+    xp, xpp = np.where(same, state.x, np.nan), np.where(same, state.x_prev, np.nan)
+    new = WarmState(roots, xp, xpp, count, s_minus, z, np.stack([mu1, mu2]))
     return (*_opt._encode(roots[0], roots[1], roots[2], count, s_minus), count, new)
