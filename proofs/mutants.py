@@ -148,7 +148,7 @@ def _running_max_scalars(y):
 
 
 def _tie_rule() -> list[Any]:
-    def project_ell(ell):
+    def project_ell(ell, model=None):  # the signature of gmmsym.project_ell
         return np.maximum.accumulate(np.array(ell, dtype=float), axis=-1)
 
     f4, pe, pe_pkg, ps_mp, ps_c11 = _T["projection-tie-rule"]
@@ -255,7 +255,7 @@ def _mp_gradient_sign() -> list[Any]:
 # Targets, one tuple per bug (checked by tests/test_mutants.py to resolve in the current tree).
 _T: dict[str, tuple[str, ...]] = {
     "no-collapse-label": ("gmmsym.outcomes.classify", "gmmsym.dynamics.engine.classify", "gmmsym.classify"),
-    "frozen-discriminator": ("gmmsym.dynamics.engine._ascend",),
+    "frozen-discriminator": ("gmmsym.dynamics.rules._ascend",),
     "flip-dl-sign": ("gmmsym.kernels.float64.PAPER_KERNELS.raw.gradients",),
     "first-crossing-only": (
         "gmmsym.discriminator.optimal._encode",
