@@ -15,6 +15,7 @@ import types
 import numpy as np
 
 from gmmsym.discriminator.projection import project4
+from gmmsym.discriminator.warm_paper import WarmState, warm_endpoints
 from gmmsym.family.projection import project_components
 from gmmsym.kernels.float64 import PAPER_KERNELS
 from gmmsym.model.spec import PAPER, ModelSpec
@@ -46,6 +47,9 @@ class Float64Backend:
     Ownership: ``combine`` writes into (and returns) the buffers of its gradient argument and
     ``proj`` projects in place (``M = 2``) or returns fresh arrays; the rules only pass fresh
     arrays (kernel outputs) to them, and the state arrays are never aliased outside the driver.
+    ``tv`` keeps the crossings of its previous calls as warm starts, per row (the paper's model:
+    :class:`gmmsym.discriminator.warm_paper.WarmState`; others: :class:`gmmsym.family.warm.WarmCrossings`);
+    ``take`` keeps the rows' history.
     """
 
     checks_fixed_points = True
@@ -59,7 +63,7 @@ class Float64Backend:
         # The paper's kernel is looked up on every construction (as before issue 9), so that a
         # patched PAPER_KERNELS.raw.gradients (proofs/mutants.py) is the one used.
         self._raw = PAPER_KERNELS.raw.gradients if model == PAPER else gradients_kernel(model)
-        self._warm = None  # general-model optimal discriminator (gmmsym.family.warm), made on first use
+        self._warm = None  # warm state of the optimal discriminator (see tv), made on first use
 
     def take(self, keep: np.ndarray) -> Float64Backend:
         out = Float64Backend(*(c[keep] for c in self.nu), model=self.model)
@@ -115,11 +119,13 @@ class Float64Backend:
         return project_components(tuple(ell), out=ell)
 
     def tv(self, mu):
+        """Danskin gradient and ``ell*``, warm-started from the previous call's crossings (per row)."""
         if self.model != PAPER:
             return self._tv_model(mu)
-        from gmmsym.discriminator.optimal import optimal_endpoints, tv_gradient_components
+        from gmmsym.discriminator.optimal import tv_gradient_components
 
-        l1, r1, l2, r2, count = optimal_endpoints(mu[0], mu[1], self.nu1, self.nu2)
+        warm = WarmState.empty(self.n) if self._warm is None else self._warm
+        l1, r1, l2, r2, count, self._warm = warm_endpoints(mu[0], mu[1], self.nu1, self.nu2, warm)
         g1, g2 = tv_gradient_components(mu[0], mu[1], l1, r1, l2, r2, count)
         return (self._full(g1), self._full(g2)), (l1, r1, l2, r2)
 
@@ -158,6 +164,8 @@ class Float64Backend:
 
 def _take_warm(warm, keep: np.ndarray):
     """The warm crossings state of the rows ``keep`` (levels and sign pattern are ``(., N)``)."""
+    if isinstance(warm, WarmState):
+        return warm.take(keep)
     from gmmsym.family.warm import WarmCrossings
 
     out = WarmCrossings(warm.nu[keep], warm.spec)
