@@ -25,13 +25,23 @@ __all__ = ["Float64Backend", "gradients_kernel"]
 
 
 @functools.cache
-def gradients_kernel(model: ModelSpec) -> types.FunctionType:
-    """The raw generated ``gradients(*mu, *ell, *nu)`` kernel of ``model`` (loaded once per model)."""
+def _kernel_module(model: ModelSpec) -> types.ModuleType:
+    """The generated numpy kernel module of ``model`` (loaded once per model)."""
     if model == PAPER:
-        return PAPER_KERNELS.raw.gradients
+        return PAPER_KERNELS.raw
     from gmmsym.kernels.loader import kernels_for
 
-    return kernels_for(model, "numpy").gradients
+    return kernels_for(model, "numpy")
+
+
+def gradients_kernel(model: ModelSpec) -> types.FunctionType:
+    """The raw generated ``gradients(*mu, *ell, *nu)`` kernel of ``model``.
+
+    Only the module is cached; its ``gradients`` is looked up on every call, so whatever the
+    module holds now is used (a function object cached here would outlive a patch of the
+    module's attribute, e.g. the ``flip-dl-sign`` bug of ``proofs/mutants.py``).
+    """
+    return _kernel_module(model).gradients
 
 
 class Float64Backend:
