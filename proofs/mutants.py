@@ -255,7 +255,7 @@ def _mp_gradient_sign() -> list[Any]:
 # Targets, one tuple per bug (checked by tests/test_mutants.py to resolve in the current tree).
 _T: dict[str, tuple[str, ...]] = {
     "no-collapse-label": ("gmmsym.outcomes.classify", "gmmsym.dynamics.engine.classify", "gmmsym.classify"),
-    "frozen-discriminator": ("gmmsym.dynamics.engine._ascend",),
+    "frozen-discriminator": ("gmmsym.dynamics.rules._ascend",),
     "flip-dl-sign": ("gmmsym.kernels.float64.PAPER_KERNELS.raw.gradients",),
     "first-crossing-only": (
         "gmmsym.discriminator.optimal._encode",

@@ -1,38 +1,69 @@
 """The float64 dynamics backend: a batch of rows, component-major (see :mod:`gmmsym.dynamics.engine`).
 
-Implements :class:`gmmsym.dynamics.protocol.Backend` on contiguous ``(n,)`` arrays through the
-generated kernel ``PAPER_KERNELS.raw.gradients``; every operation is elementwise, so a row's
-values do not depend on the batch it runs in.
+Implements :class:`gmmsym.dynamics.protocol.Backend` on contiguous ``(n,)`` arrays for any
+:class:`~gmmsym.model.spec.ModelSpec`: ``K`` mean components, ``2M`` endpoint components, the
+gradients of the model's generated kernel (``PAPER_KERNELS.raw.gradients`` for the paper's model,
+``gmmsym.kernels.loader.kernels_for(model, "numpy").gradients`` otherwise, loaded once per model).
+Every operation is elementwise, so a row's values do not depend on the batch it runs in.
 """
 
 from __future__ import annotations
 
+import functools
+import types
+
 import numpy as np
 
 from gmmsym.discriminator.projection import project4
+from gmmsym.family.projection import project_rows
 from gmmsym.kernels.float64 import PAPER_KERNELS
+from gmmsym.model.spec import PAPER, ModelSpec
 from gmmsym.outcomes import DIVERGENCE_BOUND
 
-__all__ = ["Float64Backend"]
+__all__ = ["Float64Backend", "gradients_kernel"]
+
+
+@functools.cache
+def gradients_kernel(model: ModelSpec) -> types.FunctionType:
+    """The raw generated ``gradients(*mu, *ell, *nu)`` kernel of ``model`` (loaded once per model)."""
+    if model == PAPER:
+        return PAPER_KERNELS.raw.gradients
+    from gmmsym.kernels.loader import kernels_for
+
+    return kernels_for(model, "numpy").gradients
 
 
 class Float64Backend:
     """Component-major float64 backend: each component is a contiguous ``(n,)`` array.
 
+    Parameters
+    ----------
+    *nu : ndarray, shape (n,)
+        The ``K`` columns of the true means.
+    model : ModelSpec
+        The model (default :data:`~gmmsym.model.spec.PAPER`).
+
     Ownership: ``combine`` writes into (and returns) the buffers of its gradient argument and
-    ``proj`` projects in place; the rules only pass fresh arrays (kernel outputs) to them, and
-    the state arrays are never aliased outside the driver.
+    ``proj`` projects in place (``M = 2``) or returns fresh arrays; the rules only pass fresh
+    arrays (kernel outputs) to them, and the state arrays are never aliased outside the driver.
     """
 
     checks_fixed_points = True
 
-    def __init__(self, nu1: np.ndarray, nu2: np.ndarray) -> None:
-        self.nu1, self.nu2 = nu1, nu2
-        self.n = nu1.shape[0]
-        self._raw = PAPER_KERNELS.raw.gradients
+    def __init__(self, *nu: np.ndarray, model: ModelSpec = PAPER) -> None:
+        self.nu, self.model = nu, model
+        if len(nu) == 2:
+            self.nu1, self.nu2 = nu  # the paper's K = 2 code paths use these names
+        self.n = nu[0].shape[0]
+        self._K = model.K
+        self._raw = gradients_kernel(model)
+        self._warm = None  # general-model optimal discriminator (gmmsym.family.warm), made on first use
 
     def take(self, keep: np.ndarray) -> Float64Backend:
-        return Float64Backend(self.nu1[keep], self.nu2[keep])
+        out = Float64Backend(*(c[keep] for c in self.nu), model=self.model)
+        if self._warm is not None:
+            out._warm = _take_warm(self._warm, keep)
+        return out
 
     def _full(self, x) -> np.ndarray:
         # Outputs of raw kernels may be scalars where constant: broadcast to fresh arrays.
@@ -50,9 +81,8 @@ class Float64Backend:
         return tree[keep]
 
     def grad(self, mu, ell):
-        m1, m2, g1, g2, g3, g4 = self._raw(*mu, *ell, self.nu1, self.nu2)
-        f = self._full
-        return (f(m1), f(m2)), (f(g1), f(g2), f(g3), f(g4))
+        out = tuple(self._full(v) for v in self._raw(*mu, *ell, *self.nu))
+        return out[: self._K], out[self._K :]
 
     @staticmethod
     def combine(x, a, g):
@@ -74,20 +104,39 @@ class Float64Backend:
 
     @staticmethod
     def proj(ell):
-        return project4(*ell, out=ell)
+        """Projection onto ``l1 <= r1 <= ... <= rM``: ``project4`` in place for ``M = 2``, else
+        :func:`gmmsym.family.projection.project_rows` (fresh contiguous components)."""
+        if len(ell) == 4:
+            return project4(*ell, out=ell)
+        out = project_rows(np.stack(ell, axis=1))
+        return tuple(np.ascontiguousarray(out[:, j]) for j in range(out.shape[1]))
 
     def tv(self, mu):
+        if self.model != PAPER:
+            return self._tv_model(mu)
         from gmmsym.discriminator.optimal import optimal_endpoints, tv_gradient_components
 
         l1, r1, l2, r2, count = optimal_endpoints(mu[0], mu[1], self.nu1, self.nu2)
         g1, g2 = tv_gradient_components(mu[0], mu[1], l1, r1, l2, r2, count)
         return (self._full(g1), self._full(g2)), (l1, r1, l2, r2)
 
+    def _tv_model(self, mu):
+        """``tv`` for any model other than the paper's: :class:`gmmsym.family.warm.WarmCrossings`,
+        warm-started from the previous step of the same rows (its state follows :meth:`take`)."""
+        if self._warm is None:
+            from gmmsym.family.warm import WarmCrossings
+
+            self._warm = WarmCrossings(np.stack(self.nu, axis=1), self.model)
+        grad, ell, _ = self._warm(np.stack(mu, axis=1))
+        cols = tuple(np.ascontiguousarray(grad[:, i]) for i in range(grad.shape[1]))
+        return cols, tuple(np.ascontiguousarray(ell[:, j]) for j in range(ell.shape[1]))
+
     @staticmethod
     def diverging(mu) -> np.ndarray | None:
         """Mask of rows with ``max |mu_i| > bound`` or NaN; None when there is none (the usual case)."""
         m = np.abs(mu[0])
-        np.maximum(m, np.abs(mu[1]), out=m)  # maximum propagates NaN
+        for c in mu[1:]:
+            np.maximum(m, np.abs(c), out=m)  # maximum propagates NaN
         ok = m <= DIVERGENCE_BOUND  # NaN compares False
         return None if ok.all() else ~ok
 
@@ -102,3 +151,13 @@ class Float64Backend:
         for a, b in zip(old[1:], new[1:]):
             same &= a.view(np.int64) == b.view(np.int64)
         return same if same.any() else None
+
+
+def _take_warm(warm, keep: np.ndarray):
+    """The warm crossings state of the rows ``keep`` (levels and sign pattern are ``(., N)``)."""
+    from gmmsym.family.warm import WarmCrossings
+
+    out = WarmCrossings(warm.nu[keep], warm.spec)
+    if warm.levels is not None:
+        out.levels, out.pattern = warm.levels[:, keep], warm.pattern[:, keep]
+    return out

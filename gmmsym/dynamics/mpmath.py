@@ -1,7 +1,9 @@
 """The mpmath dynamics backend: one row of ``mpf`` scalars (see :mod:`gmmsym.dynamics.engine`).
 
-Implements :class:`gmmsym.dynamics.protocol.Backend` through :mod:`gmmsym.mp` (gradients) and
-:mod:`gmmsym.discriminator.optimal_mp`; call it inside ``mpmath.workdps(dps)``.
+Implements :class:`gmmsym.dynamics.protocol.Backend` for any
+:class:`~gmmsym.model.spec.ModelSpec` through :mod:`gmmsym.kernels.mp` (gradients of the model's
+generated mpmath kernel) and :mod:`gmmsym.discriminator.optimal_mp`; call it inside
+``mpmath.workdps(dps)``.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from gmmsym.discriminator.projection import project_scalars
+from gmmsym.model.spec import PAPER, ModelSpec
 from gmmsym.outcomes import DIVERGENCE_BOUND
 
 __all__ = ["MpBackend"]
@@ -20,8 +23,8 @@ class MpBackend:
     n = 1
     checks_fixed_points = False
 
-    def __init__(self, nu: tuple, dps: int) -> None:
-        self.nu, self.dps = nu, dps
+    def __init__(self, nu: tuple, dps: int, model: ModelSpec = PAPER) -> None:
+        self.nu, self.dps, self.model = nu, dps, model
 
     def take(self, keep: np.ndarray) -> MpBackend:
         """The backend of the kept rows: the same one (one row; after a retirement none is left)."""
@@ -36,7 +39,9 @@ class MpBackend:
     def grad(self, mu, ell):
         from gmmsym.kernels import mp as gmp
 
-        return gmp.gradients(mu, ell, self.nu, dps=self.dps)
+        if self.model == PAPER:
+            return gmp.gradients(mu, ell, self.nu, dps=self.dps)
+        return gmp.gradients(mu, ell, self.nu, dps=self.dps, spec=self.model)
 
     @staticmethod
     def combine(x, a, g):
@@ -48,13 +53,15 @@ class MpBackend:
 
     @staticmethod
     def proj(ell):
+        """Pool adjacent violators on the ``2M`` endpoints (any ``M``)."""
         return project_scalars(ell)
 
     def tv(self, mu):
         from gmmsym.discriminator import optimal_mp
 
-        grad, ell = optimal_mp.tv_gradient_and_discriminator(mu, self.nu, dps=self.dps)
-        return grad, ell
+        if self.model == PAPER:
+            return optimal_mp.tv_gradient_and_discriminator(mu, self.nu, dps=self.dps)
+        return optimal_mp.tv_gradient_and_discriminator(mu, self.nu, dps=self.dps, model=self.model)
 
     @staticmethod
     def diverging(mu) -> np.ndarray | None:
