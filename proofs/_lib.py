@@ -123,7 +123,8 @@ def project_ell(ell, model: ModelSpec = PAPER) -> np.ndarray:
         return gmmsym.project_ell(ell)
     from gmmsym.family.projection import project_rows
 
-    return project_rows(ell)
+    arr = np.asarray(ell, dtype=float)
+    return project_rows(arr.reshape(-1, arr.shape[-1])).reshape(arr.shape)
 
 
 def _mp(name: str, model: ModelSpec, *args: Any, dps: int) -> Any:
