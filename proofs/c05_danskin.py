@@ -245,7 +245,8 @@ def run(budget: str = "default", *, seed: int = 0, model: ModelSpec | None = Non
 
 
 def _run_paper(budget: str, *, seed: int, others: list) -> Evidence:
-    checks = Checks(seed=seed, budget=budget, dps=DPS, h=float(H))
+    models = [PAPER.text()] + [m.text() for m in others]
+    checks = Checks(seed=seed, budget=budget, dps=DPS, h=float(H), models=models)
     res = property_check(
         _strategy(),
         _compare,
