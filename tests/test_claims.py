@@ -283,3 +283,19 @@ def test_c09_figure_has_a_legend_and_no_diagonal_box():
     assert not [b for b, _, _ in cover.boxes if b[0] == b[2] and b[1] == b[3]]
     fig = c9._figure(cover, points=21)
     assert all(ax.get_legend() is not None for ax in fig.axes if ax.get_label() != "<colorbar>")
+
+
+def test_verify_model_runs_general_claims_and_lists_the_skipped(tmp_path, capsys):
+    from gmmsym.cli import main
+
+    spec = "K=3,M=3,weights=1/4:1/4:1/2,sigma=1"
+    rc = main(["verify", "--quick", "--only", "C10,C6", "--model", spec, "--out", str(tmp_path)])
+    doc = json.loads((tmp_path / "report.json").read_text())
+    assert rc == 0 and doc["model"] == spec and doc["passed"]
+    assert [c["id"] for c in doc["claims"]] == ["C10"]
+    assert doc["claims"][0]["evidence"]["details"]["models"] == [spec]
+    assert [s["id"] for s in doc["skipped"]] == ["C6"] and doc["skipped"][0]["reason"]
+    assert f"--model {spec}" in doc["command"]
+    out = capsys.readouterr().out
+    assert "skipped C6" in out
+    assert "skipped" in (tmp_path / "report.md").read_text()
