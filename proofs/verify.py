@@ -297,8 +297,8 @@ def write_report(
 ) -> Report:
     """Write ``report.json``, ``report.md`` and the figures into ``out``; return the JSON document.
 
-    ``model`` (recorded as its ``text()``, ``"paper"`` style default) and ``skipped`` (claims not
-    run for that model, with reasons) go into the document too.
+    ``model`` (recorded as its ``text()``; default the paper's) and ``skipped`` (claims not run
+    for that model, with reasons) go into the document too.
     """
     from gmmsym.model.spec import PAPER
 
@@ -388,6 +388,8 @@ def run(args: argparse.Namespace) -> int:
         skipped=skipped,
     )
     _print_table(doc)
+    for sk in doc["skipped"]:
+        print(f"skipped {sk['id']} (not for {doc['model']}): {sk['reason']}")
     print(f"report: {Path(args.out) / 'report.md'}")
     return 0 if doc["passed"] else 1
 
