@@ -104,7 +104,7 @@ def test_load_from_text_equals_checked_in():
     np.testing.assert_array_equal(fresh.objective(*state), disk.objective(*state))
 
 
-def test_other_spec_generated_in_memory_matches_scipy_integral():
+def test_other_spec_kernels_match_scipy_integral():
     spec = ModelSpec(K=3, M=1, weights=(Fraction(1, 4), Fraction(1, 4), Fraction(1, 2)), sigma=Fraction(3, 2))
     kern = Kernels(spec, kernels_for(spec, "numpy"))
     mu, nu, ell = np.array([-1.0, 0.2, 1.5]), np.array([0.0, 0.5, -2.0]), np.array([-0.7, 2.2])

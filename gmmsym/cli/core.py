@@ -4,7 +4,9 @@
 one of its parents holds gmmsym's ``pyproject.toml`` and ``gmmsym/kernels/_generated/``), even
 when the imported package is a non-editable install in site-packages; otherwise on the imported
 package's folder (an editable install is its checkout), or on ``--out``.  It always prints which
-folder it used and why, and every file it read and wrote.
+folder it used and why, and every file it read and wrote.  With ``--model SPEC`` for a model other
+than the paper's (and no ``--out``) it acts on that model's files in the kernel cache
+(:mod:`gmmsym.kernels.cache`, ``GMMSYM_CACHE_DIR``).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from gmmsym.cli.options import FORMATTER
+from gmmsym.cli.options import FORMATTER, add_model_option, in_cli_terms
 from gmmsym.errors import FileError
 from gmmsym.io import check_output_dir
 
@@ -52,15 +54,19 @@ def add_parser(sub: Any) -> None:
 
     p = sub.add_parser(
         "codegen",
-        help="regenerate the kernel modules in gmmsym/kernels/_generated (source tree)",
+        help="regenerate the kernel modules (paper: gmmsym/kernels/_generated; other models: the cache)",
         description=(
             "Generate the NumPy and mpmath kernel modules from the SymPy model and write them into the "
             "source tree's gmmsym/kernels/_generated/ when run from a checkout (else the imported "
-            "package's folder), or into --out. --check compares instead of writing (exit 1 if out of "
-            "date; never executes the files it checks). Prints the folder and every file read or written."
+            "package's folder), or into --out. With --model for another model than the paper's, the "
+            "kernel cache instead (GMMSYM_CACHE_DIR, else $XDG_CACHE_HOME/gmmsym or ~/.cache/gmmsym) "
+            "unless --out is given. --check compares instead of writing (exit 1 if out of date, "
+            "corrupt or missing; never executes the files it checks). Prints the folder and every "
+            "file read or written."
         ),
         formatter_class=FORMATTER,
     )
+    add_model_option(p)
     p.add_argument("--check", action="store_true", help="exit 1 if the modules in the folder are out of date")
     p.add_argument("--out", default=None, metavar="DIR",
                    help="use this directory (default: the checkout's gmmsym/kernels/_generated)")  # fmt: skip
@@ -121,12 +127,52 @@ def codegen_target(out: str | None) -> tuple[Path, str]:
 
 
 def _codegen(args: argparse.Namespace) -> int:
-    import gmmsym.symbolic
-    from gmmsym.codegen import TARGETS, check, write
+    from gmmsym.kernels.loader import check_generation_size
+    from gmmsym.model.spec import PAPER
 
+    model = args.model
+    with in_cli_terms({"model": "--model"}):
+        check_generation_size(model)
+    if model != PAPER and args.out is None:
+        return _codegen_cache(model, args.check)
     directory, why = codegen_target(args.out)
     if args.check and not directory.is_dir():
         raise FileError(f"--out: directory {directory} does not exist")
+    if not args.check:
+        check_output_dir(directory, "--out" if args.out is not None else "codegen folder")
+    _print_source(directory, why)
+    if args.check:
+        from gmmsym.codegen import check
+
+        return _report(check(model, directory=directory))
+    from gmmsym.codegen import TARGETS, write
+
+    for target in TARGETS:
+        print(f"wrote {write(model, target=target, directory=directory)}")
+    return 0
+
+
+def _codegen_cache(model: Any, check_only: bool) -> int:
+    """``gmmsym codegen --model SPEC [--check]`` for a model without checked-in kernels: the cache."""
+    from gmmsym.kernels import cache
+
+    directory = cache.usable_dir()  # FileError naming GMMSYM_CACHE_DIR before any work
+    _print_source(directory, f"kernel cache of {model.text()}; {cache.CACHE_ENV} chooses it")
+    if check_only:
+        from gmmsym.codegen import check_cache
+
+        return _report(check_cache(model))
+    from gmmsym.codegen import TARGETS
+
+    for target in TARGETS:
+        print(f"wrote {cache.refresh(model, target)[0]}")
+    return 0
+
+
+def _print_source(directory: Path, why: str) -> None:
+    """The ``folder:`` and ``source:`` lines (and a note when the generator is not the checkout)."""
+    import gmmsym.symbolic
+
     model_dir = Path(gmmsym.symbolic.__file__).resolve().parent
     print(f"folder: {directory} ({why})")
     print(f"source: the SymPy model in {model_dir}")
@@ -134,13 +180,12 @@ def _codegen(args: argparse.Namespace) -> int:
     if checkout is not None and find_checkout(model_dir) != checkout:
         print(f"note: the generator is the imported package, not the checkout {checkout}; "
               "`pip install -e .` there to generate from its sources")  # fmt: skip
-    if args.check:
-        failed = 0
-        for r in check(directory=directory):
-            print(f"read  {r.path}: {r.status}" + (f" ({r.detail})" if r.detail else ""))
-            failed += not r.ok
-        return 1 if failed else 0
-    check_output_dir(directory, "--out" if args.out is not None else "codegen folder")
-    for target in TARGETS:
-        print(f"wrote {write(target=target, directory=directory)}")
-    return 0
+
+
+def _report(results: list) -> int:
+    """Print one ``read PATH: status`` line per checked file; 1 if any is not up to date."""
+    failed = 0
+    for r in results:
+        print(f"read  {r.path}: {r.status}" + (f" ({r.detail})" if r.detail else ""))
+        failed += not r.ok
+    return 1 if failed else 0

@@ -3,7 +3,8 @@
 Three separate steps, as in PyDy: :func:`doprint` (text), :func:`write` (disk, atomically) and
 :func:`load` (a module from text, or the checked-in one).  :func:`check` compares the checked-in
 modules with what the generator produces now, as text and statically read outputs
-(:mod:`gmmsym.codegen.vet`): it never executes the files it checks.
+(:mod:`gmmsym.codegen.vet`): it never executes the files it checks; :func:`check_cache` does the
+same for the disk cache of other models' kernels (:mod:`gmmsym.kernels.cache`).
 """
 
 from gmmsym.codegen.generator import (
@@ -11,6 +12,7 @@ from gmmsym.codegen.generator import (
     TARGETS,
     CheckResult,
     check,
+    check_cache,
     doprint,
     kernels_for,
     load,
@@ -23,6 +25,7 @@ __all__ = [
     "TARGETS",
     "CheckResult",
     "check",
+    "check_cache",
     "doprint",
     "kernels_for",
     "load",

@@ -18,14 +18,21 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from gmmsym.errors import InputError
 from gmmsym.io import atomic_write_text
-from gmmsym.kernels.loader import TARGETS, kernels_for, load, module_name  # noqa: F401  (re-exported)
+from gmmsym.kernels.loader import (  # noqa: F401  (re-exported)
+    GENERATOR_VERSION,
+    TARGETS,
+    kernels_for,
+    load,
+    module_name,
+    parse_header,
+)
+from gmmsym.kernels.loader import check_generation_size as _check_size
 from gmmsym.kernels.loader import check_target as _check_target
 from gmmsym.model.spec import PAPER, ModelSpec
 
@@ -37,15 +44,15 @@ __all__ = [
     "write",
     "load",
     "check",
+    "check_cache",
     "module_name",
     "kernels_for",
     "GENERATED_DIR",
 ]
 
-GENERATOR_VERSION = "4"  # 2: masses split into exact steps + signed tails; 3: no normal_mass;
-# 4: import block derived from what was printed (numpy kernels no longer import scipy.special, normal_pdf)
+# GENERATOR_VERSION lives in gmmsym.kernels.loader (the runtime checks cached files against it
+# without importing this module); bump it there whenever the generated text changes.
 GENERATED_DIR = Path(__file__).resolve().parent.parent / "kernels" / "_generated"
-_HEADER_RE = re.compile(r"^# (generator|sympy|source-sha256|spec|target): (.*)$", re.M)
 
 _DOCS = {
     "objective": (
@@ -181,13 +188,15 @@ def doprint(spec: ModelSpec = PAPER, target: str = "numpy") -> str:
     The import block is derived from what the printers printed (nothing unused is imported).
     ``objective`` keeps its own expression rather than ``1 + advantage(...)``: both sums are
     correctly ordered for their own use, and ``1 + advantage`` rounds differently (pinned bitwise
-    by ``tests/test_pins.py``).
+    by ``tests/test_pins.py``).  ``K`` and ``M`` are bounded
+    (:data:`gmmsym.kernels.loader.MAX_K`, ``MAX_M``: one-line InputError beyond).
     """
+    _check_target(target)
+    _check_size(spec)
     import sympy as sp
 
     from gmmsym.codegen.printers import MpmathKernelPrinter, NumPyKernelPrinter
 
-    _check_target(target)
     _, funcs = _functions(spec)
     printer_cls = NumPyKernelPrinter if target == "numpy" else MpmathKernelPrinter
     body, modules, helpers = [], set(), set()
@@ -260,17 +269,14 @@ def write(spec: ModelSpec = PAPER, target: str = "numpy", directory: str | os.Pa
     return path
 
 
-def parse_header(text: str) -> dict[str, str]:
-    """The provenance header of a generated module as a dict."""
-    return {k: v.strip() for k, v in _HEADER_RE.findall(text)}
-
-
 @dataclass(frozen=True)
 class CheckResult:
     """Outcome of comparing one checked-in module with the generator's current output."""
 
     path: Path
-    status: str  # "identical", "benign" (same source hash; printing differs; same values), "stale", "missing"
+    # "identical", "benign" (same source hash; printing differs; same values), "stale", "missing",
+    # "corrupt" (a cache file whose header or body checksum is damaged)
+    status: str
     detail: str = ""
 
     @property
@@ -296,13 +302,36 @@ def check(spec: ModelSpec = PAPER, directory: str | os.PathLike | None = None) -
             results.append(CheckResult(path, "missing", "no such file; run `gmmsym codegen`"))
             continue
         old = path.read_text(encoding="utf-8", errors="replace")
-        new = doprint(spec, target)
-        if old == new:
-            results.append(CheckResult(path, "identical"))
-            continue
-        status, detail = _compare(old, new)
-        results.append(CheckResult(path, status, detail))
+        results.append(_check_text(path, old, spec, target))
     return results
+
+
+def check_cache(spec: ModelSpec) -> list[CheckResult]:
+    """Compare the cached modules of ``spec`` (:mod:`gmmsym.kernels.cache`) with :func:`doprint` output.
+
+    First the cache's own checks (:func:`gmmsym.kernels.cache.inspect`: ``missing``; ``corrupt``,
+    a damaged header or body checksum; ``stale``, another generator, SymPy, spec or target), then
+    the module text as :func:`check` compares it.  Nothing is executed.
+    """
+    from gmmsym.kernels.cache import inspect
+
+    results = []
+    for target in TARGETS:
+        entry = inspect(spec, target)
+        if not entry.ok or entry.body is None:
+            detail = entry.detail + ("; run `gmmsym codegen --model ...`" if entry.status != "stale" else "")
+            results.append(CheckResult(entry.path, entry.status, detail))
+            continue
+        results.append(_check_text(entry.path, entry.body, spec, target))
+    return results
+
+
+def _check_text(path: Path, old: str, spec: ModelSpec, target: str) -> CheckResult:
+    """The :class:`CheckResult` of module text ``old`` (read from ``path``) against :func:`doprint`."""
+    new = doprint(spec, target)
+    if old == new:
+        return CheckResult(path, "identical")
+    return CheckResult(path, *_compare(old, new))
 
 
 def _compare(old: str, new: str) -> tuple[str, str]:
