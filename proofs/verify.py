@@ -90,11 +90,6 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "--out", default=DEFAULT_OUT, metavar="DIR", help=f"output directory (default {DEFAULT_OUT}/)"
     )
     p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of every random draw (default 0)")
-    from gmmsym.cli.options import add_model_option
-
-    add_model_option(
-        p
-    ).help += "; another model runs only the claims stated for any model and lists the others as skipped"
     p.add_argument(
         "--mutants",
         action="store_true",
