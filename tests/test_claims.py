@@ -71,10 +71,10 @@ def test_c16_unequal_weights_observation():
 
 def test_c16_fails_when_the_weights_are_lost(monkeypatch):
     """With dL/dmu_i computed for equal weights the diagonal stays invariant: C16 must fail."""
+    from gmmsym.proofs import c16_unequal_weights as c16
+
     from gmmsym.kernels.float64 import Kernels
     from gmmsym.model.spec import ModelSpec
-
-    from gmmsym.proofs import c16_unequal_weights as c16
 
     equal = Kernels(ModelSpec.parse("K=2,M=2,weights=1/2:1/2,sigma=1")).raw
     weighted = Kernels(c16.WEIGHTED).raw
