@@ -182,7 +182,8 @@ def _write(out: Path, s: Setting, doc: dict[str, Any], grids: dict[str, Any]) ->
             "success_offdiag": st["slice_success_offdiag"],
             "runs_per_cell": st["runs_per_cell"],
         }
-        heatmap(out / f"heatmap_{name}.png", f"{name} ({s.model.text()})", g, stats, s.nu[:2])
+        title = f"{name} [K={s.model.K}, M={s.model.M}]"
+        heatmap(out / f"heatmap_{name}.png", title, g, stats, s.nu[:2])
     outcome_bars(out / "outcomes.png", doc["panels"])
     atomic_write_text(out / "summary.json", json_text(doc, indent=1))
     atomic_write_text(out / "summary.md", markdown(doc))
