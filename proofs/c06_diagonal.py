@@ -20,6 +20,10 @@ Check
        ``mode_collapse`` flag and never the ``converged`` label (:func:`gmmsym.classify`).
        The same for a few rows at 30 digits (mpmath path): final ``mpf`` means equal.
 
+Models
+    The argument needs equal weights (``dL/dmu_i = w_i S``): it is a statement about the paper's
+    model and runs on it only.  What becomes of it for unequal weights is claim C16.
+
 Pass criterion
     All of the above hold exactly (equalities are bitwise / exact; there is no tolerance).
 """
