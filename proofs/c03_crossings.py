@@ -78,7 +78,7 @@ FAMILY_CLOSEST = -3
 
 CLAIM = Claim(
     id="C3",
-    title="p* - p_mu has <= 3 zeros; A* = <= 2 intervals",
+    title="p* - p_mu has <= 2K - 1 zeros (<= 3 for K = 2)",
     statement=(
         "p*(x) - p_mu(x) has at most 2K - 1 = 3 real zeros: e^{x^2/2}(p* - p_mu) is an exponential sum "
         "sum_k c_k e^{a_k x} whose number of real zeros is at most the number of sign changes of the "
@@ -92,10 +92,13 @@ CLAIM = Claim(
     method=SYMBOLIC,
     criterion=(
         "symbolic identity and Rolle step simplify to 0 with coefficient signs kept; certified zero counts "
-        "<= V <= 3 with the parity of V, equal to the float64 optimal discriminator's count, its crossings "
-        "within 1e-6 (relative) of the certified balls."
+        "<= V <= 2K - 1 with the parity of V, equal to the float64 optimal discriminator's count, its "
+        "crossings within 1e-6 (relative) of the certified balls."
     ),
-    judge="SymPy (Rolle step) and python-flint certified root counts (gmmsym.references.certified_roots)",
+    judge=(
+        "SymPy (Rolle step) and python-flint certified root counts (gmmsym.references.certified_roots; "
+        "gmmsym.family.certified for other models)"
+    ),
 )
 
 

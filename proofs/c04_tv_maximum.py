@@ -61,8 +61,9 @@ CLAIM = Claim(
     id="C4",
     title="max_ell L = 1 + TV, attained by ell*",
     statement=(
-        "max over ordered ell = (l1, r1, l2, r2) of L(mu, ell) equals 1 + TV(P*, G_mu), "
-        "TV = 1/2 int |p* - p_mu| dx, and the optimal discriminator ell* = A*(mu) = {p* > p_mu} attains it."
+        "max over ordered ell = (l1, r1, ..., lM, rM) of L(mu, ell) equals 1 + TV(P*, G_mu), "
+        "TV = 1/2 int |p* - p_mu| dx, and the optimal discriminator ell* = A*(mu) = {p* > p_mu} attains it, "
+        "whenever A* has at most M pieces (always for M >= K, e.g. the paper's K = M = 2)."
     ),
     source=(
         "Theorem A.2 as numbered in the paper (p* - p_mu has at most 3 crossings, hence the best "

@@ -52,8 +52,8 @@ CLAIM = Claim(
     id="C10",
     title="collapsed discriminator => dL/dmu = 0",
     statement=(
-        "If both intervals are collapsed (l1 = r1, l2 = r2, finite or infinite), then "
-        "dL/dmu_i = 1/2 sum_j [phi(r_j - mu_i) - phi(l_j - mu_i)] = 0 for every mu and nu: "
+        "If every interval is collapsed (l_j = r_j, finite or infinite; l1 = r1, l2 = r2 for the paper), "
+        "then dL/dmu_i = w_i sum_j [phi(r_j - mu_i) - phi(l_j - mu_i)] = 0 for every mu and nu: "
         "the generator stops receiving gradient (discriminator collapse)."
     ),
     source=(
