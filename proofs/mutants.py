@@ -194,11 +194,11 @@ def _danskin_1pc() -> list[Any]:
 
 
 def _k_ignored() -> list[Any]:
-    import gmmsym.dynamics.engine as eng
+    import gmmsym.dynamics.rules as rules
 
     def step(b, mu, ell, aux, p):
         _, gell = b.grad(mu, ell)
-        ell = eng._ascend(b, ell, p.eta_d, gell)
+        ell = rules._ascend(b, ell, p.eta_d, gell)
         gmu, _ = b.grad(mu, ell)
         return b.combine(mu, p.neg_eta_g, gmu), ell, None
 

@@ -14,7 +14,7 @@ from gmmsym.proofs import _fig2
 from gmmsym.proofs.framework import all_claim_ids, run_claim
 from gmmsym.proofs.mutants import MUTANTS, planted, resolve_target
 
-import gmmsym.dynamics.engine as eng
+import gmmsym.dynamics.rules as rules
 
 #: The bugs the mutation gate must hold (issue table and the named additions).
 REQUIRED = {
@@ -61,11 +61,11 @@ def test_targets_exist_and_patches_restore(name):
 
 
 def test_planted_restores_even_on_error():
-    orig = eng._ascend
+    orig = rules._ascend
     with pytest.raises(RuntimeError), planted("frozen-discriminator"):
-        assert eng._ascend is not orig
+        assert rules._ascend is not orig
         raise RuntimeError
-    assert eng._ascend is orig
+    assert rules._ascend is orig
     with pytest.raises(ValueError, match="unknown mutant"), planted("no-such-bug"):
         pass
 
