@@ -148,7 +148,7 @@ def _running_max_scalars(y):
 
 
 def _tie_rule() -> list[Any]:
-    def project_ell(ell):
+    def project_ell(ell, model=None):  # the signature of gmmsym.project_ell
         return np.maximum.accumulate(np.array(ell, dtype=float), axis=-1)
 
     f4, pe, pe_pkg, ps_mp, ps_c11 = _T["projection-tie-rule"]

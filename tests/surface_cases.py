@@ -29,6 +29,7 @@ import gmmsym
 from gmmsym import strategies as gst
 from gmmsym.errors import InputError
 from gmmsym.outcomes import LABELS
+from gmmsym.outcomes import dist as _outcome_dist
 
 
 class Outcome:
@@ -129,6 +130,13 @@ def arrays_bad(width: int) -> SearchStrategy:
     )
 
 
+def models_bad() -> SearchStrategy:
+    """Hostile ``model=`` values: anything but a ModelSpec (its spelling, None, numbers, ...)."""
+    spellings = ["K=3", "K=3,M=3,weights=1/4:1/4:1/2,sigma=1", "paper", "", b"K=3"]
+    others = [None, 3, 2.5, math.nan, True, {"K": 3}, (3, 3), object(), np.float64(1), gmmsym.ModelSpec]
+    return st.one_of(st.sampled_from(spellings + others), st.text(max_size=4))
+
+
 def scalars_bad(*extra: Any, ints: bool = True) -> SearchStrategy:
     """Hostile scalars; ``ints=False`` keeps integers small (for sizes that set the run time)."""
     base = [st.sampled_from(_SCALARS + list(extra)), st.floats(), st.text(max_size=3)]
@@ -156,6 +164,22 @@ def _ell_star(r: Any) -> bool:
     nan_iff = (np.isnan(ell).any(axis=-1) == (n == -1)).all()
     e = np.where(np.isnan(ell), 0.0, ell)
     return bool(ok_n and nan_iff and (e[..., 1:] >= e[..., :-1]).all())
+
+
+def _ell_k3(r: Any) -> bool:
+    """``(ell (..., 6), n)``: at most 2K - 1 = 5 crossings, NaN exactly where ``n == -1``, ordered."""
+    ell, n = (np.asarray(v) for v in r)
+    ok_n = np.isin(n, (-1, 1, 2, 3, 4, 5)).all() and ell.shape[-1] == 6
+    e = np.where(np.isnan(ell), 0.0, ell)
+    return bool(
+        ok_n and (np.isnan(ell).any(axis=-1) == (n == -1)).all() and (e[..., 1:] >= e[..., :-1]).all()
+    )
+
+
+def _distance(r: Any) -> bool:
+    """A distance: ``>= 0`` (NaN or inf only from non-finite means, which ``dist`` accepts)."""
+    d = np.asarray(r, dtype=float)
+    return bool((np.isnan(d) | (d >= 0)).all())
 
 
 def _tv(r: Any) -> bool:
@@ -214,14 +238,47 @@ def _spec(r: Any) -> bool:
 MU, NU, ELL = [0.3, -1.2], [-0.5, 0.5], [-1.0, 0.0, 0.5, 2.0]
 
 
+MU3, NU3, ELL6 = [0.3, -1.2, 1.0], [-0.5, 0.5, 1.5], [-1.0, 0.0, 0.5, 2.0, 2.5, 3.0]
+K3M3 = gmmsym.ModelSpec.parse("K=3,M=3,weights=1/4:1/4:1/2,sigma=1")
+
+
+def _model_rows(add: Callable[..., None], model: Any, mu: list, nu: list, ell: list, refs: bool) -> None:
+    """The float64 ``model=`` functions on ``model`` (``refs``: the paper's 40-digit mpmath checks)."""
+    tag = "" if model == gmmsym.PAPER else f"[K={model.K}]"
+    w = {"mu": model.K, "nu": model.K, "ell": 2 * model.M}
+    m = {"model": model}
+    k = {"mu": mu, "ell": ell, "nu": nu, **m}
+    pair = {"mu": mu, "nu": nu, **m}
+    for f in ("objective", "advantage", "gradients"):
+        add(f + tag, getattr(gmmsym, f), k, _finite, widths=w)
+    add("density_gap" + tag, gmmsym.density_gap, {"x": 0.3, **pair}, _finite, widths=w)
+    ell_check, tv_check = (_ell_star_ref, _tv_ref) if refs else (_ell_k3, _tv)
+    add(
+        "optimal_discriminator" + tag,
+        gmmsym.optimal_discriminator,
+        pair,
+        ell_check,
+        takes_kwargs=refs,
+        widths=w,
+    )
+    add("tv_distance" + tag, gmmsym.tv_distance, pair, tv_check, takes_kwargs=refs, widths=w)
+    add("tv_gradient" + tag, gmmsym.tv_gradient, pair, _finite, widths=w)
+    unordered = [0.5, -1.0, 2.0, 1.0, 4.0, 3.0][: 2 * model.M]
+    add("project_ell" + tag, gmmsym.project_ell, {"ell": unordered, **m}, _ordered, widths=w)
+    add("classify" + tag, gmmsym.classify, {**k, "tol": 0.1}, _labels, {"tol": scalars_bad()}, widths=w)
+    add("dist" + tag, _outcome_dist, pair, _distance, widths=w)
+
+
 def _rows() -> list[Row]:
     rows: list[Row] = []
 
-    def add(func, call, good_kwargs, check, bads=None, names=None, takes_kwargs=False):
+    def add(func, call, good_kwargs, check, bads=None, names=None, takes_kwargs=False, widths=None):
         for arg, good in good_kwargs.items():
             bad = (bads or {}).get(arg)
+            if arg == "model" and bad is None:
+                bad = models_bad()
             if bad is None:
-                width = {"mu": 2, "nu": 2, "mu0": 2, "ell": 4, "ell0": 4}.get(arg, 1)
+                width = (widths or {"mu": 2, "nu": 2, "mu0": 2, "ell": 4, "ell0": 4}).get(arg, 1)
                 bad = arrays_bad(width)
             others = {k: v for k, v in good_kwargs.items() if k != arg}
             names_ = (names or {}).get(arg, (arg,))
@@ -229,27 +286,9 @@ def _rows() -> list[Row]:
                 Row(func, call, arg, good, others, bad, check, names=names_, takes_kwargs=takes_kwargs)
             )
 
+    _model_rows(add, gmmsym.PAPER, MU, NU, ELL, refs=True)
+    _model_rows(add, K3M3, MU3, NU3, ELL6, refs=False)
     k = {"mu": MU, "ell": ELL, "nu": NU}
-    for f in ("objective", "advantage", "gradients"):
-        add(f, getattr(gmmsym, f), k, _finite)
-    add("density_gap", gmmsym.density_gap, {"x": 0.3, "mu": MU, "nu": NU}, _finite)
-    add(
-        "optimal_discriminator",
-        gmmsym.optimal_discriminator,
-        {"mu": MU, "nu": NU},
-        _ell_star_ref,
-        takes_kwargs=True,
-    )
-    add("tv_distance", gmmsym.tv_distance, {"mu": MU, "nu": NU}, _tv_ref, takes_kwargs=True)
-    add("tv_gradient", gmmsym.tv_gradient, {"mu": MU, "nu": NU}, _finite)
-    add("project_ell", gmmsym.project_ell, {"ell": [0.5, -1.0, 2.0, 1.0]}, _ordered)
-    add(
-        "classify",
-        gmmsym.classify,
-        {"mu": MU, "ell": ELL, "nu": NU, "tol": 0.1},
-        _labels,
-        {"tol": scalars_bad()},
-    )
     sim = {
         "nu": NU,
         "mu0": MU,

@@ -26,8 +26,18 @@ K3 = ModelSpec(K=3, M=3, weights=(Fraction(1, 4), Fraction(1, 4), Fraction(1, 2)
 
 
 def mp_crossings(mu, nu, spec: ModelSpec, grid: int = 600, dps: int = 50):
-    """Sign changes of ``exp(y^2/2)(p* - p_mu)`` in mpmath: dense scan + bisection (x units)."""
-    with mpmath.workdps(dps):
+    """Sign changes of ``exp(y^2/2)(p* - p_mu)`` in mpmath: dense scan + bisection (x units).
+
+    The scan reaches the root bound ``|y| ~ 80 / gap`` (up to 1e300); ``dps`` digits are kept in
+    the exponents ``a y`` there by working with ``dps + log10(|y| max|a|)`` digits (with 50
+    digits flat, exponents ~1e72 lost all accuracy and the scan reported 20 crossings, K = 3).
+    """
+    ys_f = [float(v) / float(spec.sigma) for v in (*mu, *nu)]
+    gaps_f = [abs(p - q) for p in ys_f for q in ys_f if p != q]
+    with np.errstate(divide="ignore", over="ignore"):
+        half_f = min(40 + 2 * max(map(abs, ys_f)) + (80 / min(gaps_f) if gaps_f else 0), 1e300)
+    extra = max(0, int(np.ceil(np.log10(half_f * (1 + max(map(abs, ys_f)))))))
+    with mpmath.workdps(dps + extra):
         s = mpmath.mpf(float(spec.sigma))
         ws = [
             mpmath.mpf(w.numerator) / w.denominator if isinstance(w, Fraction) else mpmath.mpf(w)
@@ -133,6 +143,19 @@ def instances(draw):
 @example((np.array([0.0, 1.0]), np.array([0.0, 1.0 + 1e-9]), PAPER))
 @example((np.array([-30.0, 30.0]), np.array([-0.5, 0.5]), PAPER))
 @example((np.array([0.3, 0.3, -1.0]), np.array([0.0, 1.0, 0.31]), K3))
+# nearly cancelling tiny means: a step aside from an unresolved separator used to jump past
+# the neighbouring separator and bring back a sign from beyond it (two spurious crossings)
+@example((np.array([1e-9, 0.0]), np.array([1.7e-121, 1.0]), PAPER))
+# a crossing beyond an unresolved stretch (resolution 3e228): the end sign at +inf decides
+@example((np.array([0.0, -2.64755025]), np.array([-1.44855612, -5.26892265e-244]), PAPER))
+# root bound ~3e77 (gap 2.5e-76): the reference needs ~130 digits there (see mp_crossings)
+@example(
+    (
+        np.array([-4.41016170e000, 2.22507386e-309, -1.96073510e000]),
+        np.array([2.45964658e-76, 2.03320558e00, -4.41016170e00]),
+        K3,
+    )
+)
 def test_matches_mpmath(inst):
     mu, nu, spec = inst
     x, count, _ = ours(mu, nu, spec)

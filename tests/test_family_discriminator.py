@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 import gmmsym
+from gmmsym.errors import InputError
 from gmmsym.family import discriminator as fd
 from gmmsym.kernels import Kernels
 from gmmsym.model.spec import PAPER, ModelSpec
@@ -161,7 +162,9 @@ def test_identical_mixtures_and_bad_input():
     assert count == -1 and np.isnan(ell).all()
     assert fd.tv_distance([0.0, 1.0], [1.0, 0.0]) == 0.0
     assert np.array_equal(fd.tv_gradient([0.0, 1.0], [1.0, 0.0]), [0.0, 0.0])
-    with pytest.raises(ValueError, match="mu"):
+    with pytest.raises(InputError, match="^mu must have shape"):
         fd.optimal_discriminator([0.0, 1.0, 2.0], [0.0, 1.0])
-    with pytest.raises(TypeError, match="model"):
+    with pytest.raises(InputError, match="^model must be a gmmsym.ModelSpec"):
         fd.tv_distance([0.0, 1.0], [0.0, 1.0], model="K=2")
+    with pytest.raises(InputError, match=r"^nu: \|nu_i\| must be <= 1e\+06"):
+        fd.tv_gradient([0.0, 1.0, 2.0], [0.0, 1.0, 2e6], model=K3M3)

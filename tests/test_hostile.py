@@ -12,6 +12,7 @@ import gmmsym
 from gmmsym.discriminator import optimal, optimal_mp
 from gmmsym.errors import InputError
 from gmmsym.model import validate
+from gmmsym.outcomes import dist as outcome_dist
 
 NU = [-0.5, 0.5]
 ELL = [-1.0, 0.0, 0.5, 2.0]
@@ -289,3 +290,39 @@ def test_simulate_refuses_sizes_that_never_return():
         gmmsym.simulate(NU, [0.0, 0.1], ELL, steps=10**59, record_every=1)
     with pytest.raises(InputError, match="^record_every: "):
         gmmsym.simulate(NU, [0.0, 0.1], ELL, steps=10**8, record_every=1)
+
+
+# ---------------------------------------------------------------------------------------------
+# issue 9: model= on the float64 API -- hostile models and K = 3 shapes
+# ---------------------------------------------------------------------------------------------
+
+K3M3 = gmmsym.ModelSpec.parse("K=3,M=3,weights=1/4:1/4:1/2,sigma=1")
+MU3, NU3, ELL6 = [0.3, -1.2, 1.0], [-0.5, 0.5, 1.5], [-1.0, 0.0, 0.5, 2.0, 2.5, 3.0]
+_MODEL_CALLS = {
+    "objective": lambda mu, ell, nu, m: gmmsym.objective(mu, ell, nu, model=m),
+    "advantage": lambda mu, ell, nu, m: gmmsym.advantage(mu, ell, nu, model=m),
+    "gradients": lambda mu, ell, nu, m: gmmsym.gradients(mu, ell, nu, model=m),
+    "density_gap": lambda mu, ell, nu, m: gmmsym.density_gap(0.2, mu, nu, model=m),
+    "optimal_discriminator": lambda mu, ell, nu, m: gmmsym.optimal_discriminator(mu, nu, model=m),
+    "tv_distance": lambda mu, ell, nu, m: gmmsym.tv_distance(mu, nu, model=m),
+    "tv_gradient": lambda mu, ell, nu, m: gmmsym.tv_gradient(mu, nu, model=m),
+    "project_ell": lambda mu, ell, nu, m: gmmsym.project_ell(ell, model=m),
+    "classify": lambda mu, ell, nu, m: gmmsym.classify(mu, ell, nu, model=m),
+    "dist": lambda mu, ell, nu, m: outcome_dist(mu, nu, model=m),
+}
+
+
+@pytest.mark.parametrize("bad", ["K=3", None, K3M3.text(), 3], ids=repr)
+@pytest.mark.parametrize("name", sorted(_MODEL_CALLS))
+def test_model_not_a_modelspec_is_one_line_error_naming_model(name, bad):
+    with pytest.raises(InputError, match=r"^model must be a gmmsym\.ModelSpec") as info:
+        _MODEL_CALLS[name]([0.3, -1.2], ELL, NU, bad)
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("name", sorted(_MODEL_CALLS))
+def test_k3_model_with_k2_shapes_names_the_argument(name):
+    with pytest.raises(InputError, match=r"^(mu|ell) must have shape \(\.\.\., (3|6)\)") as info:
+        _MODEL_CALLS[name]([0.3, -1.2], ELL, NU, K3M3)
+    assert "\n" not in str(info.value)
+    _MODEL_CALLS[name](MU3, ELL6, NU3, K3M3)  # the K = 3 shapes are accepted

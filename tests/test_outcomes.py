@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 import gmmsym
 from gmmsym import strategies as gst
+from gmmsym.errors import InputError
 from gmmsym.outcomes import (
     COLLAPSE_WIDTH,
     DIVERGENCE_BOUND,
@@ -182,3 +183,71 @@ def test_bad_inputs_name_the_argument(kwargs, exc, name):
     tol = args.pop("tol")
     with pytest.raises(exc, match=f"^{name}"):
         classify(**args, tol=tol)
+
+
+# --- model= (any K, M) -------------------------------------------------------------------------
+
+K3M3 = gmmsym.ModelSpec.parse("K=3,M=3,weights=1/4:1/4:1/2,sigma=1")
+
+
+def _paper_formulas(mu, ell, nu, tol):
+    """The K = 2 rules written out as before (reference for the one general implementation)."""
+    same = np.maximum(np.abs(mu[:, 0] - nu[:, 0]), np.abs(mu[:, 1] - nu[:, 1]))
+    swap = np.maximum(np.abs(mu[:, 1] - nu[:, 0]), np.abs(mu[:, 0] - nu[:, 1]))
+    mode = (np.abs(mu[:, 0] - mu[:, 1]) <= tol) & (np.abs(nu[:, 0] - nu[:, 1]) > 2 * tol)
+    g1, g2 = gmmsym.gradients(mu, ell, nu)[0].T
+    return np.minimum(same, swap), mode, np.hypot(g1, g2)
+
+
+def test_paper_model_results_identical_to_the_k2_formulas():
+    rng = np.random.default_rng(21)
+    n = 4000
+    nu = rng.uniform(-2, 2, (n, 2))
+    mu = nu + rng.choice([0.0, 0.05, 0.5], (n, 1)) * rng.normal(size=(n, 2))
+    mu[::5, 1] = mu[::5, 0] + rng.uniform(-0.2, 0.2, n // 5 + (n % 5 > 0))
+    ell = np.sort(rng.normal(size=(n, 4)) * 2, axis=1)
+    ell[::7, 1] = ell[::7, 0]
+    d_ref, mode_ref, gnorm = _paper_formulas(mu, ell, nu, 0.1)
+    assert np.array_equal(dist(mu, nu, model=gmmsym.PAPER), d_ref)
+    assert np.array_equal(dist(mu, nu), d_ref)
+    out = classify(mu, ell, nu)
+    assert np.array_equal(out.flags["mode_collapse"], mode_ref & ~out.flags["diverged"])
+    assert np.array_equal(out.flags["vanishing_gradient"], gnorm <= VANISHING_GRADIENT)
+    again = classify(mu, ell, nu, model=gmmsym.PAPER)
+    assert np.array_equal(again.label, out.label)
+    bad = np.array([[np.nan, 1.0], [np.inf, -np.inf]])
+    with np.errstate(invalid="ignore"):
+        same = np.maximum(np.abs(bad[:, 0] - nu[:2, 0]), np.abs(bad[:, 1] - nu[:2, 1]))
+        swap = np.maximum(np.abs(bad[:, 1] - nu[:2, 0]), np.abs(bad[:, 0] - nu[:2, 1]))
+    assert np.array_equal(dist(bad, nu[:2]), np.minimum(same, swap), equal_nan=True)
+
+
+def test_k3_dist_and_mode_collapse():
+    nu = np.array([-2.0, 0.0, 2.0])
+    assert float(dist([2.0, -2.0, 0.0], nu, model=K3M3)) == 0.0  # a relabelling
+    assert float(dist([2.0, -2.0, 0.3], nu, model=K3M3)) == pytest.approx(0.3)
+    wide = (-10.0, -9.0, -1.0, 1.0, 9.0, 10.0)
+    # two generator means on one true mode, the third mode missed: fewer distinct modes
+    assert str(classify([[-2.0, -1.95, 2.0]], [wide], [nu], model=K3M3).label[0]) == "mode_collapse"
+    assert str(classify([[-2.0, 0.01, 2.0]], [wide], [nu], model=K3M3).label[0]) == "converged"
+    collapsed = (0.0, 0.0, 1.0, 1.0, 3.0, 3.0)
+    out = classify([[-1.0, 0.5, 1.5]], [collapsed], [nu], model=K3M3)
+    assert str(out.label[0]) == "discriminator_collapse"
+    assert out.flags["vanishing_gradient"][0]  # a collapsed discriminator: dL/dmu = 0
+    assert not classify([[-1.0, 0.5, 1.5]], [wide], [nu], model=K3M3).flags["vanishing_gradient"][0]
+
+
+def test_model_errors():
+    for bad in ("K=3", None):
+        for call, args in ((dist, ([0.0, 1.0], [0.0, 1.0])), (classify, ([0, 1], OPEN, NU))):
+            with pytest.raises(InputError, match="^model must be a gmmsym.ModelSpec") as info:
+                call(*args, model=bad)
+            assert "\n" not in str(info.value)
+    with pytest.raises(InputError, match=r"^mu must have shape \(\.\.\., 3\)"):
+        dist([0.0, 1.0], [0.0, 1.0, 2.0], model=K3M3)
+    with pytest.raises(InputError, match="^mu must have"):
+        classify([[0.0, 1.0]], [(0, 1, 2, 3, 4, 5)], [[0.0, 1.0, 2.0]], model=K3M3)
+    with pytest.raises(InputError, match="^ell must have"):
+        classify([[0.0, 1.0, 2.0]], [OPEN], [[0.0, 1.0, 2.0]], model=K3M3)
+    with pytest.raises(InputError, match=r"^ell must be ordered l1 <= r1 <= \.\.\. <= l3 <= r3"):
+        classify([[0.0, 1.0, 2.0]], [(0, 1, 2, 3, 5, 4)], [[0.0, 1.0, 2.0]], model=K3M3)

@@ -12,6 +12,9 @@ from hypothesis import strategies as st
 from scipy.optimize import isotonic_regression
 
 from gmmsym.discriminator.projection import project4, project_ell
+from gmmsym.errors import InputError
+from gmmsym.family.projection import project_rows
+from gmmsym.model.spec import PAPER, ModelSpec
 
 EPS = float(np.finfo(float).eps)
 INF = float("inf")
@@ -110,14 +113,51 @@ def test_matches_brute_force_and_scipy(y):
     np.testing.assert_allclose(x, sp, rtol=0, atol=_tol(y))
 
 
-@pytest.mark.parametrize("width", [2, 6])
+@pytest.mark.parametrize("M", [1, 3, 4])
 @given(data=st.data())
-def test_other_widths_match_brute_force(width, data):
-    y = data.draw(st.lists(finite, min_size=width, max_size=width))
-    x = project_ell(y)
+def test_other_M_match_brute_force(M, data):
+    """``model=`` with ``M != 2``: the family PAV, with the optimality checks of ``M = 2``."""
+    model = ModelSpec(K=3, M=M, weights=(Fraction(1, 4), Fraction(1, 4), Fraction(1, 2)))
+    y = data.draw(st.lists(finite, min_size=2 * M, max_size=2 * M))
+    z = sorted(data.draw(st.lists(finite, min_size=2 * M, max_size=2 * M)))
+    x = project_ell(y, model=model)
     assert _ordered(x)
+    assert np.array_equal(project_ell(x, model=model), x)
     np.testing.assert_allclose(x, _brute_force(y), rtol=0, atol=_tol(y))
-    assert np.array_equal(project_ell(sorted(y)), np.array(sorted(y)))
+    assert np.array_equal(project_ell(sorted(y), model=model), np.array(sorted(y)))
+    q = [Fraction(v) for v in x]
+    ip = sum((Fraction(a) - b) * (Fraction(c) - b) for a, b, c in zip(y, q, z))
+    e = _tol(y + z)
+    slack = (
+        e * (float(np.sum(np.abs(np.subtract(y, x)))) + float(np.sum(np.abs(np.subtract(z, x))))) + 4 * e * e
+    )
+    assert float(ip) <= slack
+
+
+def test_M2_models_use_project4_bitwise():
+    """Any model with ``M = 2`` (here unequal weights) gives project4's bits; the family PAV
+    equals project4 bitwise up to the sign of zero (tests/test_family_projection.py)."""
+    rng = np.random.default_rng(5)
+    y = rng.normal(size=(2000, 4)) * rng.choice([1e-3, 1.0, 1e3], size=(2000, 1))
+    y[::9, 2] = y[::9, 1]
+    ref = np.stack(project4(*(np.ascontiguousarray(c) for c in y.T)), axis=1)
+    other = ModelSpec(K=2, M=2, weights=(Fraction(1, 3), Fraction(2, 3)), sigma=Fraction(1, 2))
+    for model in (PAPER, other):
+        assert np.array_equal(project_ell(y, model=model).view(np.int64), ref.view(np.int64))
+    assert np.array_equal(project_rows(y) + 0.0, ref + 0.0)
+
+
+def test_other_M_infinite_endpoints_and_errors():
+    m3 = ModelSpec(K=2, M=3)
+    assert np.array_equal(project_ell([INF, 0.0, 1.0, 2.0, 3.0, 4.0], model=m3), np.full(6, INF))
+    with pytest.raises(ValueError, match="ell has \\+inf before -inf"):
+        project_ell([0.0, INF, -INF, 1.0, 2.0, 3.0], model=m3)
+    with pytest.raises(InputError, match="^ell must have shape \\(\\.\\.\\., 6\\)"):
+        project_ell([0.0, 1.0, 2.0, 3.0], model=m3)
+    for bad in ("K=3", None):
+        with pytest.raises(InputError, match="^model must be a gmmsym.ModelSpec") as info:
+            project_ell([0.0, 1.0, 2.0, 3.0], model=bad)
+        assert "\n" not in str(info.value)
 
 
 @pytest.mark.parametrize(

@@ -234,3 +234,38 @@ def _sign_pair(x: np.ndarray, t: tuple) -> np.ndarray:
     """``sign(S(x))`` from the pair form (0 where ``|S|`` is below its rounding noise)."""
     g, _, _, _, noise = _pair_sum(x, t)
     return np.where(np.abs(g) > 4.0 * _EPS * noise, np.sign(g), 0.0)
+
+
+def _log_ratio(a3, a4, ak):
+    """``log((a3 - ak) / (a4 - ak))`` for ``ak < a3 < a4`` without cancellation.
+
+    ``log1p(-(a4 - a3)/(a4 - ak))`` when ``a3`` is close to ``a4`` (the ratio near 1), the plain
+    logarithm of the ratio when ``a3`` is close to ``ak`` (``log1p`` of an argument near -1).
+    """
+    d = a4 - ak
+    q = (a4 - a3) / d
+    with np.errstate(divide="ignore"):
+        return np.where(q < 0.5, np.log1p(-q), np.log((a3 - ak) / d))
+
+
+def _outer_start(a_o, a_n, a_f):
+    """Start for the crossing of the outer term ``a_o`` with the inner pair ``(a_n, a_f)`` (V = 2).
+
+    Two Newton steps from the two-term crossing ``(a_o + a_n)/2`` on
+    ``F(x) = u_o - log(e^{u_n} + e^{u_f}) = (a_o - a_n)(x - m_on) - softplus((a_f - a_n)(x - m_fn))``
+    (``u_a = a x - a^2/2``, ``m_ij = (a_i + a_j)/2``; the other outer term is negligible there).
+    ``F`` is concave, so Newton from the inner side approaches the zero monotonically; the far
+    inner term can move the crossing by ``log 2 / |a_o - a_n|``, far beyond the two-term guess.
+    """
+    d_on = a_o - a_n
+    d_fn = a_f - a_n
+    m_on = (a_o + a_n) * 0.5
+    m_fn = (a_f + a_n) * 0.5
+    x = m_on
+    for _ in range(2):
+        z = d_fn * (x - m_fn)
+        e = np.exp(-np.abs(z))
+        softplus = np.fmax(z, 0.0) + np.log1p(e)
+        sigma = np.where(z >= 0, 1.0, e) / (1.0 + e)
+        x = x - (d_on * (x - m_on) - softplus) / (d_on - d_fn * sigma)
+    return x

@@ -1,5 +1,8 @@
 """Optimal discriminator, TV distance and its gradient (docs/model.md section 3), float64, vectorized.
 
+This module is the paper's model (``model=PAPER``, K = 2); the public functions hand any other
+``model=`` to :mod:`gmmsym.family.discriminator`.  Below: the K = 2 solver.
+
 The optimal discriminator is ``A*(mu) = {x : p*(x) > p_mu(x)}`` and
 ``max_ell L(mu, ell) = 1 + TV(P*, G_mu)``.  With ``t_a(x) = a x - a^2/2``,
 
@@ -90,9 +93,19 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from gmmsym.discriminator.forms import _eval_log, _gather, _log_params, _pair_params, _sign_pair
+from gmmsym.discriminator.forms import (
+    _eval_log,
+    _gather,
+    _log_params,
+    _log_ratio,
+    _outer_start,
+    _pair_params,
+    _sign_pair,
+)
 from gmmsym.discriminator.roots import solve as _solve
+from gmmsym.family import discriminator as _family
 from gmmsym.kernels.special import normal_pdf
+from gmmsym.model.spec import PAPER, ModelSpec, check_model
 from gmmsym.model.validate import as_points, broadcast_leading, check_max_abs
 
 __all__ = ["optimal_discriminator", "tv_distance", "tv_gradient", "optimal_endpoints", "MAX_ABS_MEAN"]
@@ -284,41 +297,6 @@ def _in_order(found, exact):
     return out, valid.sum(axis=0)
 
 
-def _log_ratio(a3, a4, ak):
-    """``log((a3 - ak) / (a4 - ak))`` for ``ak < a3 < a4`` without cancellation.
-
-    ``log1p(-(a4 - a3)/(a4 - ak))`` when ``a3`` is close to ``a4`` (the ratio near 1), the plain
-    logarithm of the ratio when ``a3`` is close to ``ak`` (``log1p`` of an argument near -1).
-    """
-    d = a4 - ak
-    q = (a4 - a3) / d
-    with np.errstate(divide="ignore"):
-        return np.where(q < 0.5, np.log1p(-q), np.log((a3 - ak) / d))
-
-
-def _outer_start(a_o, a_n, a_f):
-    """Start for the crossing of the outer term ``a_o`` with the inner pair ``(a_n, a_f)`` (V = 2).
-
-    Two Newton steps from the two-term crossing ``(a_o + a_n)/2`` on
-    ``F(x) = u_o - log(e^{u_n} + e^{u_f}) = (a_o - a_n)(x - m_on) - softplus((a_f - a_n)(x - m_fn))``
-    (``u_a = a x - a^2/2``, ``m_ij = (a_i + a_j)/2``; the other outer term is negligible there).
-    ``F`` is concave, so Newton from the inner side approaches the zero monotonically; the far
-    inner term can move the crossing by ``log 2 / |a_o - a_n|``, far beyond the two-term guess.
-    """
-    d_on = a_o - a_n
-    d_fn = a_f - a_n
-    m_on = (a_o + a_n) * 0.5
-    m_fn = (a_f + a_n) * 0.5
-    x = m_on
-    for _ in range(2):
-        z = d_fn * (x - m_fn)
-        e = np.exp(-np.abs(z))
-        softplus = np.fmax(z, 0.0) + np.log1p(e)
-        sigma = np.where(z >= 0, 1.0, e) / (1.0 + e)
-        x = x - (d_on * (x - m_on) - softplus) / (d_on - d_fn * sigma)
-    return x
-
-
 def _separators_s3(base, a1, a2, a3, a4, z2, sm, sp, scale):
     """The two zeros of ``S_3 = (d/dx - a1) g`` (``V = 3``, ``S_3(z2)`` of the inner sign).
 
@@ -435,13 +413,19 @@ def _inputs(mu: ArrayLike, nu: ArrayLike):
     return lead, cols
 
 
-def optimal_discriminator(mu: ArrayLike, nu: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+def optimal_discriminator(
+    mu: ArrayLike, nu: ArrayLike, model: ModelSpec = PAPER
+) -> tuple[np.ndarray, np.ndarray]:
     """The optimal discriminator ``A*(mu) = {x : p*(x) > p_mu(x)}`` as ``ell*`` (docs/model.md section 3).
 
     Parameters
     ----------
     mu, nu : array_like, shape (..., 2)
         Generator and true means (finite, ``|.| <= MAX_ABS_MEAN = 1e6``); broadcast together.
+    model : ModelSpec
+        :data:`~gmmsym.PAPER` (default): the K = 2 solver of this module; any other model:
+        :mod:`gmmsym.family.discriminator` (``mu``, ``nu`` of shape ``(..., K)``; for ``A*`` with
+        more than ``M`` pieces see docs/model.md section 3, "More pieces than intervals").
 
     Returns
     -------
@@ -453,21 +437,27 @@ def optimal_discriminator(mu: ArrayLike, nu: ArrayLike) -> tuple[np.ndarray, np.
         Number of sign changes of ``p* - p_mu`` (1, 2 or 3); ``-1`` where the maximiser is not
         unique (``mu = nu`` up to swapping).
     """
+    if check_model(model) != PAPER:
+        return _family.optimal_discriminator(mu, nu, model)
     lead, (mu1, mu2, nu1, nu2) = _inputs(mu, nu)
     l1, r1, l2, r2, count = optimal_endpoints(mu1, mu2, nu1, nu2)
     ell = np.stack([l1, r1, l2, r2], axis=-1).reshape(lead + (4,))
     return ell, count.reshape(lead)
 
 
-def tv_distance(mu: ArrayLike, nu: ArrayLike) -> np.ndarray:
+def tv_distance(mu: ArrayLike, nu: ArrayLike, model: ModelSpec = PAPER) -> np.ndarray:
     """``TV(P*, G_mu) = max_ell L(mu, ell) - 1 = L(mu, ell*) - 1`` (0 where ``mu = nu``).
 
     .. math:: \\mathrm{TV} = \\sum_j \\big[P^*([l_j, r_j]) - G_\\mu([l_j, r_j])\\big]_{\\ell = \\ell^*}
 
-    evaluated with the tail-safe interval masses of the generated kernel.
+    evaluated with the tail-safe interval masses of the generated kernel.  For any other
+    ``model`` (:mod:`gmmsym.family.discriminator`) always TV, summed over *all* pieces of ``A*``,
+    also where they outnumber the ``M`` intervals (docs/model.md section 3).
     """
     from gmmsym.kernels.float64 import PAPER_KERNELS
 
+    if check_model(model) != PAPER:
+        return _family.tv_distance(mu, nu, model)
     lead, (mu1, mu2, nu1, nu2) = _inputs(mu, nu)
     l1, r1, l2, r2, count = optimal_endpoints(mu1, mu2, nu1, nu2)
     ok = count >= 0
@@ -476,14 +466,18 @@ def tv_distance(mu: ArrayLike, nu: ArrayLike) -> np.ndarray:
     return np.where(ok, tv, 0.0).reshape(lead)
 
 
-def tv_gradient(mu: ArrayLike, nu: ArrayLike) -> np.ndarray:
+def tv_gradient(mu: ArrayLike, nu: ArrayLike, model: ModelSpec = PAPER) -> np.ndarray:
     """``grad_mu TV(mu) = dL/dmu (mu, ell*(mu))`` (Danskin; docs/model.md section 3), shape ``(..., 2)``.
 
     .. math:: \\frac{\\partial \\mathrm{TV}}{\\partial \\mu_i}
        = \\frac12 \\sum_j \\big[\\varphi(r_j^* - \\mu_i) - \\varphi(l_j^* - \\mu_i)\\big]
 
     Valid where ``A*`` is locally stable (simple crossings); 0 where ``mu = nu`` up to swapping.
+    For any other ``model``: the Danskin gradient of ``max_ell L`` from the generated gradient
+    kernel, shape ``(..., K)`` (:mod:`gmmsym.family.discriminator`, docs/model.md section 3).
     """
+    if check_model(model) != PAPER:
+        return _family.tv_gradient(mu, nu, model)
     lead, (mu1, mu2, nu1, nu2) = _inputs(mu, nu)
     l1, r1, l2, r2, count = optimal_endpoints(mu1, mu2, nu1, nu2)
     g1, g2 = tv_gradient_components(mu1, mu2, l1, r1, l2, r2, count)

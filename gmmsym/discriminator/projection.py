@@ -55,6 +55,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from gmmsym.errors import InputError
+from gmmsym.family.projection import project_rows
+from gmmsym.model.spec import PAPER, ModelSpec, check_model
 from gmmsym.model.validate import as_points, as_real_array
 
 __all__ = ["project_ell", "project4", "project_scalars"]
@@ -178,42 +180,7 @@ def _project4(l1, r1, l2, r2, out):
     return x1, x2, x3, x4
 
 
-def _project_columns(cols: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
-    """Max-min isotonic regression for any number of columns (same mean rule as :func:`project4`)."""
-    with np.errstate(invalid="ignore"):
-        return _project_columns_body(cols)
-
-
-def _project_columns_body(cols: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
-    n = len(cols)
-    means: dict[tuple[int, int], np.ndarray] = {}
-    for i in range(n):
-        means[(i, i)] = cols[i]
-        for j in range(i + 1, n):
-            if j == i + 1:
-                means[(i, j)] = (cols[i] + cols[j]) * 0.5
-            else:
-                means[(i, j)] = _mean_next(means[(i, j - 1)], cols[j], j - i + 1)
-    if any(np.isnan(m).any() for (i, j), m in means.items() if j - i >= 2):
-        _fix_infinite_means(means, cols)
-    out = []
-    for k in range(n):
-        best = None
-        for i in range(k + 1):
-            low = means[(i, k)]
-            for j in range(k + 1, n):
-                low = np.fmin(low, means[(i, j)])
-            best = low if best is None else np.fmax(best, low)
-        out.append(best)
-    if n > 1:
-        bad = _plus_before_minus(cols)
-        if bad.any():
-            for x in out:
-                x[bad] = np.nan
-    return tuple(out)
-
-
-def project_ell(ell: ArrayLike) -> np.ndarray:
+def project_ell(ell: ArrayLike, model: ModelSpec = PAPER) -> np.ndarray:
     """Euclidean projection of each row of ``ell`` onto ``l1 <= r1 <= l2 <= r2 <= ...``.
 
     .. math::
@@ -225,6 +192,11 @@ def project_ell(ell: ArrayLike) -> np.ndarray:
     ----------
     ell : array_like, shape (..., 2M)
         Endpoints ``(l1, r1, l2, r2, ...)``; need not be ordered; ``+-inf`` allowed.
+    model : ModelSpec
+        Only its ``M`` matters (default: the paper's, ``M = 2``).  ``M = 2`` runs
+        :func:`project4`; any other ``M`` the vectorized max-min PAV of
+        :func:`gmmsym.family.projection.project_rows` (bitwise equal to :func:`project4` for
+        ``M = 2``, up to the sign of a zero).
 
     Returns
     -------
@@ -237,23 +209,19 @@ def project_ell(ell: ArrayLike) -> np.ndarray:
     TypeError
         If ``ell`` is not a real numeric array.
     ValueError
-        If the last axis has odd length, ``ell`` contains NaN, or a row has a ``+inf``
-        before a ``-inf`` (no projection exists, see the module docstring).
+        If ``model`` is not a ModelSpec, the last axis is not ``2M`` long, ``ell`` contains
+        NaN, or a row has a ``+inf`` before a ``-inf`` (no projection exists, see the module docstring).
     """
-    arr = as_real_array("ell", ell)
-    width = arr.shape[-1] if arr.ndim > 0 else 0
-    y = as_points("ell", arr, max(width, 2), allow_inf=True)
-    if width % 2:
-        raise InputError(f"ell must have an even number 2M of endpoints, got shape {y.shape}")
+    width = 2 * check_model(model).M
+    y = as_points("ell", as_real_array("ell", ell), width, allow_inf=True)
     lead = y.shape[:-1]
     flat = y.reshape(-1, width)
-    # Strided column views: cheaper than transposing to component-major and back.
-    cols = tuple(flat[:, k] for k in range(width))
     if width == 4:
+        # Strided column views: cheaper than transposing to component-major and back.
         result = np.empty(flat.shape)
-        project4(*cols, out=tuple(result[:, k] for k in range(width)))
+        project4(*(flat[:, k] for k in range(4)), out=tuple(result[:, k] for k in range(4)))
     else:
-        result = np.stack(_project_columns(cols), axis=-1)
+        result = project_rows(flat)
     if np.isnan(result).any():
         row = int(np.argwhere(np.isnan(result).any(axis=-1))[0, 0])
         where = f" at row {np.unravel_index(row, lead)}" if lead else ""

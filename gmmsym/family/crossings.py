@@ -323,8 +323,18 @@ def level_zeros(
         r = np.flatnonzero(unresolved[k])
         if r.size:
             (xl, sl), (xr, sr) = _step_aside(seps[k, r], lev.cols(r), scale[r])
-            rpt[k, r], rsg[k, r] = np.fmax(xl, lpt[k, r]), sl
-            lpt[k + 1, r], lsg[k + 1, r] = np.fmin(xr, rpt[k + 1, r]), sr
+            # A step that reaches the neighbouring end of its interval (a tiny |phi'| makes
+            # delta huge) has left the interval where the level is monotone: the end and
+            # its sign stand for that side then, never the sign found beyond it.  So do
+            # they for a side still unresolved after the tries: the level is monotone
+            # between the separator and that end, so a sign change there lies within the
+            # unresolved stretch next to the separator (the separator is the crossing).
+            past = (xl <= lpt[k, r]) | (sl == 0)
+            rpt[k, r] = np.where(past, lpt[k, r], xl)
+            rsg[k, r] = np.where(past, lsg[k, r], sl)
+            past = (xr >= rpt[k + 1, r]) | (sr == 0)
+            lpt[k + 1, r] = np.where(past, rpt[k + 1, r], xr)
+            lsg[k + 1, r] = np.where(past, rsg[k + 1, r], sr)
     cand = np.full((2 * w + 1, m), np.nan)
     sel = [np.flatnonzero(lsg[k] * rsg[k] < 0) for k in range(w + 1)]
     rows = np.concatenate(sel)

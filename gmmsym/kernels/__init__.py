@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 
-_FLOAT64 = ("Kernels", "PAPER_KERNELS", "objective", "advantage", "gradients", "density_gap")
+_FLOAT64 = ("Kernels", "PAPER_KERNELS", "model_kernels", "objective", "advantage", "gradients", "density_gap")
 __all__ = list(_FLOAT64)
 
 
