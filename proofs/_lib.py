@@ -119,8 +119,9 @@ def tv_gradient(mu, nu, model: ModelSpec = PAPER) -> np.ndarray:
 
 def project_ell(ell, model: ModelSpec = PAPER) -> np.ndarray:
     """Float64 projection onto ``l1 <= r1 <= ... <= rM``."""
-    if model.M == 2:
-        return gmmsym.project_ell(ell)
+    out = _public("project_ell", model, ell)
+    if out is not None:
+        return out
     from gmmsym.family.projection import project_rows
 
     arr = np.asarray(ell, dtype=float)
