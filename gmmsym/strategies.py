@@ -3,17 +3,22 @@
 Every strategy draws values that satisfy the model's input contract (docs/model.md section 1,
 ``docs/design.md``), so a property test never needs ``assume``:
 
-* :func:`true_means` / :func:`generator_means`: a pair ``(m1, m2)`` of finite floats in a box
-  ``[low, high]``, optionally at least ``min_separation`` apart (``|m1 - m2| >= min_separation``
-  holds in float64), and for the generator optionally at least ``min_distance`` from given
-  true means in the label-invariant distance of docs/model.md section 5.  With
-  ``min_separation = 0`` Hypothesis draws exactly equal pairs (the invariant diagonal
-  ``mu1 = mu2``) often, about half the time; pass a small positive ``min_separation`` for
-  generic pairs.
-* :func:`discriminators`: ordered ``(l1, r1, l2, r2)`` with optional infinite endpoints and
+* :func:`true_means` / :func:`generator_means`: a ``K``-tuple ``(m1, ..., mK)`` of finite floats
+  in a box ``[low, high]``, optionally pairwise at least ``min_separation`` apart
+  (``|m_i - m_j| >= min_separation`` holds in float64), and for the generator optionally at
+  least ``min_distance`` from given true means in the label-invariant distance of
+  docs/model.md section 5.  With ``min_separation = 0`` Hypothesis draws exactly equal means
+  (the invariant diagonal ``mu1 = mu2``) often, about half the time for pairs; pass a small
+  positive ``min_separation`` for generic means.
+* :func:`discriminators`: ordered ``(l1, r1, ..., lM, rM)`` with optional infinite endpoints and
   collapsed intervals (``l_j == r_j``).
 * :func:`mean_batches`, :func:`discriminator_batches`, :func:`states`: float64 arrays of shape
-  ``(N, 2)`` / ``(N, 4)`` (batches share ``N``), the layout of the batched dynamics.
+  ``(N, K)`` / ``(N, 2M)`` (batches share ``N``), the layout of the batched dynamics.
+
+Every strategy takes ``model=`` (a :class:`~gmmsym.model.spec.ModelSpec`, default the paper's,
+``K = M = 2``), checked at construction; only ``K`` and ``M`` shape the draws.  For ``K = 2``
+(means) and ``M = 2`` (discriminators) the strategies draw exactly as before the model family,
+so the same Hypothesis seed gives the same examples.
 
 All floats are finite unless an infinite endpoint is asked for; NaN is never drawn.
 """
@@ -28,6 +33,7 @@ from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
 from gmmsym.errors import InputError
+from gmmsym.model.spec import PAPER, ModelSpec, check_model
 from gmmsym.model.validate import check_bool, check_int, check_positive, check_real, show
 
 __all__ = [
@@ -48,8 +54,12 @@ def _check_box(
     high: object,
     min_separation: object,
     names: tuple[str, str, str] = ("low", "high", "min_separation"),
+    gaps: int = 1,
 ) -> tuple[float, float, float]:
-    """Checked at construction (never at draw time): finite reals, ``low <= high``, separation fits."""
+    """Checked at construction (never at draw time): finite reals, ``low <= high``, separation fits.
+
+    ``gaps``: how many separations must fit in the box (``K - 1`` for ``K`` means).
+    """
     low, high = check_real(names[0], low), check_real(names[1], high)
     sep = check_positive(names[2], min_separation, allow_zero=True)
     if low > high:
@@ -58,10 +68,9 @@ def _check_box(
         raise InputError(
             f"{names[0]}, {names[1]}: the box [{low}, {high}] is too wide (high - low overflows)"
         )
-    if sep > high - low:
-        raise InputError(
-            f"{names[2]}, {names[0]}, {names[1]}: separation {sep} does not fit the box [{low}, {high}]"
-        )
+    if sep * gaps > high - low:
+        what = f"separation {sep} does" if gaps == 1 else f"{gaps} separations of {sep} do"
+        raise InputError(f"{names[2]}, {names[0]}, {names[1]}: {what} not fit the box [{low}, {high}]")
     return low, high, sep
 
 
@@ -73,25 +82,38 @@ def _check_sizes(min_size: object, max_size: object) -> tuple[int, int]:
     return lo, hi
 
 
-def _check_collapsed(collapsed: object) -> tuple[bool, bool] | None:
+def _check_collapsed(collapsed: object, M: int = 2) -> tuple[bool, ...] | None:
     if collapsed is None:
         return None
     if isinstance(collapsed, (bool, np.bool_)):
-        return (bool(collapsed), bool(collapsed))
-    if isinstance(collapsed, (str, bytes)) or not isinstance(collapsed, Sequence) or len(collapsed) != 2:
-        raise InputError(f"collapsed must be None, a bool or a pair of bools, got {show(collapsed)}")
-    return (check_bool("collapsed[0]", collapsed[0]), check_bool("collapsed[1]", collapsed[1]))
+        return (bool(collapsed),) * M
+    if isinstance(collapsed, (str, bytes)) or not isinstance(collapsed, Sequence) or len(collapsed) != M:
+        raise InputError(
+            f"collapsed must be None, a bool or a sequence of M={M} bools, got {show(collapsed)}"
+        )
+    return tuple(check_bool(f"collapsed[{j}]", c) for j, c in enumerate(collapsed))
 
 
 #: Largest batch size (rows) a strategy draws: Hypothesis examples must stay small.
 MAX_BATCH = 10_000
 
 
-def label_invariant_distance(mu: Sequence[float], nu: Sequence[float]) -> float:
-    """The label-invariant distance of docs/model.md section 5: :func:`gmmsym.outcomes.dist` of one point."""
-    from gmmsym.outcomes import dist
+def label_invariant_distance(mu: Sequence[float], nu: Sequence[float], *, model: ModelSpec = PAPER) -> float:
+    """The label-invariant distance of docs/model.md section 5 of one point (``K`` means each).
 
-    return float(dist(mu, nu))
+    :func:`gmmsym.outcomes.dist` for ``K = 2``; for other ``K`` the minimum over all ``K!``
+    permutations (:func:`gmmsym.family.outcomes.dist`).
+    """
+    model = check_model(model)
+    if model.K == 2:
+        from gmmsym.outcomes import dist
+
+        return float(dist(mu, nu))
+    from gmmsym.family.outcomes import dist as dist_k
+    from gmmsym.model.validate import as_points
+
+    kw = {"allow_inf": True, "allow_nan": True}
+    return float(dist_k(as_points("mu", mu, model.K, **kw), as_points("nu", nu, model.K, **kw)))
 
 
 def _floats(low: float, high: float) -> SearchStrategy[float]:
@@ -99,43 +121,61 @@ def _floats(low: float, high: float) -> SearchStrategy[float]:
 
 
 def means(
-    low: float = -3.0, high: float = 3.0, *, min_separation: float = 0.0
-) -> SearchStrategy[tuple[float, float]]:
-    """Pairs ``(m1, m2)`` in ``[low, high]^2`` with ``|m1 - m2| >= min_separation``.
+    low: float = -3.0, high: float = 3.0, *, min_separation: float = 0.0, model: ModelSpec = PAPER
+) -> SearchStrategy[tuple[float, ...]]:
+    """``K``-tuples ``(m1, ..., mK)`` in ``[low, high]^K`` with ``|m_i - m_j| >= min_separation``.
 
     Parameters
     ----------
     low, high : float
         The box (finite, ``low <= high``).
     min_separation : float
-        Minimum ``|m1 - m2|`` (checked in float64); with ``0``, equal means are frequent
-        (Hypothesis repeats values on purpose).  Must fit in the box.
+        Minimum ``|m_i - m_j|`` over pairs (checked in float64); with ``0``, equal means are
+        frequent (Hypothesis repeats values on purpose).  ``K - 1`` of them must fit in the box.
+    model : ModelSpec
+        Gives ``K`` (default the paper's, ``K = 2``).
 
     Returns
     -------
-    SearchStrategy[tuple[float, float]]
-        Either order (``m1 > m2`` as often as ``m1 < m2``).
+    SearchStrategy[tuple[float, ...]]
+        Any order (for ``K = 2``, ``m1 > m2`` as often as ``m1 < m2``).
     """
-    low, high, sep = _check_box(low, high, min_separation)
+    K = check_model(model).K
+    low, high, sep = _check_box(low, high, min_separation, gaps=max(K - 1, 1))
     if sep == 0:
         # Hypothesis draws equal floats often on its own (about half of the pairs in practice):
         # the diagonal is well covered; use min_separation > 0 for generic pairs.
-        return st.tuples(_floats(low, high), _floats(low, high))
+        return st.tuples(*[_floats(low, high)] * K)
+    if K == 1:
+        return st.tuples(_floats(low, high))
+    if K == 2:
+
+        @st.composite
+        def separated(draw) -> tuple[float, float]:
+            a = draw(_floats(low, high - sep))
+            b = draw(_floats(min(a + sep, high), high))
+            return (b, a) if draw(st.booleans()) else (a, b)
+
+        return separated().filter(lambda p: abs(p[0] - p[1]) >= sep)
 
     @st.composite
-    def separated(draw) -> tuple[float, float]:
-        a = draw(_floats(low, high - sep))
-        b = draw(_floats(min(a + sep, high), high))
-        return (b, a) if draw(st.booleans()) else (a, b)
+    def chain(draw) -> tuple[float, ...]:
+        # ascending, each at least sep above the previous and leaving room for the rest
+        out = [draw(_floats(low, max(low, high - (K - 1) * sep)))]
+        for i in range(1, K):
+            lo = min(out[-1] + sep, high)
+            out.append(draw(_floats(lo, max(lo, high - (K - 1 - i) * sep))))
+        order = draw(st.permutations(range(K)))
+        return tuple(out[i] for i in order)
 
-    return separated().filter(lambda p: abs(p[0] - p[1]) >= sep)
+    return chain().filter(lambda p: min(abs(x - y) for i, x in enumerate(p) for y in p[i + 1 :]) >= sep)
 
 
 def true_means(
-    low: float = -3.0, high: float = 3.0, *, min_separation: float = 0.0
-) -> SearchStrategy[tuple[float, float]]:
-    """True means ``nu = (nu1, nu2)``: :func:`means` (the paper's theorem needs them separated)."""
-    return means(low, high, min_separation=min_separation)
+    low: float = -3.0, high: float = 3.0, *, min_separation: float = 0.0, model: ModelSpec = PAPER
+) -> SearchStrategy[tuple[float, ...]]:
+    """True means ``nu = (nu1, ..., nuK)``: :func:`means` (the paper's theorem needs them separated)."""
+    return means(low, high, min_separation=min_separation, model=model)
 
 
 def generator_means(
@@ -145,21 +185,22 @@ def generator_means(
     min_separation: float = 0.0,
     nu: Sequence[float] | None = None,
     min_distance: float = 0.0,
-) -> SearchStrategy[tuple[float, float]]:
-    """Generator means ``mu = (mu1, mu2)`` in a box, separated, optionally away from ``nu``.
+    model: ModelSpec = PAPER,
+) -> SearchStrategy[tuple[float, ...]]:
+    """Generator means ``mu = (mu1, ..., muK)`` in a box, separated, optionally away from ``nu``.
 
     Parameters
     ----------
-    low, high, min_separation
+    low, high, min_separation, model
         As in :func:`means`.
-    nu : pair of float, optional
+    nu : sequence of K floats, optional
         True means; with ``min_distance > 0`` only ``mu`` with
         ``label_invariant_distance(mu, nu) >= min_distance`` are drawn (by filtering: keep the
-        excluded squares a small part of the box).
+        excluded region a small part of the box).
     min_distance : float
         See ``nu``.
     """
-    base = means(low, high, min_separation=min_separation)
+    base = means(low, high, min_separation=min_separation, model=model)
     d = check_positive("min_distance", min_distance, allow_zero=True)
     if d == 0:
         return base
@@ -167,28 +208,35 @@ def generator_means(
         raise InputError("nu: min_distance > 0 needs the true means nu")
     from gmmsym.model.validate import as_points
 
-    nu_a = as_points("nu", nu, 2)
+    nu_a = as_points("nu", nu, model.K)
     if nu_a.ndim != 1:
-        raise InputError(f"nu must be one pair of numbers, got shape {nu_a.shape}")
-    nu_t = (float(nu_a[0]), float(nu_a[1]))
+        raise InputError(f"nu must be one {model.K}-vector of numbers, got shape {nu_a.shape}")
+    nu_t = tuple(float(v) for v in nu_a)
     _check_reachable(float(low), float(high), nu_t, d)
-    return base.filter(lambda mu: label_invariant_distance(mu, nu_t) >= d)
+    return base.filter(lambda mu: label_invariant_distance(mu, nu_t, model=model) >= d)
 
 
-def _check_reachable(low: float, high: float, nu: tuple[float, float], d: float) -> None:
+def _check_reachable(low: float, high: float, nu: tuple[float, ...], d: float) -> None:
     """Refuse at construction a ``min_distance`` the filter would almost never satisfy.
 
-    On a 33 x 33 grid of the box, at least 5% of the points must be at distance ``>= d``
-    (otherwise Hypothesis' filter fails at draw time with ``Unsatisfiable``).
+    On a 33 x 33 grid of the box (``K = 2``; for other ``K``, 4096 seeded uniform points of the
+    box), at least 5% of the points must be at distance ``>= d`` (otherwise Hypothesis' filter
+    fails at draw time with ``Unsatisfiable``).
     """
-    from gmmsym.outcomes import dist
+    K = len(nu)
+    if K == 2:
+        from gmmsym.outcomes import dist
 
-    axis = np.linspace(low, high, 33)
-    grid = np.stack(np.meshgrid(axis, axis), axis=-1).reshape(-1, 2)
+        axis = np.linspace(low, high, 33)
+        grid = np.stack(np.meshgrid(axis, axis), axis=-1).reshape(-1, 2)
+    else:
+        from gmmsym.family.outcomes import dist
+
+        grid = np.random.default_rng(0).uniform(low, high, (4096, K))
     share = float(np.mean(dist(grid, np.asarray(nu)) >= d))
     if share < 0.05:
         raise InputError(
-            f"min_distance: only {share:.0%} of the box [{low}, {high}]^2 is at distance >= {d} from nu; "
+            f"min_distance: only {share:.0%} of the box [{low}, {high}]^{K} is at distance >= {d} from nu; "
             "the filter would fail (use a larger box or a smaller min_distance)"
         )
 
@@ -198,9 +246,10 @@ def discriminators(
     high: float = 6.0,
     *,
     allow_infinite: bool = True,
-    collapsed: bool | None | tuple[bool, bool] = None,
-) -> SearchStrategy[tuple[float, float, float, float]]:
-    """Ordered discriminators ``(l1, r1, l2, r2)``.
+    collapsed: bool | None | Sequence[bool] = None,
+    model: ModelSpec = PAPER,
+) -> SearchStrategy[tuple[float, ...]]:
+    """Ordered discriminators ``(l1, r1, ..., lM, rM)``.
 
     Parameters
     ----------
@@ -208,30 +257,33 @@ def discriminators(
         Box of the finite endpoints.
     allow_infinite : bool
         Endpoints may be ``-inf``/``+inf`` (in order).
-    collapsed : None, bool or (bool, bool)
+    collapsed : None, bool or sequence of M bools
         ``None``: each interval collapsed (``r_j = l_j``) or not at random; ``True``/``False``:
-        both collapsed / none forced; a pair: force per interval (``False`` leaves that one to
-        the draw, which may still produce equal endpoints).
+        all collapsed / none forced; a sequence: force per interval (``False`` leaves that one
+        to the draw, which may still produce equal endpoints).
+    model : ModelSpec
+        Gives ``M`` (default the paper's, ``M = 2``).
 
     Returns
     -------
-    SearchStrategy[tuple[float, float, float, float]]
-        Always ``l1 <= r1 <= l2 <= r2``.
+    SearchStrategy[tuple[float, ...]]
+        Always ``l1 <= r1 <= ... <= lM <= rM``.
     """
+    M = check_model(model).M
     low, high, _ = _check_box(low, high, 0.0)
     endpoint = _floats(low, high)
     if check_bool("allow_infinite", allow_infinite):
         endpoint = st.one_of(endpoint, endpoint, endpoint, st.sampled_from([-math.inf, math.inf]))
-    pair = _check_collapsed(collapsed)
-    force = st.tuples(st.booleans(), st.booleans()) if pair is None else st.just(pair)
+    flags = _check_collapsed(collapsed, M)
+    force = st.tuples(*[st.booleans()] * M) if flags is None else st.just(flags)
 
     @st.composite
-    def build(draw) -> tuple[float, float, float, float]:
-        e = sorted(draw(st.lists(endpoint, min_size=4, max_size=4)))
+    def build(draw) -> tuple[float, ...]:
+        e = sorted(draw(st.lists(endpoint, min_size=2 * M, max_size=2 * M)))
         for j, flag in enumerate(draw(force)):
             if flag:
                 e[2 * j + 1] = e[2 * j]
-        return (e[0], e[1], e[2], e[3])
+        return tuple(e)
 
     return build()
 
@@ -253,9 +305,12 @@ def mean_batches(
     min_separation: float = 0.0,
     min_size: int = 1,
     max_size: int = 16,
+    model: ModelSpec = PAPER,
 ) -> SearchStrategy[np.ndarray]:
-    """Arrays ``(N, 2)`` of mean pairs (:func:`means`)."""
-    return batches(means(low, high, min_separation=min_separation), min_size=min_size, max_size=max_size)
+    """Arrays ``(N, K)`` of means (:func:`means`)."""
+    return batches(
+        means(low, high, min_separation=min_separation, model=model), min_size=min_size, max_size=max_size
+    )
 
 
 def discriminator_batches(
@@ -263,13 +318,14 @@ def discriminator_batches(
     high: float = 6.0,
     *,
     allow_infinite: bool = True,
-    collapsed: bool | None | tuple[bool, bool] = None,
+    collapsed: bool | None | Sequence[bool] = None,
     min_size: int = 1,
     max_size: int = 16,
+    model: ModelSpec = PAPER,
 ) -> SearchStrategy[np.ndarray]:
-    """Arrays ``(N, 4)`` of ordered discriminators (:func:`discriminators`)."""
+    """Arrays ``(N, 2M)`` of ordered discriminators (:func:`discriminators`)."""
     return batches(
-        discriminators(low, high, allow_infinite=allow_infinite, collapsed=collapsed),
+        discriminators(low, high, allow_infinite=allow_infinite, collapsed=collapsed, model=model),
         min_size=min_size,
         max_size=max_size,
     )
@@ -282,27 +338,29 @@ def states(
     mu_separation: float = 0.0,
     ell_box: float = 6.0,
     allow_infinite: bool = True,
-    collapsed: bool | None | tuple[bool, bool] = None,
+    collapsed: bool | None | Sequence[bool] = None,
     min_size: int = 1,
     max_size: int = 16,
+    model: ModelSpec = PAPER,
 ) -> SearchStrategy[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Batched states ``(nu (N, 2), mu (N, 2), ell (N, 4))`` with a common ``N``.
+    """Batched states ``(nu (N, K), mu (N, K), ell (N, 2M))`` with a common ``N``.
 
     Means lie in ``[-box, box]``; endpoints in ``[-ell_box, ell_box]`` (or infinite).
     """
-
+    model = check_model(model)
     box = check_positive("box", box)
     ell_box = check_positive("ell_box", ell_box)
     min_size, max_size = _check_sizes(min_size, max_size)
     # Build once here so that impossible parameters fail now, naming the argument, not at draw time.
-    _check_box(-box, box, nu_separation, ("box", "box", "nu_separation"))
-    _check_box(-box, box, mu_separation, ("box", "box", "mu_separation"))
-    discriminators(-ell_box, ell_box, allow_infinite=allow_infinite, collapsed=collapsed)
+    gaps = max(model.K - 1, 1)
+    _check_box(-box, box, nu_separation, ("box", "box", "nu_separation"), gaps)
+    _check_box(-box, box, mu_separation, ("box", "box", "mu_separation"), gaps)
+    discriminators(-ell_box, ell_box, allow_infinite=allow_infinite, collapsed=collapsed, model=model)
 
     @st.composite
     def build(draw) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         n = draw(st.integers(min_size, max_size))
-        size = {"min_size": n, "max_size": n}
+        size = {"min_size": n, "max_size": n, "model": model}
         nu = draw(mean_batches(-box, box, min_separation=nu_separation, **size))
         mu = draw(mean_batches(-box, box, min_separation=mu_separation, **size))
         ell = draw(

@@ -332,9 +332,9 @@ SPEC3 = ModelSpec(K=3, M=1, weights=(Fraction(1, 4), Fraction(1, 4), Fraction(1,
 def test_general_spec_matches_mpmath(mu, nu, ends, x):
     ell = sorted(ends)
     with mpmath.workdps(MP_DPS):
-        assert_nearest(certified.advantage(mu, ell, nu, spec=SPEC3), mp_advantage(mu, ell, nu, SPEC3))
-        assert_nearest(certified.density_gap(x, mu, nu, spec=SPEC3), mp_density_gap(x, mu, nu, SPEC3))
-        dmu, dell = certified.gradients(mu, ell, nu, spec=SPEC3)
+        assert_nearest(certified.advantage(mu, ell, nu, model=SPEC3), mp_advantage(mu, ell, nu, SPEC3))
+        assert_nearest(certified.density_gap(x, mu, nu, model=SPEC3), mp_density_gap(x, mu, nu, SPEC3))
+        dmu, dell = certified.gradients(mu, ell, nu, model=SPEC3)
         mdmu, mdell = mp_gradients(mu, ell, nu, SPEC3)
         for r, v in zip((*dmu, *dell), (*mdmu, *mdell), strict=True):
             assert_nearest(r, v)
@@ -348,7 +348,7 @@ def test_gradients_are_derivatives_of_the_objective(spec):
     mu = list(rng.uniform(-1, 1, K))
     nu = list(rng.uniform(-1, 1, K))
     ell = sorted(rng.uniform(-2.5, 2.5, 2 * M))
-    dmu, dell = certified.gradients(mu, ell, nu, spec=spec)
+    dmu, dell = certified.gradients(mu, ell, nu, model=spec)
     with mpmath.workdps(60):
         for i in range(K):
 
@@ -382,8 +382,8 @@ def test_input_validation_names_the_argument():
         certified.gradients([[0.0, 1.0]], (0.0, 1.0, 2.0, 3.0), nu)
     with pytest.raises(TypeError, match="x"):
         certified.density_gap("0.5", (0.0, 1.0), nu)
-    with pytest.raises(TypeError, match="spec"):
-        certified.objective((0.0, 1.0), (0.0, 1.0, 2.0, 3.0), nu, spec="paper")
+    with pytest.raises(TypeError, match="model"):
+        certified.objective((0.0, 1.0), (0.0, 1.0, 2.0, 3.0), nu, model="paper")
     with pytest.raises(ValueError, match="prec"):
         certified.objective_ball((0.0, 1.0), (0.0, 1.0, 2.0, 3.0), nu, prec=1)
 

@@ -125,6 +125,7 @@ def test_crossings_match_mp_and_are_zeros(case):
 @example(((32.681943644213796, 7.155041096073788), (42.07322406201071, 32.6819434561947)))
 @example(((-13.71971785890638, 11.893275160139382), (-27.772505959779046, -13.719717858906378)))
 @example(((0.9999, 1.0001), (1.0, 1.0)))  # equal true means, a generator mean 1e-4 away (issue 8)
+@example(((31.7734375, -36.0), (0.0, -0.03162277660168379)))  # cover ball was +-0.42 wide (issue 9)
 def test_crossings_match_certified(case):
     mu, nu = case
     ell, n = optimal_discriminator(mu, nu)

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, seed, settings
 from hypothesis import strategies as st
 
 import gmmsym
 from gmmsym import strategies as gst
+from gmmsym.errors import InputError
+from gmmsym.model.spec import ModelSpec
 
 
 def _ordered(e) -> bool:
@@ -131,4 +134,81 @@ def test_states_share_n_and_run_through_kernels(state):
 )
 def test_bad_arguments_raise(call):
     with pytest.raises(ValueError):
+        call()
+
+
+# ---------------------------------------------------------------------------------------------
+# model= (issue 9): widths K and 2M; K = 2 / M = 2 draws are the paper's
+
+
+K3M3 = ModelSpec(3, 3, (Fraction(1, 4), Fraction(1, 4), Fraction(1, 2)), 1)
+K3M2 = ModelSpec(3, 2, (Fraction(1, 4), Fraction(1, 4), Fraction(1, 2)), 1)
+K4M1 = ModelSpec(4, 1, (Fraction(1, 4),) * 4, Fraction(1, 2))
+
+
+@pytest.mark.parametrize("model", [K3M3, K3M2, K4M1], ids=["k3m3", "k3m2", "k4m1"])
+def test_states_have_widths_k_and_2m(model):
+    @given(gst.states(model=model, nu_separation=0.2, mu_separation=0.1, max_size=5))
+    def probe(state):
+        nu, mu, ell = state
+        n = nu.shape[0]
+        assert nu.shape == (n, model.K) and mu.shape == (n, model.K) and ell.shape == (n, 2 * model.M)
+        assert np.all(ell[:, :-1] <= ell[:, 1:])
+        for row, sep in ((nu, 0.2), (mu, 0.1)):
+            gaps = np.abs(row[:, :, None] - row[:, None, :])[:, ~np.eye(model.K, dtype=bool)]
+            assert np.all(gaps >= sep)
+            assert np.all(np.abs(row) <= 3.0)
+
+    probe()
+
+
+@given(gst.generator_means(-2.0, 2.0, min_separation=0.05, nu=(-1.0, 0.0, 1.0), min_distance=0.3, model=K3M3))
+def test_generator_means_k3_away_from_truth(mu):
+    assert len(mu) == 3
+    assert gst.label_invariant_distance(mu, (-1.0, 0.0, 1.0), model=K3M3) >= 0.3
+
+
+def test_label_invariant_distance_k3_is_min_over_permutations():
+    import itertools
+
+    rng = np.random.default_rng(4)
+    for _ in range(50):
+        mu, nu = rng.uniform(-3, 3, 3), rng.uniform(-3, 3, 3)
+        want = min(max(abs(mu[p[i]] - nu[i]) for i in range(3)) for p in itertools.permutations(range(3)))
+        assert gst.label_invariant_distance(mu, nu, model=K3M3) == want
+
+
+def _draws(strategy, n=25):
+    out = []
+
+    @seed(20261201)
+    @settings(max_examples=n, database=None, derandomize=False)
+    @given(strategy)
+    def collect(v):
+        out.append(v)
+
+    collect()
+    return out
+
+
+def test_k2_and_m2_draws_do_not_depend_on_the_rest_of_the_model():
+    """Only K shapes the means and only M the discriminators: the paper's draws are unchanged."""
+    other = ModelSpec(2, 2, (Fraction(1, 3), Fraction(2, 3)), 2)
+    assert _draws(gst.means(min_separation=0.1)) == _draws(gst.means(min_separation=0.1, model=other))
+    assert _draws(gst.discriminators()) == _draws(gst.discriminators(model=K3M2))
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: gst.means(model="K=3"), "model"),
+        (lambda: gst.discriminators(model=None), "model"),
+        (lambda: gst.discriminators(collapsed=(True, False), model=K3M3), "collapsed"),
+        (lambda: gst.means(-1.0, 1.0, min_separation=1.5, model=K3M3), "min_separation"),
+        (lambda: gst.generator_means(nu=(0.0, 1.0), min_distance=0.1, model=K3M3), "nu"),
+        (lambda: gst.states(model=K3M3, nu_separation=2.0, box=1.0), "nu_separation"),
+    ],
+)
+def test_hostile_model_arguments_name_the_argument(call, match):
+    with pytest.raises(InputError, match=match):
         call()

@@ -9,23 +9,24 @@ from dataclasses import asdict
 
 import numpy as np
 
-from gmmsym.cli.options import FORMATTER
+from gmmsym.cli.options import FORMATTER, add_model_option
 from gmmsym.errors import InputError
 from gmmsym.io import atomic_write_text, check_output_file, file_errors, json_text
+from gmmsym.model.spec import PAPER
 from gmmsym.references.accuracy import DEFAULT_POINTS, markdown_table, measure, print_table
 
 __all__ = ["add_parser", "run"]
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Register ``gmmsym accuracy`` (``--points N``, ``--seed S``, ``--json PATH``, ``--markdown``)."""
+    """Register ``gmmsym accuracy`` (``--points``, ``--seed``, ``--model``, ``--json``, ``--markdown``)."""
     p = subparsers.add_parser(
         "accuracy",
         help="float64 kernels against correctly rounded certified references",
         description=(
-            "Compare the float64 kernels with correctly rounded python-flint references on seeded "
-            "points; exit status 1 if a target fails (16 ulps of 1 everywhere; "
-            "4(1+a^2) ulps of the term scale S where a <= 37)."
+            "Compare the float64 kernels of a model (the paper's unless --model) with correctly "
+            "rounded python-flint references on seeded points; exit status 1 if a target fails "
+            "(16 ulps of 1 everywhere; 4(1+a^2) ulps of the term scale S where a <= 37)."
         ),
         formatter_class=FORMATTER,
     )
@@ -37,6 +38,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         help=f"number of points (default {DEFAULT_POINTS})",
     )
     p.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
+    add_model_option(p)
     p.add_argument("--json", default=None, metavar="PATH", help="also write the rows as JSON")
     p.add_argument("--markdown", action="store_true", help="print a Markdown table instead of rich")
     p.set_defaults(func=run)
@@ -50,9 +52,12 @@ def run(args: argparse.Namespace) -> int:
     if args.json is not None:
         check_output_file(args.json, "--json", parents=True)
     t0 = time.perf_counter()
-    rows = measure(n_points=args.points, seed=args.seed)
+    model = getattr(args, "model", PAPER)
+    rows = measure(n_points=args.points, seed=args.seed, model=model)
     elapsed = time.perf_counter() - t0
     title = f"gmmsym accuracy: {args.points} points, seed {args.seed} ({elapsed:.1f} s)"
+    if model != PAPER:
+        title += f", model {model.text()}"
     if getattr(args, "markdown", False):
         print(markdown_table(rows))
     else:
@@ -64,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
         doc = {
             "points": args.points,
             "seed": args.seed,
+            "model": model.text(),
             "seconds": elapsed,
             "gmmsym": gmmsym.__version__,
             "numpy": np.__version__,

@@ -41,7 +41,7 @@ class MpBackend:
 
         if self.model == PAPER:
             return gmp.gradients(mu, ell, self.nu, dps=self.dps)
-        return gmp.gradients(mu, ell, self.nu, dps=self.dps, spec=self.model)
+        return gmp.gradients(mu, ell, self.nu, dps=self.dps, model=self.model)
 
     @staticmethod
     def combine(x, a, g):

@@ -14,6 +14,9 @@ arithmetic and rounded outward, so no zero lies outside):
   zero, a tangency, or a pair closer than that) makes the result *incomplete*.
 
 Crossings are sign changes, as in the float64 solver.  Slow (scalar, per row): a reference.
+The stronger certified reference for any model (pair form, Rolle chain, interval Newton) is
+:func:`gmmsym.references.certified_roots.certified_crossings` (``model=``); this one stays as the
+family package's own, independent, check (the layer rule keeps it from importing ``references``).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from fractions import Fraction
 
 import flint
 
-from gmmsym.model.spec import PAPER, ModelSpec
+from gmmsym.model.spec import PAPER, ModelSpec, check_model
 
 __all__ = ["CertifiedCrossings", "certified_crossings"]
 
@@ -84,7 +87,7 @@ def _sign(v: flint.arb) -> int:
 def certified_crossings(
     mu,
     nu,
-    spec: ModelSpec = PAPER,
+    model: ModelSpec = PAPER,
     *,
     prec: int = 200,
     rtol: float = 1e-15,
@@ -104,7 +107,7 @@ def certified_crossings(
     budget : int
         Largest number of intervals examined; beyond it the result is incomplete.
     """
-    terms, sig = _terms(mu, nu, spec)
+    terms, sig = _terms(mu, nu, check_model(model))
     if len(terms) < 2:
         return CertifiedCrossings((), True)  # one term (no zero) or f == 0 (no crossing)
     found: list = []

@@ -25,6 +25,13 @@ Targets (issue 2)
 Rows are reported per function and per region of ``a``:
 ``a <= 2``, ``2 < a <= 10``, ``10 < a <= 37``, ``37 < a <= 40``.
 
+Any model (``model=``, ``gmmsym accuracy --model SPEC``): the functions are those of
+:func:`functions_for` (``dL/dmu1 ... dL/dmuK``, ``dL/dl1, dL/dr1, ... dL/drM``), the kernels the
+model's generated ones (:class:`gmmsym.kernels.float64.Kernels`, loaded through
+:func:`gmmsym.kernels.loader.kernels_for`), the references the same certified expansions with
+the model's weights and sigma, the points :func:`sample_points` for the model, and the targets
+the same as the paper's (the term scale ``S`` carries the weights; ``a`` is in units of sigma).
+
 The seeded points and the regions are in :mod:`gmmsym.references.accuracy_points`, the tables in
 :mod:`gmmsym.references.accuracy_report`; both are re-exported here (``gmmsym.accuracy`` is this
 module).
@@ -38,6 +45,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from gmmsym.model import validate as _validate
+from gmmsym.model.spec import PAPER, ModelSpec, check_model
 from gmmsym.references import certified
 
 # Re-exports: every name of the module before the split stays importable (and patchable) here;
@@ -57,6 +65,7 @@ from gmmsym.references.accuracy_report import (  # noqa: F401
 
 __all__ = [
     "FUNCTIONS",
+    "functions_for",
     "REGIONS",
     "DEFAULT_POINTS",
     "ABS_TARGET_ULPS",
@@ -88,6 +97,17 @@ FUNCTIONS: tuple[str, ...] = (
     "dL/dr2",
     "density_gap",
 )
+
+
+def functions_for(model: ModelSpec = PAPER) -> tuple[str, ...]:
+    """Function names of ``model`` in report order (:data:`FUNCTIONS` for the paper's model)."""
+    model = check_model(model)
+    if model == PAPER:
+        return FUNCTIONS
+    grads = tuple(f"dL/dmu{i + 1}" for i in range(model.K)) + tuple(f"dL/d{n}" for n in model.ell_names)
+    return ("objective", "advantage", *grads, "density_gap")
+
+
 #: Default number of sampled points (each gives one value of every function); ~20 s on 1 core.
 DEFAULT_POINTS = 8000
 #: Absolute target: ``err <= 16`` ulps of 1.
@@ -149,34 +169,66 @@ KERNEL_FUNCTIONS: dict[str, Callable[[Batch], np.ndarray]] = {
 }
 
 
-def kernel_values(batch: Batch, functions: Sequence[str] = FUNCTIONS) -> dict[str, np.ndarray]:
-    """Float64 kernel values ``{name: (n,)}``; non-finite outputs are kept (they fail)."""
+def _gradient_names(functions: Sequence[str]) -> list[str]:
+    return [name for name in functions if name.startswith("dL/d")]
+
+
+def kernel_values(
+    batch: Batch, functions: Sequence[str] = FUNCTIONS, *, model: ModelSpec = PAPER
+) -> dict[str, np.ndarray]:
+    """Float64 kernel values ``{name: (n,)}``; non-finite outputs are kept (they fail).
+
+    The paper's model through :data:`KERNEL_FUNCTIONS` (the public API), any other model
+    through :class:`gmmsym.kernels.float64.Kernels` of its generated module.
+    """
+    model = check_model(model)
     with np.errstate(all="ignore"):
-        return {name: np.asarray(KERNEL_FUNCTIONS[name](batch), dtype=np.float64) for name in functions}
+        if model == PAPER:
+            return {name: np.asarray(KERNEL_FUNCTIONS[name](batch), dtype=np.float64) for name in functions}
+        from gmmsym.kernels.float64 import Kernels
+
+        kern = Kernels(model)
+        out: dict[str, np.ndarray] = {}
+        if "objective" in functions:
+            out["objective"] = kern.objective(batch.mu, batch.ell, batch.nu)
+        if "advantage" in functions:
+            out["advantage"] = kern.advantage(batch.mu, batch.ell, batch.nu)
+        if _gradient_names(functions):
+            g = np.concatenate(kern.gradients(batch.mu, batch.ell, batch.nu), axis=-1)
+            names = functions_for(model)[2:-1]
+            out |= {name: g[:, names.index(name)] for name in _gradient_names(functions)}
+        if "density_gap" in functions:
+            out["density_gap"] = kern.density_gap(batch.x, batch.mu, batch.nu)
+        return {name: np.asarray(out[name], dtype=np.float64) for name in functions}
+
+
+def _expansions(batch: Batch, i: int, functions: Sequence[str], model: ModelSpec) -> dict:
+    """The certified expansions of point ``i`` for ``functions``."""
+    mu, ell, nu = batch.mu[i], batch.ell[i], batch.nu[i]
+    exps: dict[str, certified.Expansion] = {}
+    if "objective" in functions:
+        exps["objective"] = certified.objective_expansion(mu, ell, nu, model=model)
+    if "advantage" in functions:
+        exps["advantage"] = certified.advantage_expansion(mu, ell, nu, model=model)
+    if _gradient_names(functions):
+        dmu, dell = certified.gradient_expansions(mu, ell, nu, model=model)
+        for name, e in zip(functions_for(model)[2:-1], (*dmu, *dell), strict=True):
+            if name in functions:
+                exps[name] = e
+    if "density_gap" in functions:
+        exps["density_gap"] = certified.density_gap_expansion(batch.x[i], mu, nu, model=model)
+    return exps
 
 
 def reference_values(
-    batch: Batch, functions: Sequence[str] = FUNCTIONS
+    batch: Batch, functions: Sequence[str] = FUNCTIONS, *, model: ModelSpec = PAPER
 ) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Correctly rounded references, term scales and ``a``: ``{name: (ref, S, a)}``, each ``(n,)``."""
+    model = check_model(model)
     n = len(batch)
     out = {name: (np.empty(n), np.empty(n), np.empty(n)) for name in functions}
-    need_grad = any(name in FUNCTIONS[2:8] for name in functions)
     for i in range(n):
-        mu, ell, nu = batch.mu[i], batch.ell[i], batch.nu[i]
-        exps: dict[str, certified.Expansion] = {}
-        if "objective" in out:
-            exps["objective"] = certified.objective_expansion(mu, ell, nu)
-        if "advantage" in out:
-            exps["advantage"] = certified.advantage_expansion(mu, ell, nu)
-        if need_grad:
-            dmu, dell = certified.gradient_expansions(mu, ell, nu)
-            for name, e in zip(FUNCTIONS[2:8], (*dmu, *dell), strict=True):
-                if name in out:
-                    exps[name] = e
-        if "density_gap" in out:
-            exps["density_gap"] = certified.density_gap_expansion(batch.x[i], mu, nu)
-        for name, e in exps.items():
+        for name, e in _expansions(batch, i, functions, model).items():
             ref, s, a = out[name]
             ref[i] = e.rounded()
             s[i] = e.scale
@@ -250,9 +302,10 @@ def measure(
     n_points: int = DEFAULT_POINTS,
     seed: int = 0,
     *,
-    functions: Sequence[str] = FUNCTIONS,
+    functions: Sequence[str] | None = None,
+    model: ModelSpec = PAPER,
 ) -> list[AccuracyRow]:
-    """Measure every function of :data:`FUNCTIONS` on ``n_points`` seeded points.
+    """Measure every function of ``model`` (:func:`functions_for`) on ``n_points`` seeded points.
 
     Parameters
     ----------
@@ -260,8 +313,10 @@ def measure(
         Number of points (:func:`sample_points` with ``numpy.random.default_rng(seed)``).
     seed : int
         Seed of the generator.
-    functions : sequence of str
-        Subset of :data:`FUNCTIONS` to measure.
+    functions : sequence of str, optional
+        Subset of ``functions_for(model)`` to measure (default: all).
+    model : ModelSpec
+        The model (default the paper's): its generated kernels against its certified references.
 
     Returns
     -------
@@ -269,18 +324,23 @@ def measure(
         One row per function and region of :data:`REGIONS`, in that order (``n = 0`` rows
         included).
     """
+    model = check_model(model)
     n_points = _validate.check_int("n_points", n_points, minimum=1)
     seed = _validate.check_int("seed", seed, minimum=0)
-    return measure_batch(sample_points(n_points, np.random.default_rng(seed)), functions)
+    batch = sample_points(n_points, np.random.default_rng(seed), model=model)
+    return measure_batch(batch, functions, model=model)
 
 
-def measure_batch(batch: Batch, functions: Sequence[str] = FUNCTIONS) -> list[AccuracyRow]:
+def measure_batch(
+    batch: Batch, functions: Sequence[str] | None = None, *, model: ModelSpec = PAPER
+) -> list[AccuracyRow]:
     """Rows of :func:`measure` for given points (e.g. a hand-made tail batch)."""
-    functions = tuple(functions)
+    model = check_model(model)
+    functions = functions_for(model) if functions is None else tuple(functions)
     for name in functions:
-        _validate.check_choice("functions", name, FUNCTIONS)
-    kern = kernel_values(batch, functions)
-    refs = reference_values(batch, functions)
+        _validate.check_choice("functions", name, functions_for(model))
+    kern = kernel_values(batch, functions, model=model)
+    refs = reference_values(batch, functions, model=model)
     rows = []
     for name in functions:
         ref, s, a = refs[name]

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from gmmsym.model import validate as _validate
+from gmmsym.model.spec import PAPER, ModelSpec, check_model
 
 __all__ = ["REGIONS", "region_label", "Batch", "sample_points"]
 
@@ -26,7 +27,7 @@ def region_label(lo: float, hi: float) -> str:
 
 @dataclass(frozen=True, eq=False)
 class Batch:
-    """Sampled points of the paper model: ``mu``, ``nu`` ``(n, 2)``, ``ell`` ``(n, 4)``, ``x`` ``(n,)``."""
+    """Sampled points of a model: ``mu``, ``nu`` ``(n, K)``, ``ell`` ``(n, 2M)``, ``x`` ``(n,)``."""
 
     mu: np.ndarray
     ell: np.ndarray
@@ -52,7 +53,7 @@ _FAMILIES = ("spread", "same_tail", "tight", "straddle", "separated")
 _SHRINK = 1.0 - 1e-9  # keep |c + d - m| <= hi after rounding
 
 
-def sample_points(n: int, rng: np.random.Generator) -> Batch:
+def sample_points(n: int, rng: np.random.Generator, *, model: ModelSpec = PAPER) -> Batch:
     """Points covering the bulk and both tails of every Gaussian argument.
 
     For each point a target region ``(lo, hi]`` of ``a`` is drawn uniformly from
@@ -75,29 +76,38 @@ def sample_points(n: int, rng: np.random.Generator) -> Batch:
     pushed to ``+inf`` (0.05), an interval collapsed ``r_j = l_j`` (0.15 each).  The density
     point is ``x = c +- U(dmin, hi - h)``.  So ``a <= 40`` always (the realised ``a`` may fall
     in a lower region than the target; rows use the realised one).
+
+    For ``model`` (default the paper's) the same recipe with ``K`` means per side, ``2M``
+    endpoints (the swapped truth is the reversed ``nu``; ``r_M = +inf``; every interval may
+    collapse), drawn in units of ``sigma`` and then scaled by it (so ``a`` is unchanged).  For
+    ``K = M = 2`` the stream of draws is the paper's: the same seed gives the same points.
     """
+    K, M = check_model(model).K, model.M
     n = _validate.check_int("n", n, minimum=1)
-    mu = np.empty((n, 2))
-    nu = np.empty((n, 2))
-    ell = np.empty((n, 4))
+    mu = np.empty((n, K))
+    nu = np.empty((n, K))
+    ell = np.empty((n, 2 * M))
     x = np.empty(n)
     family = np.empty(n, dtype=object)
     for k in range(n):
         lo, hi = REGIONS[rng.integers(len(REGIONS))]
         c = rng.uniform(-3.0, 3.0)
         h = float(rng.choice([0.0, 1e-3, min(1.0, hi / 4), min(6.0, hi / 4)]))
-        nu_k, mu_k = _means(rng, c, h)
+        nu_k, mu_k = _means(rng, c, h, K)
         dmax = (hi - h) * _SHRINK
         dmin = min(lo + h, dmax)
         fam = _FAMILIES[rng.integers(len(_FAMILIES))]
         sign = rng.choice([-1.0, 1.0])
         if fam == "separated":
-            nu_k, mu_k, d, x_off = _separated(rng, c, hi, sign)
+            nu_k, mu_k, d, x_off = _separated(rng, c, hi, sign, 2 * M, K)
         else:
-            d = _offsets(rng, fam, sign, dmin, dmax)
+            d = _offsets(rng, fam, sign, dmin, dmax, 2 * M)
         mu[k], nu[k], ell[k] = mu_k, nu_k, _endpoints(rng, c + d)
         x[k] = c + x_off if fam == "separated" else c + sign * rng.uniform(dmin, dmax)
         family[k] = fam
+    if model.sigma != 1:
+        s = float(model.sigma)
+        mu, nu, ell, x = mu * s, nu * s, ell * s, x * s
     return Batch(mu=mu, ell=ell, nu=nu, x=x, family=family)
 
 
@@ -105,10 +115,10 @@ def sample_points(n: int, rng: np.random.Generator) -> Batch:
 # the report: the same seed gives the same points).
 
 
-def _means(rng: np.random.Generator, c: float, h: float) -> tuple[np.ndarray, np.ndarray]:
-    """``(nu, mu)`` within ``h`` of ``c``; ``mu = nu`` (p = 0.1) or swapped ``nu`` (0.1)."""
-    nu_k = c + rng.uniform(-h, h, 2)
-    mu_k = c + rng.uniform(-h, h, 2)
+def _means(rng: np.random.Generator, c: float, h: float, K: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """``(nu, mu)`` within ``h`` of ``c``; ``mu = nu`` (p = 0.1) or reversed ``nu`` (0.1)."""
+    nu_k = c + rng.uniform(-h, h, K)
+    mu_k = c + rng.uniform(-h, h, K)
     u = rng.random()
     if u < 0.1:
         mu_k = nu_k.copy()
@@ -118,49 +128,51 @@ def _means(rng: np.random.Generator, c: float, h: float) -> tuple[np.ndarray, np
 
 
 def _separated(
-    rng: np.random.Generator, c: float, hi: float, sign: float
+    rng: np.random.Generator, c: float, hi: float, sign: float, n_end: int = 4, K: int = 2
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """Family ``separated``: ``(nu, mu, endpoint offsets, density-point offset)`` from ``c``."""
-    near = c + rng.uniform(-0.25, 0.25, 2)
-    far = c + sign * rng.uniform(0.3, 0.8) * hi + rng.uniform(-0.25, 0.25, 2)
+    near = c + rng.uniform(-0.25, 0.25, K)
+    far = c + sign * rng.uniform(0.3, 0.8) * hi + rng.uniform(-0.25, 0.25, K)
     nu_k, mu_k = (near, far) if rng.random() < 0.5 else (far, near)
     means = np.concatenate([nu_k, mu_k])
     centre = (means.max() + means.min()) / 2
     half = (hi - (means.max() - means.min()) / 2) * _SHRINK
-    d = centre - c + rng.uniform(-half, half, 4)
+    d = centre - c + rng.uniform(-half, half, n_end)
     x_off = centre - c + rng.uniform(-half, half)
     return nu_k, mu_k, d, x_off
 
 
-def _offsets(rng: np.random.Generator, fam: str, sign: float, dmin: float, dmax: float) -> np.ndarray:
+def _offsets(
+    rng: np.random.Generator, fam: str, sign: float, dmin: float, dmax: float, n_end: int = 4
+) -> np.ndarray:
     """Endpoint offsets from the centre: families ``spread``, ``same_tail``, ``tight``, ``straddle``."""
     if fam == "spread":
-        d = rng.uniform(-dmax, dmax, 4)
+        d = rng.uniform(-dmax, dmax, n_end)
         d[0] = sign * rng.uniform(dmin, dmax)
     elif fam == "same_tail":
-        d = sign * rng.uniform(dmin, dmax, 4)
+        d = sign * rng.uniform(dmin, dmax, n_end)
     elif fam == "tight":
-        base = rng.uniform(-dmax, dmax, 2)
+        base = rng.uniform(-dmax, dmax, n_end // 2)
         base[0] = sign * rng.uniform(dmin, dmax)
-        width = 10.0 ** rng.uniform(-12, -1, 2) * np.maximum(np.abs(base), 1.0)
+        width = 10.0 ** rng.uniform(-12, -1, n_end // 2) * np.maximum(np.abs(base), 1.0)
         d = np.concatenate([base, base + width])
         d = np.clip(d, -dmax, dmax)
     else:  # straddle
-        d = np.array([-rng.uniform(dmin, dmax), rng.uniform(dmin, dmax), 0.0, 0.0])
-        d[2:] = rng.uniform(-dmax, dmax, 2)
+        d = np.array([-rng.uniform(dmin, dmax), rng.uniform(dmin, dmax)] + [0.0] * (n_end - 2))
+        d[2:] = rng.uniform(-dmax, dmax, n_end - 2)
     return d
 
 
 def _endpoints(rng: np.random.Generator, ends: np.ndarray) -> np.ndarray:
-    """Sorted ``ell``; then ``l1 = -inf``, ``r2 = +inf``, interval 2 at ``+inf``, collapsed intervals."""
+    """Sorted ``ell``; then ``l1 = -inf``, ``r_M = +inf``, ``r1, ...`` at ``+inf``, collapsed intervals."""
     e = np.sort(ends)
     if rng.random() < 0.2:
         e[0] = -np.inf
     if rng.random() < 0.2:
-        e[3] = np.inf
+        e[-1] = np.inf
     if rng.random() < 0.05:
         e[1:] = np.inf
-    for j in range(2):
+    for j in range(len(e) // 2):
         if rng.random() < 0.15:
             e[2 * j + 1] = e[2 * j]
     return e

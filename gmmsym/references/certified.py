@@ -33,7 +33,6 @@ from gmmsym.references.certified_expansions import (  # noqa: F401
     _accumulate,
     _arb_q,
     _Builder,
-    _check_spec,
     _interval_masses,
     _model_inputs,
     _point,
@@ -108,56 +107,56 @@ def normal_mass_ball(a: float, b: float, *, prec: int = DEFAULT_PREC) -> arb:
 
 
 def objective_ball(
-    mu: object, ell: object, nu: object, *, prec: int = DEFAULT_PREC, spec: ModelSpec = PAPER
+    mu: object, ell: object, nu: object, *, prec: int = DEFAULT_PREC, model: ModelSpec = PAPER
 ) -> arb:
     """Ball containing ``L(mu, ell)`` (see :func:`objective_expansion`)."""
-    return objective_expansion(mu, ell, nu, spec=spec).ball(prec)
+    return objective_expansion(mu, ell, nu, model=model).ball(prec)
 
 
 def advantage_ball(
-    mu: object, ell: object, nu: object, *, prec: int = DEFAULT_PREC, spec: ModelSpec = PAPER
+    mu: object, ell: object, nu: object, *, prec: int = DEFAULT_PREC, model: ModelSpec = PAPER
 ) -> arb:
     """Ball containing ``L(mu, ell) - 1`` (see :func:`advantage_expansion`)."""
-    return advantage_expansion(mu, ell, nu, spec=spec).ball(prec)
+    return advantage_expansion(mu, ell, nu, model=model).ball(prec)
 
 
 def gradients_ball(
-    mu: object, ell: object, nu: object, *, prec: int = DEFAULT_PREC, spec: ModelSpec = PAPER
+    mu: object, ell: object, nu: object, *, prec: int = DEFAULT_PREC, model: ModelSpec = PAPER
 ) -> tuple[tuple[arb, ...], tuple[arb, ...]]:
     """Balls ``((dL/dmu_i)_i, (dL/dl_1, dL/dr_1, ...))`` (see :func:`gradient_expansions`)."""
-    dmu, dell = gradient_expansions(mu, ell, nu, spec=spec)
+    dmu, dell = gradient_expansions(mu, ell, nu, model=model)
     return tuple(e.ball(prec) for e in dmu), tuple(e.ball(prec) for e in dell)
 
 
 def density_gap_ball(
-    x: float, mu: object, nu: object, *, prec: int = DEFAULT_PREC, spec: ModelSpec = PAPER
+    x: float, mu: object, nu: object, *, prec: int = DEFAULT_PREC, model: ModelSpec = PAPER
 ) -> arb:
     """Ball containing ``p*(x) - p_mu(x)`` (see :func:`density_gap_expansion`)."""
-    return density_gap_expansion(x, mu, nu, spec=spec).ball(prec)
+    return density_gap_expansion(x, mu, nu, model=model).ball(prec)
 
 
 # --------------------------------------------------------------------------------------------
 # correctly rounded float64 references
 
 
-def objective(mu: object, ell: object, nu: object, *, spec: ModelSpec = PAPER) -> float:
+def objective(mu: object, ell: object, nu: object, *, model: ModelSpec = PAPER) -> float:
     """Correctly rounded float64 ``L(mu, ell)``."""
-    return objective_expansion(mu, ell, nu, spec=spec).rounded()
+    return objective_expansion(mu, ell, nu, model=model).rounded()
 
 
-def advantage(mu: object, ell: object, nu: object, *, spec: ModelSpec = PAPER) -> float:
+def advantage(mu: object, ell: object, nu: object, *, model: ModelSpec = PAPER) -> float:
     """Correctly rounded float64 ``L(mu, ell) - 1``."""
-    return advantage_expansion(mu, ell, nu, spec=spec).rounded()
+    return advantage_expansion(mu, ell, nu, model=model).rounded()
 
 
 def gradients(
-    mu: object, ell: object, nu: object, *, spec: ModelSpec = PAPER
+    mu: object, ell: object, nu: object, *, model: ModelSpec = PAPER
 ) -> tuple[tuple[float, ...], tuple[float, ...]]:
     """Correctly rounded float64 ``(dL/dmu, dL/dell)``, each component rounded on its own."""
-    dmu, dell = gradient_expansions(mu, ell, nu, spec=spec)
+    dmu, dell = gradient_expansions(mu, ell, nu, model=model)
     return tuple(e.rounded() for e in dmu), tuple(e.rounded() for e in dell)
 
 
-def density_gap(x: float, mu: object, nu: object, *, spec: ModelSpec = PAPER) -> float:
+def density_gap(x: float, mu: object, nu: object, *, model: ModelSpec = PAPER) -> float:
     """Correctly rounded float64 ``p*(x) - p_mu(x)``."""
-    return density_gap_expansion(x, mu, nu, spec=spec).rounded()
+    return density_gap_expansion(x, mu, nu, model=model).rounded()

@@ -52,7 +52,7 @@ from flint import arb, ctx, fmpq
 from gmmsym.errors import InputError
 from gmmsym.kernels import special as _special
 from gmmsym.model import validate as _validate
-from gmmsym.model.spec import PAPER, ModelSpec
+from gmmsym.model.spec import PAPER, ModelSpec, check_model
 from gmmsym.references.certified_rounding import DEFAULT_PREC, MAX_PREC, correctly_rounded
 
 __all__ = [
@@ -230,21 +230,15 @@ def _scalar(name: str, value: object, *, allow_inf: bool = True) -> float:
     return _point(name, [value], 1, allow_inf=allow_inf)[0]
 
 
-def _check_spec(spec: object) -> ModelSpec:
-    if not isinstance(spec, ModelSpec):
-        raise InputError(f"spec must be a ModelSpec, got {type(spec).__name__}")
-    return spec
-
-
-def _model_inputs(mu: object, ell: object, nu: object, spec: ModelSpec):
-    spec = _check_spec(spec)
-    mu_t = _point("mu", mu, spec.K)
-    nu_t = _point("nu", nu, spec.K)
-    ell_t = _point("ell", ell, 2 * spec.M, allow_inf=True)
+def _model_inputs(mu: object, ell: object, nu: object, model: ModelSpec):
+    model = check_model(model)
+    mu_t = _point("mu", mu, model.K)
+    nu_t = _point("nu", nu, model.K)
+    ell_t = _point("ell", ell, 2 * model.M, allow_inf=True)
     with np.errstate(invalid="ignore"):  # inf - inf in the order check is NaN, i.e. not a violation
         _validate.check_ordered("ell", np.asarray(ell_t))
-    w = tuple(_q(x) for x in spec.weights)
-    return spec, mu_t, ell_t, nu_t, w
+    w = tuple(_q(x) for x in model.weights)
+    return model, mu_t, ell_t, nu_t, w
 
 
 # --------------------------------------------------------------------------------------------
@@ -284,27 +278,27 @@ def _interval_masses(b: _Builder, mu, ell, nu, w) -> None:
             b.cdf(wi, lj, mu[i])
 
 
-def objective_expansion(mu: object, ell: object, nu: object, *, spec: ModelSpec = PAPER) -> Expansion:
+def objective_expansion(mu: object, ell: object, nu: object, *, model: ModelSpec = PAPER) -> Expansion:
     """``L(mu, ell) = 1 + sum_j sum_i w_i [Phi(r_j-nu_i) - Phi(l_j-nu_i) - Phi(r_j-mu_i) + Phi(l_j-mu_i)]``.
 
     Arguments are ``(endpoint - mean) / sigma``.  ``S`` includes the constant 1.
     """
-    spec, mu_t, ell_t, nu_t, w = _model_inputs(mu, ell, nu, spec)
-    b = _Builder(spec.sigma, constant=1)
+    model, mu_t, ell_t, nu_t, w = _model_inputs(mu, ell, nu, model)
+    b = _Builder(model.sigma, constant=1)
     _interval_masses(b, mu_t, ell_t, nu_t, w)
     return b.build()
 
 
-def advantage_expansion(mu: object, ell: object, nu: object, *, spec: ModelSpec = PAPER) -> Expansion:
+def advantage_expansion(mu: object, ell: object, nu: object, *, model: ModelSpec = PAPER) -> Expansion:
     """``L - 1 = sum_j [P*([l_j, r_j]) - G_mu([l_j, r_j])]`` (no constant term in ``S``)."""
-    spec, mu_t, ell_t, nu_t, w = _model_inputs(mu, ell, nu, spec)
-    b = _Builder(spec.sigma)
+    model, mu_t, ell_t, nu_t, w = _model_inputs(mu, ell, nu, model)
+    b = _Builder(model.sigma)
     _interval_masses(b, mu_t, ell_t, nu_t, w)
     return b.build()
 
 
 def gradient_expansions(
-    mu: object, ell: object, nu: object, *, spec: ModelSpec = PAPER
+    mu: object, ell: object, nu: object, *, model: ModelSpec = PAPER
 ) -> tuple[tuple[Expansion, ...], tuple[Expansion, ...]]:
     """``(dL/dmu_1..K, dL/dl_1, dL/dr_1, ..., dL/dr_M)``.
 
@@ -318,18 +312,18 @@ def gradient_expansions(
 
     with ``p(x) = sum_i w_i phi((x - m_i)/sigma)/sigma`` (arguments scaled by ``sigma``).
     """
-    spec, mu_t, ell_t, nu_t, w = _model_inputs(mu, ell, nu, spec)
+    model, mu_t, ell_t, nu_t, w = _model_inputs(mu, ell, nu, model)
     dmu = []
     for i, wi in enumerate(w):
-        b = _Builder(spec.sigma)
-        for j in range(spec.M):
+        b = _Builder(model.sigma)
+        for j in range(model.M):
             b.pdf(wi, ell_t[2 * j + 1], mu_t[i])
             b.pdf(-wi, ell_t[2 * j], mu_t[i])
         dmu.append(b.build())
     dell = []
     for k, x in enumerate(ell_t):
         sign = 1 if k % 2 else -1  # r_j: +(p* - p_mu), l_j: -(p* - p_mu)
-        b = _Builder(spec.sigma)
+        b = _Builder(model.sigma)
         for i, wi in enumerate(w):
             b.pdf(sign * wi, x, nu_t[i])
             b.pdf(-sign * wi, x, mu_t[i])
@@ -337,14 +331,14 @@ def gradient_expansions(
     return tuple(dmu), tuple(dell)
 
 
-def density_gap_expansion(x: float, mu: object, nu: object, *, spec: ModelSpec = PAPER) -> Expansion:
+def density_gap_expansion(x: float, mu: object, nu: object, *, model: ModelSpec = PAPER) -> Expansion:
     """``p*(x) - p_mu(x) = sum_i w_i [phi((x - nu_i)/sigma) - phi((x - mu_i)/sigma)] / sigma``."""
-    spec = _check_spec(spec)
+    model = check_model(model)
     xf = _scalar("x", x)
-    mu_t = _point("mu", mu, spec.K)
-    nu_t = _point("nu", nu, spec.K)
-    b = _Builder(spec.sigma)
-    for i, wi in enumerate(_q(v) for v in spec.weights):
+    mu_t = _point("mu", mu, model.K)
+    nu_t = _point("nu", nu, model.K)
+    b = _Builder(model.sigma)
+    for i, wi in enumerate(_q(v) for v in model.weights):
         b.pdf(wi, xf, nu_t[i])
         b.pdf(-wi, xf, mu_t[i])
     return b.build()

@@ -1,12 +1,16 @@
-"""Certified crossings of ``p* - p_mu`` (python-flint ``arb`` ball arithmetic), one point.
+"""Certified crossings of ``p* - p_mu`` (python-flint ``arb`` ball arithmetic), one point, any model.
 
-``p*(x) - p_mu(x) = e^{-x^2/2} / (2 sqrt(2 pi)) * g(x)`` with the exponential sum
+``p*(x) - p_mu(x) = e^{-x^2/(2 s^2)} / (s sqrt(2 pi)) * g(x)`` (``s = sigma``) with the exponential sum
 
-.. math:: g(x) = \\sum_k c_k e^{a_k x}, \\qquad c_k = (n_\\nu(a_k) - n_\\mu(a_k))\\, e^{-a_k^2/2},
+.. math:: g(x) = \\sum_k c_k e^{a_k x}, \\qquad a_k = m_k / s^2, \\quad
+   c_k = (W_\\nu(m_k) - W_\\mu(m_k))\\, e^{-m_k^2/(2 s^2)},
 
-whose exponents are merged *exactly* (the float inputs are exact dyadic numbers; ``n_nu(a)`` counts
-the true means equal to ``a``).  :func:`certified_crossings` returns balls that each contain
-exactly one crossing (sign change) of ``g``, with a proof, and a certified count:
+whose exponents are merged *exactly* (the float inputs are exact dyadic numbers; ``W_nu(m)`` sums
+the weights of the true means equal to ``m``, exact rationals; with equal weights the counts).
+For the paper's model (``s = 1``, equal weights) ``a_k = m_k`` and
+``c_k = (n_nu - n_mu) e^{-a_k^2/2}``.  :func:`certified_crossings` returns balls that each contain
+exactly one crossing (sign change) of ``g``, with a proof, and a certified count (at most
+``2K - 1`` crossings):
 
 * **Range.**  With ``n`` terms and ``a_n`` the largest exponent, for ``x > X_+``,
 
@@ -32,6 +36,13 @@ exactly one crossing (sign change) of ``g``, with a proof, and a certified count
   different magnitudes (e.g. ``1e-271`` next to ``0.25``) stretch the range to ``1e270`` and may
   exhaust the budget.
 
+**Rolle chain** (models other than the paper's, four or more terms): the certified chain of
+derivative levels of :mod:`gmmsym.references.certified_rolle` is tried before the cover (no
+subdivision of the range: crossings far out, e.g. ``1.6e9`` for a weight-1/3 mean within
+``1e-9`` of a weight-2/3 one, are found at once); undecided, the cover runs.  Three terms: one
+Rolle step (:func:`_three_terms`), any model.  The pair form pairs means of equal weight
+(``w_i e^{t_mu_i} expm1(Delta_i)``, in units of ``sigma^2``).
+
 Two terms (after exact cancellation) are solved in closed form, ``x = log(-c_1/c_2)/(a_2-a_1)``
 (an exponential sum with two terms has at most one zero).  ``g == 0`` (``mu = nu`` up to swap) is
 decided exactly: ``count = -1``, ``certified = True``.
@@ -47,12 +58,21 @@ from dataclasses import dataclass
 from flint import arb, ctx
 
 from gmmsym.errors import InputError
+from gmmsym.model.spec import PAPER, ModelSpec, check_model
 from gmmsym.model.validate import as_points, check_int
+from gmmsym.references.certified_rolle import (
+    _SPLIT,
+    _isolate,
+    _meet,
+    _monotone,
+    _sign,
+    _three_terms,
+    rolle_crossings,
+)
 
 __all__ = ["CertifiedCrossings", "certified_crossings", "DEFAULT_PREC"]
 
 DEFAULT_PREC = 128
-_SPLIT = 0.5 - 1.0 / 1031.0  # off-centre bisection point (avoids zeros on split points by symmetry)
 
 
 @dataclass(frozen=True)
@@ -92,14 +112,44 @@ class CertifiedCrossings:
         return tuple(out)
 
 
-def _terms(mu: tuple[float, float], nu: tuple[float, float]) -> list[tuple[float, int]]:
-    """Exactly merged ``(exponent, net count)``, zero counts dropped, sorted by exponent."""
-    net: dict[float, int] = {}
-    for a in nu:
-        net[a] = net.get(a, 0) + 1
-    for a in mu:
-        net[a] = net.get(a, 0) - 1
+def _terms(mu: tuple, nu: tuple, model: ModelSpec = PAPER) -> list[tuple]:
+    """Exactly merged ``(mean, net weight)``, zero weights dropped, sorted by mean.
+
+    The net weight is a count with equal weights (the common factor dropped), else an exact
+    ``Fraction``.
+    """
+    equal = len(set(model.weights)) == 1
+    net: dict = {}
+    for means, sgn in ((nu, 1), (mu, -1)):
+        for a, w in zip(means, model.weights, strict=True):
+            net[a] = net.get(a, 0) + sgn * (1 if equal else w)
     return sorted((a, k) for a, k in net.items() if k != 0)
+
+
+def _q(v) -> arb:
+    """An int or ``Fraction`` as an ``arb`` (exact for ints, a tight ball for fractions)."""
+    return arb(v) if isinstance(v, int) else arb(v.numerator) / v.denominator
+
+
+def _pairing(mu: tuple, nu: tuple, model: ModelSpec) -> list[tuple]:
+    """``(nu_i, mu_i, weight)`` pairs of equal weight (any such bijection is an identity of ``g``).
+
+    Paper's model: each true mean with its nearest generator mean.  Otherwise, within every
+    class of equal weights, the sorted true means with the sorted generator means.
+    """
+    if model.K == 2 and len(set(model.weights)) == 1:
+        nus, mus = sorted(nu), sorted(mu)
+        swap = min(abs(nus[0] - mus[1]), abs(nus[1] - mus[0])) < min(
+            abs(nus[0] - mus[0]), abs(nus[1] - mus[1])
+        )
+        return [(n, m, 1) for n, m in zip(nus, mus[::-1] if swap else mus)]
+    equal = len(set(model.weights)) == 1
+    out = []
+    for w in sorted(set(model.weights)):
+        idx = [i for i, v in enumerate(model.weights) if v == w]
+        ns, ms = sorted(nu[i] for i in idx), sorted(mu[i] for i in idx)
+        out += [(n, m, 1 if equal else w) for n, m in zip(ns, ms)]
+    return out
 
 
 class _Sum:
@@ -112,16 +162,23 @@ class _Sum:
     paired with its nearest generator mean).
     """
 
-    def __init__(self, terms: list[tuple[float, int]], mu: tuple, nu: tuple) -> None:
-        self.a = [arb(a) for a, _ in terms]
-        self.c = [arb(k) * (-(arb(a) ** 2) / 2).exp() for a, k in terms]
+    def __init__(self, terms: list[tuple], mu: tuple, nu: tuple, model: ModelSpec = PAPER) -> None:
+        s2 = model.sigma**2
+        if s2 == 1:
+            self.a = [arb(a) for a, _ in terms]
+            self.c = [_q(k) * (-(arb(a) ** 2) / 2).exp() for a, k in terms]
+        else:
+            q = _q(s2)
+            self.a = [arb(a) / q for a, _ in terms]
+            self.c = [_q(k) * (-(arb(a) ** 2) / (2 * q)).exp() for a, k in terms]
+        # pairs in units of sigma^2: (n / s2, m / s2, (n - m) / s2, (n + m) / 2, m^2 / (2 s2), w)
         self.pairs = []
-        nus, mus = sorted(nu), sorted(mu)
-        if min(abs(nus[0] - mus[1]), abs(nus[1] - mus[0])) < min(abs(nus[0] - mus[0]), abs(nus[1] - mus[1])):
-            mus = mus[::-1]  # pair each true mean with its nearest generator mean
-        for n_i, m_i in zip(nus, mus):
+        for n_i, m_i, w in _pairing(mu, nu, model):
             n_b, m_b = arb(n_i), arb(m_i)
-            self.pairs.append((n_b, m_b, n_b - m_b, (n_b + m_b) / 2, m_b * m_b / 2))
+            c_b = (n_b + m_b) / 2
+            if s2 != 1:
+                n_b, m_b = n_b / _q(s2), m_b / _q(s2)
+            self.pairs.append((n_b, m_b, n_b - m_b, c_b, m_b * arb(m_i) / 2, _q(w)))
 
     def _terms_value(self, x: arb) -> arb:
         return sum((c * _monotone(arb.exp, a * x) for a, c in zip(self.a, self.c)), arb(0))
@@ -131,8 +188,8 @@ class _Sum:
 
     def _pairs(self, x: arb) -> tuple[arb, arb, arb]:
         val, der, der2 = arb(0), arb(0), arb(0)
-        for nu, mu, dl, c, hm in self.pairs:
-            base = _monotone(arb.exp, mu * x - hm)
+        for nu, mu, dl, c, hm, w in self.pairs:
+            base = w * _monotone(arb.exp, mu * x - hm)
             em = _monotone(arb.expm1, dl * (x - c))
             val += base * em
             der += base * (nu * em + dl)
@@ -175,10 +232,10 @@ class _Sum:
         lower bound exceeds the other's upper bound.
         """
         info = []
-        for _, mu, dl, c, hm in self.pairs:
+        for _, mu, dl, c, hm, w in self.pairs:
             if dl == 0:
                 continue
-            t_ends = ((mu * lo - hm).exp(), (mu * hi - hm).exp())
+            t_ends = (w * (mu * lo - hm).exp(), w * (mu * hi - hm).exp())
             e_ends = (abs((dl * (lo - c)).expm1()), abs((dl * (hi - c)).expm1()))
             big = t_ends[0].max(t_ends[1]) * e_ends[0].max(e_ends[1])
             if not (lo > c or hi < c):
@@ -191,42 +248,17 @@ class _Sum:
             return 0
         if len(info) == 1:
             return info[0][0]
-        (sa, la, ua), (sb, lb, ub) = info
-        if sa != 0 and sa == sb:
-            return sa
-        if sa != 0 and la > ub:
-            return sa
-        if sb != 0 and lb > ua:
-            return sb
+        signs = {sg for sg, _, _ in info}
+        if len(signs) == 1 and 0 not in signs:
+            return info[0][0]
+        for i, (sg, low, _) in enumerate(info):  # one pair outweighs all the others together
+            rest = arb(0)
+            for j, (_, _, up) in enumerate(info):
+                if j != i:
+                    rest += up
+            if sg != 0 and low > rest:
+                return sg
         return 0
-
-
-def _monotone(f, x: arb) -> arb:
-    """``f(x)`` for an increasing ``f`` from the two ends of ``x``.
-
-    Keeps e.g. ``exp`` of a wide ball positive: arb's own ``exp(m +- r)`` is
-    ``exp(m)(1 +- (e^r - 1))``, which contains 0 once ``r > log 2``.
-    """
-    if x.rad() == 0:
-        return f(x)
-    return f(x.lower()).union(f(x.upper()))
-
-
-def _meet(x: arb, y: arb) -> arb:
-    """Intersection of two enclosures of the same number."""
-    try:
-        return x.intersection(y)
-    except ValueError:  # pragma: no cover - both contain the true value
-        return x
-
-
-def _sign(ball: arb) -> int:
-    """+1 / -1 when the sign is certain, 0 otherwise."""
-    if ball > 0:
-        return 1
-    if ball < 0:
-        return -1
-    return 0
 
 
 def _range(s: _Sum, terms: list[tuple[float, int]]) -> tuple[arb, arb]:
@@ -252,160 +284,92 @@ def _range(s: _Sum, terms: list[tuple[float, int]]) -> tuple[arb, arb]:
     return lo, hi
 
 
-def _newton_contract(s: _Sum, lo: arb, hi: arb, steps: int = 60) -> arb:
-    """Contract an isolating interval with the interval Newton operator; returns a ball."""
-    box = lo.union(hi)
-    for _ in range(steps):
-        mid = arb(box.mid())
-        d = s.enclosure(arb(box.lower()), arb(box.upper()))[1]
-        if _sign(d) == 0:  # pragma: no cover - monotone on the isolating interval
-            break
-        newton = mid - s.value(mid) / d
-        try:
-            new = box.intersection(newton)
-        except ValueError:  # pragma: no cover - both contain the zero
-            break
-        if not new.rad() < box.rad():
-            break
-        box = new
-    return box
-
-
-def _isolate(s: _Sum, lo: arb, hi: arb, steps: int = 400) -> arb:
-    """The one crossing in ``[lo, hi]`` where ``g e^{-a_1 x}`` is monotone with opposite end signs.
-
-    Monotonicity is known (from the Rolle step of :func:`_three_terms`), so the bracket, whose
-    end signs are certain and opposite, holds exactly one zero, a crossing, at every stage.  It
-    is bisected with point values (tight balls) until ``g'`` certainly excludes 0 on it, then
-    contracted with interval Newton; if a point's sign cannot be decided at the working
-    precision (a crossing ill-conditioned far out), the bracket itself is returned.
-    """
-    s_lo = _sign(s.value(lo))
-    tiny = arb(2) ** (-(ctx.prec // 2))
-    for _ in range(steps):
-        monotone = _sign(s.enclosure(lo, hi)[1]) != 0
-        if monotone and (hi - lo) < tiny * (abs(lo) + 1):
-            return _newton_contract(s, lo, hi)
-        for frac in (0.5, _SPLIT, 1 - _SPLIT):  # off-centre points when the midpoint is undecided
-            mid = arb((lo + (hi - lo) * arb(frac)).mid())
-            s_mid = _sign(s.value(mid))
-            if s_mid != 0:
-                break
-        if s_mid == 0 or not lo < mid < hi:
-            return _newton_contract(s, lo, hi) if monotone else lo.union(hi)
-        if s_mid == s_lo:
-            lo = mid
-        else:
-            hi = mid
-    return lo.union(hi)
-
-
-def _three_terms(s: _Sum, lo: arb, hi: arb) -> list[arb] | None:
-    """Crossings of a 3-term sum by one Rolle step (module docstring), or ``None`` if undecided.
-
-    ``G(x) = e^{-a_1 x} g(x) = c_1 + c_2 e^{d_2 x} + c_3 e^{d_3 x}`` (``d_k = a_k - a_1 > 0``) has
-    ``G' = c_2 d_2 e^{d_2 x} + c_3 d_3 e^{d_3 x}``, a 2-term sum with at most one zero
-    ``x* = log(-c_2 d_2 / (c_3 d_3)) / (a_3 - a_2)`` (only when ``c_2 c_3 < 0``).  ``G`` is monotone
-    on either side of ``x*``, so each side holds a crossing exactly when ``G`` (hence ``g``) has
-    opposite signs at its ends.  No subdivision: nearly coincident means (``g`` cancelling to
-    ``O(h^2)``) cost no more than any other input.
-    """
-    a1, a2, a3 = s.a
-    _, c2, c3 = s.c
-    pieces = [(lo, hi, _sign(s.value(lo)), _sign(s.value(hi)))]
-    if _sign(c2) * _sign(c3) < 0:
-        x_star = (-(c2 * (a2 - a1)) / (c3 * (a3 - a1))).log() / (a3 - a2)
-        if x_star > lo and x_star < hi:
-            xl, xu = arb(x_star.lower()), arb(x_star.upper())
-            s_c = _sign(s.enclosure(xl, xu)[0])
-            if s_c == 0:
-                return None  # g at the critical point undecided: a (near) tangency
-            pieces = [(lo, xl, pieces[0][2], s_c), (xu, hi, s_c, pieces[0][3])]
-        elif not (x_star < lo or x_star > hi):
-            return None
-    found = []
-    for a, b, sa, sb in pieces:
-        if sa == 0 or sb == 0:
-            return None
-        if sa != sb:
-            found.append(_isolate(s, a, b))
-    return found
-
-
 def certified_crossings(
-    mu: object, nu: object, *, prec: int = DEFAULT_PREC, max_intervals: int = 20_000
+    mu: object, nu: object, *, prec: int = DEFAULT_PREC, max_intervals: int = 20_000, model: ModelSpec = PAPER
 ) -> CertifiedCrossings:
     """Certified isolating balls and count of the crossings of ``p* - p_mu`` for one ``(mu, nu)``.
 
     Parameters
     ----------
-    mu, nu : sequence of 2 floats
+    mu, nu : sequence of K floats
         Generator and true means (finite; converted exactly).
     prec : int
         Working precision in bits (``>= 53``), default 128.
     max_intervals : int
         Budget of subintervals examined before giving up (``certified = False``).
+    model : ModelSpec
+        ``K``, weights and sigma (default the paper's); at most ``2K - 1`` crossings.
 
     Returns
     -------
     CertifiedCrossings
         See the class and the module docstring.
     """
-    mu_a = as_points("mu", mu, 2)
-    nu_a = as_points("nu", nu, 2)
-    if mu_a.shape != (2,) or nu_a.shape != (2,):
-        raise InputError(f"mu and nu must be single points of shape (2,), got {mu_a.shape}, {nu_a.shape}")
+    K = check_model(model).K
+    mu_a = as_points("mu", mu, K)
+    nu_a = as_points("nu", nu, K)
+    if mu_a.shape != (K,) or nu_a.shape != (K,):
+        raise InputError(f"mu and nu must be single points of shape ({K},), got {mu_a.shape}, {nu_a.shape}")
     prec = check_int("prec", prec, minimum=53)
     max_intervals = check_int("max_intervals", max_intervals, minimum=1)
-    terms = _terms(tuple(float(v) for v in mu_a), tuple(float(v) for v in nu_a))
+    terms = _terms(tuple(float(v) for v in mu_a), tuple(float(v) for v in nu_a), model)
     if not terms:
         return CertifiedCrossings((), -1, True, 0, prec)
     s_minus = 1 if terms[0][1] > 0 else -1
     with ctx.workprec(prec):
-        s = _Sum(terms, tuple(float(v) for v in mu_a), tuple(float(v) for v in nu_a))
+        s = _Sum(terms, tuple(float(v) for v in mu_a), tuple(float(v) for v in nu_a), model)
         if len(terms) == 2:
-            (a1, _), (a2, _) = terms
             c1, c2 = s.c
             if _sign(c1) * _sign(c2) >= 0:  # pragma: no cover - equal masses force opposite signs
                 return CertifiedCrossings((), 0, True, s_minus, prec)
-            root = (-c1 / c2).log() / (arb(a2) - arb(a1))
+            root = (-c1 / c2).log() / (s.a[1] - s.a[0])
             return CertifiedCrossings((root,), 1, True, s_minus, prec)
         lo, hi = _range(s, terms)
         if len(terms) == 3:
             quick = _three_terms(s, lo, hi)
             if quick is not None:
                 return CertifiedCrossings(tuple(quick), len(quick), True, s_minus, prec)
-        found: list[arb] = []
-        certified = True
-        stack = [(lo, hi)]
-        examined = 0
-        # Laguerre's rule: g has at most V zeros (with multiplicity), V the sign changes of the
-        # merged coefficients; once V simple zeros are isolated there is no other zero anywhere.
-        bound = sum(1 for (_, p), (_, q) in zip(terms, terms[1:]) if p * q < 0)
-        while stack and len(found) < bound:
-            a, b = stack.pop()
-            examined += 1
-            if examined > max_intervals:
-                certified = False
-                break
-            if s.box_sign(a, b) != 0:
-                continue
-            g, d = s.enclosure(a, b)
-            if _sign(g) != 0:
-                continue
-            if _sign(d) != 0:
-                sa, sb = _sign(s.value(a)), _sign(s.value(b))
-                if sa * sb < 0:
-                    found.append(_newton_contract(s, a, b))
-                    continue
-                if sa != 0 and sa == sb:
-                    continue
-            split = a + (b - a) * arb(_SPLIT)
-            split = arb(split.mid())
-            if not (a < split < b) or (b - a).upper() < abs(split).upper() * arb(2) ** (8 - prec):
-                certified = False  # undecidable at this precision (a tangency or unresolved zeros)
-                continue
-            stack.append((split, b))
-            stack.append((a, split))
+        elif model != PAPER:
+            chain = rolle_crossings(s.a, s.c, s.value, lambda x, y: _isolate(s, x, y), lo, hi)
+            if chain is not None:
+                return CertifiedCrossings(tuple(chain), len(chain), True, s_minus, prec)
+        found, certified = _cover(s, terms, lo, hi, prec, max_intervals)
     found.sort(key=lambda ball: float(ball.mid()))
     return CertifiedCrossings(tuple(found), len(found), certified, s_minus, prec)
+
+
+def _cover(s: _Sum, terms: list, lo: arb, hi: arb, prec: int, max_intervals: int) -> tuple[list, bool]:
+    """``(crossing balls, certified)`` by subdividing ``[lo, hi]`` (module docstring, *Cover*)."""
+    found: list[arb] = []
+    certified = True
+    stack = [(lo, hi)]
+    examined = 0
+    # Laguerre's rule: g has at most V zeros (with multiplicity), V the sign changes of the
+    # merged coefficients; once V simple zeros are isolated there is no other zero anywhere.
+    bound = sum(1 for (_, p), (_, q) in zip(terms, terms[1:]) if p * q < 0)
+    while stack and len(found) < bound:
+        a, b = stack.pop()
+        examined += 1
+        if examined > max_intervals:
+            certified = False
+            break
+        if s.box_sign(a, b) != 0:
+            continue
+        g, d = s.enclosure(a, b)
+        if _sign(g) != 0:
+            continue
+        if _sign(d) != 0:
+            sa, sb = _sign(s.value(a)), _sign(s.value(b))
+            if sa * sb < 0:
+                found.append(_isolate(s, a, b))  # monotone, opposite end signs: bisect, then contract
+                continue
+            if sa != 0 and sa == sb:
+                continue
+        split = a + (b - a) * arb(_SPLIT)
+        split = arb(split.mid())
+        if not (a < split < b) or (b - a).upper() < abs(split).upper() * arb(2) ** (8 - prec):
+            certified = False  # undecidable at this precision (a tangency or unresolved zeros)
+            continue
+        stack.append((split, b))
+        stack.append((a, split))
+    return found, certified
