@@ -36,9 +36,9 @@ Models
     run on the second model ``K=3,M=3,weights=1/4:1/4:1/2,sigma=1`` and on ``K=3,M=2`` (same
     weights), with fewer instances, or on the one model given as ``model=``: symbolic (a) with
     ``2K`` coefficients of signs ``(+)^K (-)^K``, (b) the Rolle step on a ``2K``-term sum, and
-    certified counts by :func:`gmmsym.family.certified.certified_crossings` (python-flint balls),
-    ``<= V <= 2K - 1``, ``V`` counted on the exactly merged weighted coefficients (near-cancelling
-    means there down to ``1e-3`` apart, see :data:`FAMILY_CLOSEST`).  When ``A*``
+    certified counts by :func:`gmmsym.references.certified_roots.certified_crossings` with
+    ``model=`` (python-flint balls), ``<= V <= 2K - 1``, ``V`` counted on the exactly merged
+    weighted coefficients.  When ``A*``
     has more than ``M`` pieces (possible for ``K = 3, M = 2``) the optimal discriminator is the
     best union of ``M`` intervals, so its finite endpoints are only required to be certified
     crossings, not all of them.
@@ -68,14 +68,6 @@ __all__ = ["CLAIM", "run", "sign_changes"]
 #: locates it to ~1e-8 relative; near-tangent pairs (1e-9 from merging) to ~sqrt(1e-16) = 1e-8.
 LOCATION_TOL = 1e-6
 
-#: Other models: :func:`gmmsym.family.certified.certified_crossings` bisects with plain ball
-#: evaluations, which cannot exclude 0 on wide intervals when a generator mean nearly cancels a true
-#: one; with this interval budget (about 1 s per instance at worst) it decides pairs down to
-#: ``|mu_i - nu_j| ~ 1e-3`` (measured: ``1e-7`` stays undecided after 1e5 intervals), so the near-
-#: cancelling draws of those models use ``10^U(-3, -1)`` (the paper's reference covers ``1e-8``).
-FAMILY_BUDGET = 40_000
-FAMILY_CLOSEST = -3
-
 CLAIM = Claim(
     id="C3",
     title="p* - p_mu has <= 2K - 1 zeros (<= 3 for K = 2)",
@@ -96,8 +88,8 @@ CLAIM = Claim(
         "crossings within 1e-6 (relative) of the certified balls."
     ),
     judge=(
-        "SymPy (Rolle step) and python-flint certified root counts (gmmsym.references.certified_roots; "
-        "gmmsym.family.certified for other models)"
+        "SymPy (Rolle step) and python-flint certified root counts (gmmsym.references.certified_roots, "
+        "any model)"
     ),
 )
 
@@ -224,17 +216,11 @@ def _exact_signs(mu, nu, weights=None) -> list[int]:
 
 
 def _certify(mu, nu, model: ModelSpec) -> tuple[bool, int, list]:
-    """``(certified, count, bounds)`` from python-flint: the K = 2 reference for the paper's model
-    (:mod:`gmmsym.references.certified_roots`), :mod:`gmmsym.family.certified` for any other."""
-    if model == PAPER:
-        from gmmsym.references.certified_roots import certified_crossings
+    """``(certified, count, bounds)`` from python-flint (:mod:`gmmsym.references.certified_roots`)."""
+    from gmmsym.references.certified_roots import certified_crossings
 
-        res = certified_crossings(mu, nu)
-        return res.certified, res.count, list(res.bounds)
-    from gmmsym.family.certified import certified_crossings as family_certified
-
-    res = family_certified(mu, nu, model, budget=FAMILY_BUDGET)
-    return res.complete, res.count, list(res.enclosures)
+    res = certified_crossings(mu, nu) if model == PAPER else certified_crossings(mu, nu, model=model)
+    return res.certified, res.count, list(res.bounds)
 
 
 def _positive_pieces(count: int, signs: list[int]) -> int:
@@ -246,7 +232,7 @@ def _certified(checks: Checks, budget: str, seed: int, model: ModelSpec = PAPER)
     paper = model == PAPER
     rng = rng_for(CLAIM.id, seed if paper else seed + 7919 * model.M)
     n = sized(budget, 100, 1000, 10000) if paper else sized(budget, 16, 200, 2000)
-    mu, nu = _draw(rng, n, model.K, -8 if paper else FAMILY_CLOSEST)
+    mu, nu = _draw(rng, n, model.K)
     n_tangent = sized(budget, 3, 20, 100) if paper else sized(budget, 2, 8, 40)
     mu_t, nu_t = _near_tangent(rng, n_tangent, model)
     mu, nu = np.concatenate([mu, mu_t]), np.concatenate([nu, nu_t])
