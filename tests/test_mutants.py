@@ -14,7 +14,7 @@ from gmmsym.proofs import _fig2
 from gmmsym.proofs.framework import all_claim_ids, run_claim
 from gmmsym.proofs.mutants import MUTANTS, planted, resolve_target
 
-import gmmsym.dynamics.rules as rules
+import gmmsym.dynamics.rules as rules  # the update rules (and _ascend) since issue 9
 
 #: The bugs the mutation gate must hold (issue table and the named additions).
 REQUIRED = {

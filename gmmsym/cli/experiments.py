@@ -22,6 +22,7 @@ from typing import Any
 from gmmsym.cli.options import (
     FORMATTER,
     add_k_option,
+    add_model_option,
     dynamics_type,
     expand_dynamics,
     in_cli_terms,
@@ -75,8 +76,14 @@ def _add_sweep(sub: argparse._SubParsersAction) -> None:
     )
     add_k_option(p, nargs="+")
     p.add_argument("--steps", nargs="+", type=nonnegative_int, default=[3000], help="generator steps")
+    add_model_option(p)
     p.add_argument(
-        "--nu", nargs=2, type=float, action="append", metavar=("NU1", "NU2"), help="true means (repeatable)"
+        "--nu",
+        nargs="+",
+        type=float,
+        action="append",
+        metavar="NU",
+        help="true means, K numbers; repeatable",
     )
     p.add_argument(
         "--mu-grid",
@@ -84,15 +91,15 @@ def _add_sweep(sub: argparse._SubParsersAction) -> None:
         type=float,
         metavar=("LO", "HI", "N"),
         default=None,
-        help="initial means on linspace(LO, HI, N)^2 (default -1 1 10)",
+        help="initial means on linspace(LO, HI, N)^2 (default -1 1 10; K = 2 only)",
     )
     p.add_argument(
         "--mu0",
-        nargs=2,
+        nargs="+",
         type=float,
         action="append",
-        metavar=("MU1", "MU2"),
-        help="initial means (repeatable)",
+        metavar="MU",
+        help="initial means, K numbers (repeatable)",
     )
     p.add_argument(
         "--runs", type=positive_int, default=100, help="discriminator inits per cell (default 100)"
@@ -177,6 +184,9 @@ def _add_replay(sub: argparse._SubParsersAction) -> None:
         "--max-evaluations", type=positive_int, default=None, help="skip runs costing more evaluations"
     )
     p.add_argument("--json", default=None, metavar="PATH", help="also write the report as JSON")
+    model = add_model_option(p)
+    model.default = None
+    model.help = "the model (default: the one recorded in --db; if given, it must be that one)"
     _add_exec_args(p, default_workers=1, chunks=False)
     p.set_defaults(func=_replay)
 
@@ -219,6 +229,13 @@ def grid_from_args(args: argparse.Namespace) -> dict[str, Any] | list[Any] | Non
         return None
     if args.mu0 and args.mu_grid:
         raise InputError("--mu0 and --mu-grid are exclusive")
+    K = args.model.K
+    if K != 2 and not (args.nu and args.mu0):
+        raise InputError(f"--nu and --mu0: required ({K} numbers each) for --model {args.model.text()}")
+    for option, rows in (("--nu", args.nu or []), ("--mu0", args.mu0 or [])):
+        for row in rows:
+            if len(row) != K:
+                raise InputError(f"{option}: expected K={K} numbers for the --model, got {len(row)}")
     grid: dict[str, Any] = {
         "eta": args.eta,
         "eta_d": args.eta_d if args.eta_d else [None],
@@ -235,14 +252,16 @@ def grid_from_args(args: argparse.Namespace) -> dict[str, Any] | list[Any] | Non
         if n != int(n) or n < 1:
             raise InputError(f"--mu-grid: N must be an integer >= 1, got {n}")
         grid["mu_grid"] = [lo, hi, int(n)]
-    return _cells(grid, expand_dynamics(args.dynamics, args.k))
+    return _cells(grid, expand_dynamics(args.dynamics, args.k), args.model)
 
 
-def _cells(grid: dict[str, Any], pairs: list[tuple[str, int]]) -> list[Any]:
+def _cells(grid: dict[str, Any], pairs: list[tuple[str, int]], model: Any) -> list[Any]:
     """The cells of ``grid`` for every ``(dynamics, k)`` pair of ``--dynamics`` / ``-k``."""
     from gmmsym.experiments.grid import expand_grid
 
-    return [cell for name, k in pairs for cell in expand_grid({**grid, "dynamics": name, "k": k})]
+    return [
+        cell for name, k in pairs for cell in expand_grid({**grid, "dynamics": name, "k": k}, model=model)
+    ]
 
 
 def _sweep(args: argparse.Namespace) -> int:
@@ -291,6 +310,8 @@ def _run_sweep(sweep: Any, grid: Any, args: argparse.Namespace) -> Any:
         chunk_seconds=_chunk_seconds(args),
         progress=not args.no_progress,
         db_option="--db",
+        model=args.model,
+        model_option="--model",
     )
 
 
@@ -310,7 +331,7 @@ def _print_sweep(res: Any, as_json: bool, out: Any = None) -> None:
         return
     print(
         f"{res.cells} cells, {res.runs} runs: {res.computed} computed in {res.chunks} chunk(s), "
-        f"{res.skipped} already in {res.db} ({res.seconds:.1f} s)",
+        f"{res.skipped} already in {res.db} ({res.seconds:.1f} s), model {res.model}",
         file=out,
     )
     print("labels: " + ", ".join(f"{k} {v}" for k, v in res.labels.items()), file=out)
@@ -384,4 +405,6 @@ def _run_replay(replay: Any, args: argparse.Namespace) -> Any:
         workers=args.workers,
         progress=not args.no_progress,
         db_option="--db",
+        model=args.model,
+        model_option="--model",
     )

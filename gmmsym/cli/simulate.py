@@ -11,7 +11,10 @@ strings ``"inf"``/``"-inf"``, NaN as ``null``)::
 
     {"gmmsym": version, "config": {...}, "mu0", "ell0" (the initial discriminator, also when
      drawn from --seed), "mu_final", "ell_final", "label", "flags", "steps_taken",
-     "trajectory": {"t": (T,), "mu": (T, N, 2), "ell": (T, N, 4), "tv": (T, N)}}
+     "trajectory": {"t": (T,), "mu": (T, N, K), "ell": (T, N, 2M), "tv": (T, N)}}
+
+``--model K=3,M=3,weights=1/4:1/4:1/2,sigma=1`` runs another model (``--nu``/``--mu`` then take
+``K`` numbers, ``--ell`` ``2M``; ``config.model`` records it); ``--plot`` is for ``K = M = 2``.
 
 (``trajectory`` only when recorded: ``--record-every`` or ``--plot``), and a PNG
 (:mod:`gmmsym.cli.simulate_plot`): the means, the endpoints, TV(t) and the (mu1, mu2) phase view.
@@ -26,6 +29,7 @@ from typing import Any
 from gmmsym.cli.options import (
     FORMATTER,
     add_k_option,
+    add_model_option,
     dynamics_type,
     in_cli_terms,
     positive_int,
@@ -39,7 +43,7 @@ __all__ = ["add_parser", "precision_arg", "payload"]
 #: simulate() argument -> its option, for errors in the terms of the command line
 OPTIONS = {"nu": "--nu", "mu0": "--mu", "ell0": "--ell", "eta": "--eta", "eta_d": "--eta-d", "k": "-k/--k",
            "steps": "--steps", "precision": "--precision", "record_every": "--record-every",
-           "seed": "--seed", "tol": "--tol", "dynamics": "--dynamics"}  # fmt: skip
+           "seed": "--seed", "tol": "--tol", "dynamics": "--dynamics", "model": "--model"}  # fmt: skip
 PLOT_RECORDS = 500  # default number of trajectory records for --plot
 LOG_PLOT_RECORDS = 20_000  # with --log-time: every step up to this many (the motion is early)
 
@@ -68,14 +72,14 @@ def add_parser(sub: Any) -> None:
         ),
         formatter_class=FORMATTER,
     )
-    p.add_argument(
-        "--nu", nargs=2, type=float, metavar=("NU1", "NU2"), default=[-0.5, 0.5], help="true means"
-    )
-    p.add_argument("--mu", nargs=2, type=float, metavar=("MU1", "MU2"), action="append", required=True,
-                   help="initial generator means; repeat for a batch (required)")  # fmt: skip
-    p.add_argument("--ell", nargs=4, type=float, metavar=("L1", "R1", "L2", "R2"), action="append",
-                   help="initial discriminator (ordered); once for all rows or once per --mu "
-                        "(default: drawn from --seed)")  # fmt: skip
+    add_model_option(p)
+    p.add_argument("--nu", nargs="+", type=float, metavar="NU", default=None,
+                   help="true means, K numbers (default: -0.5 0.5, the paper's)")  # fmt: skip
+    p.add_argument("--mu", nargs="+", type=float, metavar="MU", action="append", required=True,
+                   help="initial generator means, K numbers; repeat for a batch (required)")  # fmt: skip
+    p.add_argument("--ell", nargs="+", type=float, metavar="E", action="append",
+                   help="initial discriminator l1 r1 ... lM rM (ordered); once for all rows or once "
+                        "per --mu (default: drawn from --seed)")  # fmt: skip
     p.add_argument("--seed", type=int, default=None, metavar="S",
                    help="seed of the drawn initial discriminators, row i from rng [S, i] "
                         "(default: 0 when --ell is not given)")  # fmt: skip
@@ -107,9 +111,16 @@ def _resolve(args: argparse.Namespace) -> dict[str, Any]:
     import numpy as np
 
     dynamics, k = resolve_dynamics(args.dynamics, args.k)
+    model = args.model
+    nu = [-0.5, 0.5] if args.nu is None and model.K == 2 else args.nu
+    if nu is None:
+        raise InputError(f"--nu: required for a model with K={model.K} ({model.text()})")
+    _check_width("--nu", [nu], model.K, "K")
+    _check_width("--mu", args.mu, model.K, "K")
     mu0 = np.array(args.mu, dtype=np.float64)
     ell0 = None
     if args.ell:
+        _check_width("--ell", args.ell, 2 * model.M, "2M")
         if dynamics == "optimal":
             raise InputError("--ell: not used by --dynamics optimal (its discriminator is ell*(mu))")
         if args.seed is not None:
@@ -122,9 +133,16 @@ def _resolve(args: argparse.Namespace) -> dict[str, Any]:
         records = LOG_PLOT_RECORDS if args.log_time else PLOT_RECORDS
         record_every = max(1, args.steps // records)
     seed = args.seed if args.seed is not None or ell0 is not None else 0
-    return dict(nu=args.nu, mu0=mu0, ell0=ell0, dynamics=dynamics, eta=args.eta, eta_d=args.eta_d, k=k,
+    return dict(nu=nu, mu0=mu0, ell0=ell0, dynamics=dynamics, eta=args.eta, eta_d=args.eta_d, k=k,
                 steps=args.steps, precision=args.precision, record_every=record_every, seed=seed,
-                tol=args.tol)  # fmt: skip
+                tol=args.tol, model=model)  # fmt: skip
+
+
+def _check_width(option: str, rows: list, width: int, what: str) -> None:
+    """Every occurrence of ``option`` has ``width`` numbers (``what`` = "K" or "2M")."""
+    for row in rows:
+        if len(row) != width:
+            raise InputError(f"{option}: expected {what}={width} numbers for the --model, got {len(row)}")
 
 
 def _preflight(args: argparse.Namespace) -> None:
@@ -138,6 +156,8 @@ def _preflight(args: argparse.Namespace) -> None:
         check_output_file(path, opt, parents=True)
     if len(paths) == 2 and paths["--json"] == paths["--plot"]:
         raise InputError("--json and --plot: the same file given twice")
+    if args.plot is not None and (args.model.K, args.model.M) != (2, 2):
+        raise InputError("--plot: only for models with K = M = 2 (the phase view is (mu1, mu2)); use --json")
     if args.plot is not None and importlib.util.find_spec("matplotlib") is None:
         raise InputError("--plot: needs matplotlib (pip install matplotlib)")
 
@@ -190,7 +210,8 @@ def _print_table(res: Any) -> None:
 
     cfg = res.config
     name = f"{cfg['dynamics']}-k{cfg['k']}" if cfg["dynamics"] == "alternating" else cfg["dynamics"]
-    table = Table(title=f"gmmsym simulate: {name}, {cfg['steps']} steps, seed {cfg.get('seed')}")
+    title = f"gmmsym simulate: {name}, {cfg['steps']} steps, seed {cfg.get('seed')}, model {cfg['model']}"
+    table = Table(title=title)
     for col in ("row", "mu0", "ell0", "mu final", "ell final", "label"):
         table.add_column(col)
 

@@ -28,8 +28,17 @@ _NU_STYLE = {"color": "0.5", "lw": 2.5, "alpha": 0.45, "ls": "-"}  # the true me
 
 def trajectory_tv(res: Any) -> np.ndarray:
     """``TV(P*, G_mu)`` along ``res.trajectory`` (shape ``(T, N)``); NaN where mu is not finite."""
-    from gmmsym.discriminator.optimal import tv_distance
     from gmmsym.errors import InputError
+    from gmmsym.model.spec import PAPER
+
+    model = res.model
+    if model == PAPER:
+        from gmmsym.discriminator.optimal import tv_distance
+    else:
+        from gmmsym.family.discriminator import tv_distance as tv_model
+
+        def tv_distance(m, n):
+            return tv_model(m, n, model)
 
     mu = np.asarray(res.trajectory["mu"], dtype=np.float64)
     nu = np.broadcast_to(np.asarray(res.nu, dtype=np.float64), mu.shape)

@@ -308,19 +308,10 @@ def _run(
         ell0=ell0_out if c["dynamics"] == "optimal" else ell0_a.copy(),
         trajectory=trajectory,
         config=config,
-        outcomes=_classify(mu_f, ell_f, nu_a, c["tol"], model),
+        outcomes=classify(mu_f, ell_f, nu_a, tol=c["tol"], model=model),
         steps_taken=run.steps_taken,
         mp_state=mp_state,
     )
-
-
-def _classify(mu: np.ndarray, ell: np.ndarray, nu: np.ndarray, tol: float, model: ModelSpec):
-    """:func:`gmmsym.outcomes.classify` for the paper's model, the general rules for any other."""
-    if model == PAPER:
-        return classify(mu, ell, nu, tol=tol)
-    from gmmsym.dynamics.outcomes_model import classify_model
-
-    return classify_model(mu, ell, nu, tol=tol, model=model)
 
 
 def _to_float(a: np.ndarray) -> np.ndarray:

@@ -56,7 +56,9 @@ class Float64Backend:
             self.nu1, self.nu2 = nu  # the paper's K = 2 code paths use these names
         self.n = nu[0].shape[0]
         self._K = model.K
-        self._raw = gradients_kernel(model)
+        # The paper's kernel is looked up on every construction (as before issue 9), so that a
+        # patched PAPER_KERNELS.raw.gradients (proofs/mutants.py) is the one used.
+        self._raw = PAPER_KERNELS.raw.gradients if model == PAPER else gradients_kernel(model)
         self._warm = None  # general-model optimal discriminator (gmmsym.family.warm), made on first use
 
     def take(self, keep: np.ndarray) -> Float64Backend:
@@ -105,11 +107,25 @@ class Float64Backend:
     @staticmethod
     def proj(ell):
         """Projection onto ``l1 <= r1 <= ... <= rM``: ``project4`` in place for ``M = 2``, else
-        :func:`gmmsym.family.projection.project_rows` (fresh contiguous components)."""
+        :func:`gmmsym.family.projection.project_rows` of the rows that are not ordered, in place.
+
+        An ordered row is its own projection (``project_rows`` returns it bitwise unchanged), and
+        ``project_rows`` works row by row, so projecting only the other rows (those with a
+        decrease or a NaN) gives bitwise the values of projecting all of them, at a fraction of
+        the cost (after a small step most rows are still ordered).
+        """
         if len(ell) == 4:
             return project4(*ell, out=ell)
-        out = project_rows(np.stack(ell, axis=1))
-        return tuple(np.ascontiguousarray(out[:, j]) for j in range(out.shape[1]))
+        ok = ell[0] <= ell[1]  # NaN compares False: such rows go to project_rows
+        for a, b in zip(ell[1:-1], ell[2:]):
+            ok &= a <= b
+        if ok.all():
+            return ell
+        bad = np.flatnonzero(~ok)
+        out = project_rows(np.stack([c[bad] for c in ell], axis=1))
+        for j, c in enumerate(ell):
+            c[bad] = out[:, j]
+        return ell
 
     def tv(self, mu):
         if self.model != PAPER:

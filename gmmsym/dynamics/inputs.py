@@ -85,12 +85,12 @@ def check_precision(precision: object) -> str | int:
     return check_dps("precision", precision)
 
 
-def _check_optimal_range(mu0: np.ndarray, nu: np.ndarray, precision: str | int, model: ModelSpec) -> None:
-    """Supported means of the optimal discriminator (issue 11): float64 MAX_ABS_MEAN, mpmath 10^(dps/2)."""
-    if model == PAPER:
-        from gmmsym.discriminator.optimal import MAX_ABS_MEAN
-    else:
-        from gmmsym.family.discriminator import MAX_ABS_MEAN
+def _check_optimal_range(mu0: np.ndarray, nu: np.ndarray, precision: str | int) -> None:
+    """Supported means of the optimal discriminator (issue 11): float64 MAX_ABS_MEAN, mpmath 10^(dps/2).
+
+    The float64 bound is that of :func:`gmmsym.optimal_discriminator`, for every model.
+    """
+    from gmmsym.discriminator.optimal import MAX_ABS_MEAN
 
     bound = MAX_ABS_MEAN if precision == "float64" else 10.0 ** (int(precision) / 2)
     why = "the optimal discriminator is not accurate beyond; see docs/reliability.md"
@@ -104,7 +104,7 @@ def check_size(
     """The supported range of the means (optimal dynamics) and of the recorded trajectory."""
     n = mu0_a.shape[0]
     if dynamics == "optimal":
-        _check_optimal_range(mu0_a, nu_a, precision, model)
+        _check_optimal_range(mu0_a, nu_a, precision)
     if record_every is not None and (steps // record_every + 1) * n > MAX_RECORDED_STATES:
         raise InputError(
             f"record_every: {steps // record_every + 1} records x {n} rows exceed {MAX_RECORDED_STATES:.0e} "

@@ -39,8 +39,6 @@ class MpBackend:
     def grad(self, mu, ell):
         from gmmsym.kernels import mp as gmp
 
-        if self.model == PAPER:
-            return gmp.gradients(mu, ell, self.nu, dps=self.dps)
         return gmp.gradients(mu, ell, self.nu, dps=self.dps, model=self.model)
 
     @staticmethod
@@ -59,8 +57,6 @@ class MpBackend:
     def tv(self, mu):
         from gmmsym.discriminator import optimal_mp
 
-        if self.model == PAPER:
-            return optimal_mp.tv_gradient_and_discriminator(mu, self.nu, dps=self.dps)
         return optimal_mp.tv_gradient_and_discriminator(mu, self.nu, dps=self.dps, model=self.model)
 
     @staticmethod

@@ -1,9 +1,10 @@
 """The interface every dynamics backend implements (the update rules are written once over it).
 
-A *state* is a pair of tuples of components: ``mu = (mu1, mu2)``, ``ell = (l1, r1, l2, r2)``.
+A *state* is a pair of tuples of components: ``mu = (mu1, ..., muK)``, ``ell = (l1, r1, ..., lM, rM)``
+(``K = M = 2`` for the paper's model).
 For :class:`~gmmsym.dynamics.float64.Float64Backend` a component is a contiguous ``(n,)``
 float64 array (a batch of ``n`` rows); for :class:`~gmmsym.dynamics.mpmath.MpBackend` it is one
-``mpf`` (``n == 1``).  The rules in :mod:`gmmsym.dynamics.engine` use only these operations.
+``mpf`` (``n == 1``).  The rules in :mod:`gmmsym.dynamics.rules` use only these operations.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ class Backend(Protocol):
         ...
 
     def proj(self, ell: Components) -> Components:
-        """The Euclidean projection onto ``l1 <= r1 <= l2 <= r2`` (may work in place)."""
+        """The Euclidean projection onto ``l1 <= r1 <= ... <= rM`` (may work in place)."""
         ...
 
     def tv(self, mu: Components) -> tuple[Components, Components]:

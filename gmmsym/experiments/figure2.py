@@ -47,6 +47,7 @@ from gmmsym.experiments.replay import replay as run_replay
 from gmmsym.experiments.store import RunStore, check_database
 from gmmsym.experiments.sweep import Cell, dynamics_name, mu_grid, sweep
 from gmmsym.io import atomic_write_text, check_output_dir, file_errors, json_clean, remove_stale_temps
+from gmmsym.model.spec import PAPER
 from gmmsym.model.validate import check_int
 from gmmsym.outcomes import LABELS
 
@@ -295,6 +296,7 @@ def _meta(
     from gmmsym.dynamics import gradient_evaluations
 
     return {
+        "model": PAPER.text(),
         "parameters": params,
         "workers": workers,
         "db": str(db),

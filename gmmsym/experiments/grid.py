@@ -5,9 +5,15 @@ A sweep runs a grid of *cells*.  A cell (:class:`Cell`) fixes the dynamics and i
 a base ``seed`` and the number ``runs`` of discriminator initialisations; run ``i`` of a cell
 starts from ``(mu0, ell0_i)``.
 
-Discriminator initialisation **[choice]**: ``ell0_i`` = four i.i.d. uniform draws on
-``[-2, 2]``, sorted (docs/model.md section 6), seeded per run with the engine's own convention:
-``ell0_i = gmmsym.dynamics.draw_ell0(seed, [i])``, i.e. ``sort(default_rng([seed, i]).uniform(-2, 2, 4))``.
+Discriminator initialisation **[choice]**: ``ell0_i`` = ``2M`` (four for the paper's model)
+i.i.d. uniform draws on ``[-2, 2]``, sorted (docs/model.md section 6), seeded per run with the
+engine's own convention: ``ell0_i = gmmsym.dynamics.draw_ell0(seed, [i], model=model)``, i.e.
+``sort(default_rng([seed, i]).uniform(-2, 2, 2M))``.
+
+Model: every cell carries its :class:`~gmmsym.model.spec.ModelSpec` (default the paper's); ``nu``
+and ``mu0`` have ``K`` entries.  A cell of another model has ``"model": model.text()`` in its
+configuration (so in its hash); the paper's cells keep the configuration, and so the hash, of
+earlier releases.
 The cell seed ``seed`` (``Cell.init_seed``, stored in the ``seed`` column of every run) is
 derived by ``numpy.random.SeedSequence`` from the base seed and ``(nu, mu0)``.  Hence a run's
 initial state depends only on ``(seed, nu, mu0, i)``: not on the chunk size, on the chunk the
@@ -31,6 +37,7 @@ import numpy as np
 
 from gmmsym.dynamics.engine import DYNAMICS
 from gmmsym.errors import InputError
+from gmmsym.model.spec import PAPER, ModelSpec, check_model
 from gmmsym.model.validate import check_choice, check_int, check_positive, check_real, show
 
 __all__ = [
@@ -51,7 +58,6 @@ FIRST_ORDER: tuple[str, ...] = tuple(d for d in ALL_DYNAMICS if d != "optimal")
 #: Dynamics that use ``k`` (discriminator steps per generator step); for the others ``k = 1``.
 USES_K: tuple[str, ...] = ("alternating",)
 _SCHEMA_TAG = "gmmsym-sweep/1"
-_INIT_TAG = "draw_ell0(init_seed, [run]): sort(default_rng([init_seed, run]).uniform(-2, 2, 4))"
 
 Engine = Callable[..., Any]
 
@@ -61,14 +67,20 @@ def _f(x: object, name: str) -> float:
     return check_real(name, x)
 
 
-def _pair(x: object, name: str) -> tuple[float, float]:
-    if isinstance(x, (str, bytes, bytearray)):
-        raise InputError(f"{name} must be a pair of numbers, got {show(x)}")
-    try:
-        a, b = x  # type: ignore[misc]
-    except (TypeError, ValueError):
-        raise InputError(f"{name} must be a pair of numbers, got {x!r}") from None
-    return (_f(a, name), _f(b, name))
+def _pair(x: object, name: str, K: int = 2) -> tuple[float, ...]:
+    """``K`` finite floats (a pair for the paper's model)."""
+    what = "a pair of numbers" if K == 2 else f"K={K} numbers"
+    if isinstance(x, (str, bytes, bytearray)) or not isinstance(x, Iterable):
+        raise InputError(f"{name} must be {what}, got {show(x)}")
+    items = list(x)
+    if len(items) != K:
+        raise InputError(f"{name} must be {what}, got {show(x)}")
+    return tuple(_f(a, name) for a in items)
+
+
+def _init_tag(model: ModelSpec) -> str:
+    n = 2 * model.M
+    return f"draw_ell0(init_seed, [run]): sort(default_rng([init_seed, run]).uniform(-2, 2, {n}))"
 
 
 @dataclass(frozen=True)
@@ -88,7 +100,7 @@ class Cell:
         Discriminator steps per generator step (``alternating`` only; ``1`` otherwise).
     steps : int
         Generator steps.
-    nu, mu0 : pair of float
+    nu, mu0 : tuple of K floats
         True means and initial generator means.
     tol : float
         Tolerance of the outcome labels (docs/model.md section 5).
@@ -96,6 +108,8 @@ class Cell:
         Base seed of the discriminator initialisation (``>= 0``).
     runs : int
         Discriminator initialisations (runs) of this cell; ``1`` for ``optimal``.
+    model : ModelSpec
+        The model (default :data:`~gmmsym.PAPER`).
     """
 
     dynamics: str
@@ -108,9 +122,11 @@ class Cell:
     tol: float = 0.1
     seed: int = 0
     runs: int = 1
+    model: ModelSpec = PAPER
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
+        K = check_model(self.model).K
         dyn = check_choice("dynamics", self.dynamics, ALL_DYNAMICS)
         set_(self, "dynamics", dyn)
         set_(self, "eta", check_positive("eta", _f(self.eta, "eta")) + 0.0)
@@ -122,24 +138,30 @@ class Cell:
         k = check_int("k", self.k, minimum=1)
         set_(self, "k", k if dyn in USES_K else 1)
         set_(self, "steps", check_int("steps", self.steps, minimum=0))
-        set_(self, "nu", _pair(self.nu, "nu"))
-        set_(self, "mu0", _pair(self.mu0, "mu0"))
+        set_(self, "nu", _pair(self.nu, "nu", K))
+        set_(self, "mu0", _pair(self.mu0, "mu0", K))
         set_(self, "tol", check_positive("tol", _f(self.tol, "tol")) + 0.0)
         set_(self, "seed", check_int("seed", self.seed, minimum=0))
         runs = check_int("runs", self.runs, minimum=1)
         set_(self, "runs", 1 if dyn == "optimal" else runs)
 
     def config(self) -> dict[str, Any]:
-        """The canonical configuration (everything but ``runs``), JSON-serialisable."""
-        return {
+        """The canonical configuration (everything but ``runs``), JSON-serialisable.
+
+        ``model`` (its ``text()``) only for a model other than the paper's (module docstring).
+        """
+        config = {
             "schema": _SCHEMA_TAG,
             **self.engine,
             "nu": list(self.nu),
             "mu0": list(self.mu0),
             "seed": self.seed,
-            "init": _INIT_TAG,
+            "init": _init_tag(self.model),
             "precision": "float64",
         }
+        if self.model == PAPER:
+            del config["model"]
+        return config
 
     @cached_property
     def config_json(self) -> str:
@@ -161,7 +183,7 @@ class Cell:
 
     @property
     def engine(self) -> dict[str, Any]:
-        """Parameters shared by every row of a chunk (one ``simulate`` call)."""
+        """Parameters shared by every row of a chunk (one ``simulate`` call), ``model`` as text."""
         return {
             "dynamics": self.dynamics,
             "eta": self.eta,
@@ -169,21 +191,22 @@ class Cell:
             "k": self.k,
             "steps": self.steps,
             "tol": self.tol,
+            "model": self.model.text(),
         }
 
 
-def initial_discriminators(init_seed: int, start: int, stop: int) -> np.ndarray:
-    """Initial discriminators of runs ``start .. stop - 1`` of a cell, shape ``(stop - start, 4)``.
+def initial_discriminators(init_seed: int, start: int, stop: int, *, model: ModelSpec = PAPER) -> np.ndarray:
+    """Initial discriminators of runs ``start .. stop - 1`` of a cell, shape ``(stop - start, 2M)``.
 
-    Run ``i`` gets ``gmmsym.dynamics.draw_ell0(init_seed, [i])``: four uniforms on
-    ``[-2, 2]`` (docs/model.md section 6) from ``numpy.random.default_rng([init_seed, i])``, sorted.  Any
-    sub-range gives the same rows as the corresponding slice of the full range.
+    Run ``i`` gets ``gmmsym.dynamics.draw_ell0(init_seed, [i], model=model)``: ``2M`` uniforms on
+    ``[-2, 2]`` (docs/model.md section 6) from ``numpy.random.default_rng([init_seed, i])``, sorted.
+    Any sub-range gives the same rows as the corresponding slice of the full range.
     """
     from gmmsym.dynamics import draw_ell0
 
     start = check_int("start", start, minimum=0)
     stop = check_int("stop", stop, minimum=start)
-    return draw_ell0(init_seed, np.arange(start, stop))
+    return draw_ell0(init_seed, np.arange(start, stop), model=model)
 
 
 def mu_grid(lo: float = -1.0, hi: float = 1.0, n: int = 10) -> list[tuple[float, float]]:
@@ -210,11 +233,14 @@ def _as_list(value: Any) -> list[Any]:
     return list(value)
 
 
-def _pairs(value: Any, name: str) -> list[tuple[float, float]]:
+def _pairs(value: Any, name: str, K: int = 2) -> list[tuple[float, ...]]:
+    """One point (``K`` numbers) or a list of points."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise InputError(f"{name} must be a point of K={K} numbers or a list of points, got {show(value)}")
     items = list(value)
-    if len(items) == 2 and all(np.ndim(x) == 0 for x in items):
-        return [_pair(items, name)]
-    return [_pair(x, name) for x in items]
+    if len(items) == K and all(np.ndim(x) == 0 for x in items):
+        return [_pair(items, name, K)]
+    return [_pair(x, name, K) for x in items]
 
 
 _GRID_KEYS = frozenset(
@@ -222,7 +248,7 @@ _GRID_KEYS = frozenset(
 )
 
 
-def expand_grid(config_grid: Mapping[str, Any] | Iterable[Cell]) -> list[Cell]:
+def expand_grid(config_grid: Mapping[str, Any] | Iterable[Cell], *, model: ModelSpec = PAPER) -> list[Cell]:
     """The cells of a grid, deduplicated, in a deterministic order.
 
     Parameters
@@ -234,6 +260,9 @@ def expand_grid(config_grid: Mapping[str, Any] | Iterable[Cell]) -> list[Cell]:
         (``[lo, hi, n]``: the ``n x n`` product grid of :func:`mu_grid`), ``seed`` (or
         ``seeds``), and the scalars ``runs`` (discriminator initialisations per cell) and ``tol``.
         Defaults: Figure 2 (docs/model.md section 6) with ``dynamics="simultaneous"``, 100 runs.
+        For a model with ``K != 2``, ``nu`` and ``mu0`` (``K`` numbers each) are required.
+    model : ModelSpec
+        The model of every cell (default :data:`~gmmsym.PAPER`); given cells must have it.
 
     Returns
     -------
@@ -242,6 +271,7 @@ def expand_grid(config_grid: Mapping[str, Any] | Iterable[Cell]) -> list[Cell]:
         normalisation (``k = 1`` for dynamics without ``k``, ``eta_d = eta`` when ``None``,
         one run for ``optimal``), without duplicates.
     """
+    model = check_model(model)
     if isinstance(config_grid, Mapping):
         unknown = set(config_grid) - _GRID_KEYS
         if unknown:
@@ -251,15 +281,31 @@ def expand_grid(config_grid: Mapping[str, Any] | Iterable[Cell]) -> list[Cell]:
             raise InputError("config_grid: give mu0 or mu_grid, not both")
         if "seed" in g and "seeds" in g:
             raise InputError("config_grid: give seed or seeds, not both")
+        if model.K != 2 and not {"mu0", "nu"} <= set(g):
+            raise InputError(
+                f"config_grid: give nu and mu0 (K={model.K} numbers each) for the model {model.text()}"
+            )
         if "mu0" in g:
-            mu0s = _pairs(g["mu0"], "mu0")
+            mu0s = _pairs(g["mu0"], "mu0", model.K)
         else:
             mu0s = _mu_grid_axis(g.get("mu_grid", (-1.0, 1.0, 10)))
-        nus = _pairs(g.get("nu", (-0.5, 0.5)), "nu")
+        nus = _pairs(g.get("nu", (-0.5, 0.5)), "nu", model.K)
         runs = g.get("runs", 100)
         tol = g.get("tol", 0.1)
         cells: Iterable[Cell] = (
-            Cell(dynamics=d, eta=e, eta_d=ed, k=k, steps=s, nu=nu, mu0=m, tol=tol, seed=sd, runs=runs)
+            Cell(
+                dynamics=d,
+                eta=e,
+                eta_d=ed,
+                k=k,
+                steps=s,
+                nu=nu,
+                mu0=m,
+                tol=tol,
+                seed=sd,
+                runs=runs,
+                model=model,
+            )
             for d, k, e, ed, s, nu, sd, m in itertools.product(
                 _as_list(g.get("dynamics", "simultaneous")),
                 _as_list(g.get("k", 1)),
@@ -276,6 +322,8 @@ def expand_grid(config_grid: Mapping[str, Any] | Iterable[Cell]) -> list[Cell]:
         for c in cells:
             if not isinstance(c, Cell):
                 raise InputError(f"config_grid: expected a mapping or Cell objects, got {type(c).__name__}")
+            if c.model != model:
+                raise InputError(f"model: a cell has the model {c.model.text()}, not {model.text()}")
     out: dict[str, Cell] = {}
     for c in cells:
         prev = out.get(c.hash)

@@ -3,8 +3,10 @@
 ``gmmsym replay --db PATH --sample N`` draws a seeded sample of stored runs, failures
 (label other than ``converged``) first, re-runs each from its stored initial state with
 ``simulate(..., precision=dps)`` (default 50 digits, same dynamics, parameters and steps) and
-reports how many keep their float64 label.  Results go to the ``replays`` table of the same
-database; runs already replayed at that precision are not recomputed.
+reports how many keep their float64 label.  The runs are replayed for the model recorded in the
+database (``RunStore.model``; a ``model`` given to :func:`replay` must be it).  Results go to
+the ``replays`` table of the same database; runs already replayed at that precision are not
+recomputed.
 
 Cost: the mpmath engine evaluates one row at a time, about 1.8 ms of CPU per gradient evaluation
 at 50 digits on the reference machine (2 cores, no AVX-512): a 3000-step ``simultaneous`` run
@@ -29,9 +31,10 @@ import numpy as np
 from gmmsym.errors import InputError
 from gmmsym.experiments.grid import ALL_DYNAMICS, USES_K
 from gmmsym.experiments.runner import Progress, execute
-from gmmsym.experiments.store import FINAL_COLUMNS, RunStore
+from gmmsym.experiments.store import RunStore, layout
 from gmmsym.experiments.sweep import dynamics_name
 from gmmsym.io import json_clean
+from gmmsym.model.spec import PAPER, ModelSpec
 from gmmsym.model.validate import check_int
 
 __all__ = ["ReplayReport", "select_sample", "replay", "gradient_evaluations_per_run", "check_panels"]
@@ -122,11 +125,13 @@ def _replay_one(task: dict[str, Any]) -> dict[str, Any]:
 
     t0 = time.perf_counter()
     r = task["row"]
+    model = ModelSpec.parse(r["model"])
+    lay, K = layout(model), model.K
     optimal = r["dynamics"] == "optimal"
-    ell0 = None if optimal else np.array([[r["l0_1"], r["r0_1"], r["l0_2"], r["r0_2"]]])
+    ell0 = None if optimal else np.array([[r[c] for c in lay.initial[K:]]])
     res = simulate(
-        np.array([[r["nu1"], r["nu2"]]]),
-        np.array([[r["mu0_1"], r["mu0_2"]]]),
+        np.array([[r[c] for c in lay.nu]]),
+        np.array([[r[c] for c in lay.initial[:K]]]),
         ell0,
         dynamics=r["dynamics"],
         eta=r["eta"],
@@ -135,9 +140,10 @@ def _replay_one(task: dict[str, Any]) -> dict[str, Any]:
         steps=int(r["steps"]),
         precision=task["precision"],
         tol=r["tol"],
+        model=model,
     )
-    mu = np.asarray(res.mu, dtype=np.float64).reshape(2)
-    ell = np.asarray(res.ell, dtype=np.float64).reshape(4)
+    mu = np.asarray(res.mu, dtype=np.float64).reshape(K)
+    ell = np.asarray(res.ell, dtype=np.float64).reshape(2 * model.M)
     return {
         "mu": mu.tolist(),
         "ell": ell.tolist(),
@@ -161,11 +167,14 @@ class ReplayReport:
         engines), ``seconds`` (mpmath compute time) and ``cached`` (replayed by an earlier call).
     seconds : float
         Wall time of this call.
+    model : str
+        ``ModelSpec.text()`` of the database's model.
     """
 
     precision: int
     rows: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
+    model: str = PAPER.text()
 
     @property
     def n(self) -> int:
@@ -192,6 +201,7 @@ class ReplayReport:
         return json_clean(
             {
                 "precision": self.precision,
+                "model": self.model,
                 "n": self.n,
                 "agree": self.agree,
                 "rate": self.rate,
@@ -212,7 +222,7 @@ class ReplayReport:
                 + ("" if r["agree"] else "  DIFFERS")
             )
         lines.append(
-            f"{self.agree}/{self.n} runs keep their label at {self.precision} digits "
+            f"{self.agree}/{self.n} runs keep their label at {self.precision} digits, model {self.model} "
             f"(mpmath compute {self.compute_seconds:.1f} s, wall {self.seconds:.1f} s)"
         )
         return "\n".join(lines)
@@ -231,6 +241,8 @@ def replay(
     workers: int = 1,
     progress: bool = True,
     db_option: str = "db",
+    model: ModelSpec | None = None,
+    model_option: str = "model",
 ) -> ReplayReport:
     """Replay a seeded sample of stored runs with the mpmath engine.
 
@@ -254,6 +266,10 @@ def replay(
         Show a progress bar.
     db_option : str, default "db"
         Name of ``db`` in error messages (``"--db"`` from the command line).
+    model : ModelSpec, optional
+        The database's model is used; if given, it must be that model.
+    model_option : str, default "model"
+        Name of ``model`` in error messages (``"--model"`` from the command line).
 
     Returns
     -------
@@ -274,7 +290,7 @@ def replay(
     if dynamics is not None:
         dynamics = check_panels(dynamics)
     tag = str(precision)
-    with RunStore(db, create=False, option=db_option) as store:
+    with RunStore(db, create=False, option=db_option, model=model, model_option=model_option) as store:
         rows = store.runs_for(hashes) if hashes is not None else list(store.iter_runs())
         chosen = select_sample(rows, sample, seed=seed, dynamics=dynamics, max_evaluations=max_evaluations)
         if sample and not chosen:
@@ -282,10 +298,11 @@ def replay(
         cached = store.replays(tag)
         todo = [r for r in chosen if (r["config_hash"], r["run"]) not in cached]
         results = _replay_missing(store, todo, precision, executor, workers, progress)
-    report = ReplayReport(precision=precision)
+        lay = store.layout
+    report = ReplayReport(precision=precision, model=lay.model.text())
     for r in chosen:
         key = (r["config_hash"], r["run"])
-        report.rows.append(_report_row(r, results.get(key) or cached[key], key not in results))
+        report.rows.append(_report_row(r, results.get(key) or cached[key], key not in results, lay))
     report.seconds = time.perf_counter() - t0
     return report
 
@@ -313,7 +330,7 @@ def _replay_missing(
     results: dict[tuple[str, int], dict[str, Any]] = {}
 
     def done(row: dict[str, Any], out: dict[str, Any]) -> None:
-        final = dict(zip(FINAL_COLUMNS, [*out["mu"], *out["ell"]]))
+        final = dict(zip(store.layout.final, [*out["mu"], *out["ell"]]))
         rec = {"config_hash": row["config_hash"], "run": row["run"], "precision": str(precision), **final}
         rec.update(label=out["label"], flags=out["flags"], seconds=out["seconds"])
         store.write_replays([rec])  # committed per run: an interrupted replay keeps its work
@@ -327,7 +344,8 @@ def _replay_missing(
     return results
 
 
-def _report_row(r: dict[str, Any], rec: dict[str, Any], cached: bool) -> dict[str, Any]:
+def _report_row(r: dict[str, Any], rec: dict[str, Any], cached: bool, lay: Any) -> dict[str, Any]:
+    means = lay.final[: lay.model.K]
     return {
         "config_hash": r["config_hash"],
         "run": int(r["run"]),
@@ -335,7 +353,7 @@ def _report_row(r: dict[str, Any], rec: dict[str, Any], cached: bool) -> dict[st
         "label64": r["label"],
         "label_mp": rec["label"],
         "agree": rec["label"] == r["label"],
-        "max_dmu": float(max(abs(rec["mu1"] - r["mu1"]), abs(rec["mu2"] - r["mu2"]))),
+        "max_dmu": float(max(abs(rec[c] - r[c]) for c in means)),
         "seconds": float(rec["seconds"]),
         "cached": cached,
     }

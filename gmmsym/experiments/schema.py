@@ -6,14 +6,16 @@ sweep hands it engine results and cells, and it alone decides what a stored run 
 Tables
 ------
 ``meta(key, value)``
-    ``schema_version``.  The file also carries ``PRAGMA application_id`` = :data:`APPLICATION_ID`
-    and ``PRAGMA user_version`` = :data:`SCHEMA_VERSION`: the marker by which a database is
+    ``schema_version`` and ``model`` (``ModelSpec.text()`` of the model every run was computed
+    for: a database holds the runs of one model, and its column set follows that model).  The
+    file also carries ``PRAGMA application_id`` = :data:`APPLICATION_ID` and
+    ``PRAGMA user_version`` = :data:`SCHEMA_VERSION`: the marker by which a database is
     recognised as gmmsym's before anything is written to it.
 ``configs(hash, config)``
     The canonical JSON of every cell configuration (:class:`gmmsym.experiments.grid.Cell`).
 ``runs``
     One row per finished run, primary key ``(config_hash, run)``: the configuration (repeated
-    as columns for easy querying), the cell ``seed`` of the discriminator initialisations
+    as columns for easy querying, ``model`` included), the cell ``seed`` of the discriminator initialisations
     (run ``i`` starts from ``gmmsym.dynamics.draw_ell0(seed, [i])``), the initial state
     (:data:`INITIAL_COLUMNS`; for ``optimal`` the ``ell0`` columns hold ``ell*(mu0)`` as
     reported by the engine), the final state (:data:`FINAL_COLUMNS`), the primary ``label``,
@@ -25,6 +27,10 @@ Tables
 ``replays``
     Re-runs of stored runs at higher precision (:mod:`gmmsym.experiments.replay`), primary key
     ``(config_hash, run, precision)``.
+
+Columns follow the model (:func:`layout`): ``nu1 .. nuK``, ``mu0_1 .. mu0_K``, ``l0_1, r0_1 ..
+l0_M, r0_M``, ``mu1 .. muK``, ``l1, r1 .. lM, rM``; the module constants (:data:`RUN_COLUMNS`
+...) are those of the paper's model, whose column names are those of schema version 2.
 
 Recognition (:func:`check_file`, :func:`check_marker`, :func:`check_database`): what makes a file
 a gmmsym database, checked before anything is written to it.
@@ -42,11 +48,14 @@ import math
 import os
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from gmmsym.errors import FileError
 from gmmsym.io import check_output_file, file_errors
+from gmmsym.model.spec import PAPER, ModelSpec
 
 __all__ = [
     "APPLICATION_ID",
@@ -58,6 +67,8 @@ __all__ = [
     "FLOAT_COLUMNS",
     "REPLAY_COLUMNS",
     "SCHEMA_SQL",
+    "Layout",
+    "layout",
     "rows_of",
     "row_values",
     "row_checksum",
@@ -70,49 +81,16 @@ __all__ = [
 
 #: ``PRAGMA application_id`` of a gmmsym database: the ASCII bytes ``gmms``.
 APPLICATION_ID = int.from_bytes(b"gmms", "big")
-#: ``PRAGMA user_version`` and ``meta.schema_version`` (2: per-row checksums).
-SCHEMA_VERSION = 2
+#: ``PRAGMA user_version`` and ``meta.schema_version`` (2: per-row checksums; 3: the model).
+SCHEMA_VERSION = 3
 
-#: Initial state columns: ``mu0`` then ``ell0`` in the order ``l1, r1, l2, r2``.
-INITIAL_COLUMNS: tuple[str, ...] = ("mu0_1", "mu0_2", "l0_1", "r0_1", "l0_2", "r0_2")
-#: Final state columns: ``mu`` then ``ell``.
-FINAL_COLUMNS: tuple[str, ...] = ("mu1", "mu2", "l1", "r1", "l2", "r2")
-#: Initial and final state columns (float64), in storage order.
-STATE_COLUMNS: tuple[str, ...] = INITIAL_COLUMNS + FINAL_COLUMNS
-_CONFIG_COLUMNS = ("dynamics", "eta", "eta_d", "k", "steps", "tol", "precision", "nu1", "nu2")
-#: Every data column of ``runs``, in storage order (the ``checksum`` column covers them).
-RUN_COLUMNS: tuple[str, ...] = (
-    "config_hash",
-    "run",
-    "seed",
-    *_CONFIG_COLUMNS,
-    *STATE_COLUMNS,
-    "label",
-    "flags",
-)
-#: Columns holding floats (NULL <-> NaN).
-FLOAT_COLUMNS: frozenset[str] = frozenset({"eta", "eta_d", "tol", "nu1", "nu2", *STATE_COLUMNS})
-#: Columns of ``replays``.
-REPLAY_COLUMNS: tuple[str, ...] = (
-    "config_hash",
-    "run",
-    "precision",
-    *FINAL_COLUMNS,
-    "label",
-    "flags",
-    "seconds",
-)
-
-_REAL = ", ".join(f"{c} REAL" for c in STATE_COLUMNS)
-_FINAL_REAL = ", ".join(f"{c} REAL" for c in FINAL_COLUMNS)
-#: The tables (run once on a new database, inside its first transaction).
-SCHEMA_SQL = f"""
+_TABLES_SQL = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE configs (hash TEXT PRIMARY KEY, config TEXT NOT NULL);
 CREATE TABLE runs (
     config_hash TEXT NOT NULL, run INTEGER NOT NULL, seed INTEGER NOT NULL,
     dynamics TEXT NOT NULL, eta REAL, eta_d REAL, k INTEGER NOT NULL, steps INTEGER NOT NULL,
-    tol REAL NOT NULL, precision TEXT NOT NULL, nu1 REAL, nu2 REAL, {_REAL},
+    tol REAL NOT NULL, precision TEXT NOT NULL, model TEXT NOT NULL, {nu}, {state},
     label TEXT NOT NULL, flags TEXT NOT NULL, checksum TEXT NOT NULL,
     PRIMARY KEY (config_hash, run)
 ) WITHOUT ROWID;
@@ -122,11 +100,87 @@ CREATE TABLE chunks (
     seconds REAL NOT NULL, cpu_seconds REAL NOT NULL, committed_at REAL NOT NULL
 );
 CREATE TABLE replays (
-    config_hash TEXT NOT NULL, run INTEGER NOT NULL, precision TEXT NOT NULL, {_FINAL_REAL},
+    config_hash TEXT NOT NULL, run INTEGER NOT NULL, precision TEXT NOT NULL, {final},
     label TEXT NOT NULL, flags TEXT NOT NULL, seconds REAL NOT NULL,
     PRIMARY KEY (config_hash, run, precision)
 ) WITHOUT ROWID;
 """
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The columns of the runs of one model (see the module docstring).
+
+    Attributes
+    ----------
+    model : ModelSpec
+    nu, initial, final : tuple of str
+        ``nu1 .. nuK``; ``mu0_*`` then ``l0_1, r0_1, ...``; ``mu*`` then ``l1, r1, ...``.
+    """
+
+    model: ModelSpec
+    nu: tuple[str, ...]
+    initial: tuple[str, ...]
+    final: tuple[str, ...]
+
+    @property
+    def state(self) -> tuple[str, ...]:
+        """Initial and final state columns (float64), in storage order."""
+        return self.initial + self.final
+
+    @property
+    def run(self) -> tuple[str, ...]:
+        """Every data column of ``runs``, in storage order (the ``checksum`` column covers them)."""
+        config = ("dynamics", "eta", "eta_d", "k", "steps", "tol", "precision", "model", *self.nu)
+        return ("config_hash", "run", "seed", *config, *self.state, "label", "flags")
+
+    @property
+    def floats(self) -> frozenset[str]:
+        """Columns holding floats (NULL <-> NaN)."""
+        return frozenset({"eta", "eta_d", "tol", *self.nu, *self.state})
+
+    @property
+    def replay(self) -> tuple[str, ...]:
+        """Columns of ``replays``."""
+        return ("config_hash", "run", "precision", *self.final, "label", "flags", "seconds")
+
+    @property
+    def sql(self) -> str:
+        """The tables (run once on a new database, inside its first transaction)."""
+
+        def real(cols: tuple[str, ...]) -> str:
+            return ", ".join(f"{c} REAL" for c in cols)
+
+        return _TABLES_SQL.format(nu=real(self.nu), state=real(self.state), final=real(self.final))
+
+
+@cache
+def layout(model: ModelSpec = PAPER) -> Layout:
+    """The :class:`Layout` of ``model``'s runs."""
+    K, ell = model.K, model.ell_names
+    return Layout(
+        model,
+        nu=tuple(f"nu{i + 1}" for i in range(K)),
+        initial=(*(f"mu0_{i + 1}" for i in range(K)), *(f"{e[0]}0_{e[1:]}" for e in ell)),
+        final=(*(f"mu{i + 1}" for i in range(K)), *ell),
+    )
+
+
+_PAPER = layout(PAPER)
+#: Initial state columns of the paper's model: ``mu0`` then ``ell0`` in the order ``l1, r1, l2, r2``.
+INITIAL_COLUMNS: tuple[str, ...] = _PAPER.initial
+#: Final state columns of the paper's model: ``mu`` then ``ell``.
+FINAL_COLUMNS: tuple[str, ...] = _PAPER.final
+#: Initial and final state columns (float64), in storage order.
+STATE_COLUMNS: tuple[str, ...] = _PAPER.state
+#: Every data column of ``runs`` (paper's model), in storage order.
+RUN_COLUMNS: tuple[str, ...] = _PAPER.run
+#: Columns holding floats (NULL <-> NaN), paper's model.
+FLOAT_COLUMNS: frozenset[str] = _PAPER.floats
+#: Columns of ``replays``, paper's model.
+REPLAY_COLUMNS: tuple[str, ...] = _PAPER.replay
+#: The tables of a database of the paper's model.
+SCHEMA_SQL = _PAPER.sql
 #: The tables a gmmsym database holds (anything else makes it foreign).
 TABLES: frozenset[str] = frozenset({"meta", "configs", "runs", "chunks", "replays"})
 
@@ -140,9 +194,9 @@ def to_sql(value: Any) -> Any:
     return value
 
 
-def from_sql(column: str, value: Any) -> Any:
+def from_sql(column: str, value: Any, floats: frozenset[str] = FLOAT_COLUMNS) -> Any:
     """The Python value of a stored column (NULL floats -> NaN)."""
-    if column in FLOAT_COLUMNS:
+    if column in floats:
         return math.nan if value is None else float(value)
     return value
 
@@ -162,15 +216,17 @@ def row_checksum(values: Sequence[Any]) -> str:
     return hashlib.sha256(json.dumps(canon, separators=(",", ":")).encode()).hexdigest()
 
 
-def row_values(row: Mapping[str, Any]) -> tuple[Any, ...]:
-    """SQL values of a run (:data:`RUN_COLUMNS` order) followed by its checksum."""
-    values = values_of(row, RUN_COLUMNS)
+def row_values(row: Mapping[str, Any], lay: Layout = _PAPER) -> tuple[Any, ...]:
+    """SQL values of a run (``lay.run`` order) followed by its checksum."""
+    values = values_of(row, lay.run)
     return (*values, row_checksum(values))
 
 
-def decode_row(values: Sequence[Any], columns: Sequence[str] = RUN_COLUMNS) -> dict[str, Any]:
+def decode_row(
+    values: Sequence[Any], columns: Sequence[str] = RUN_COLUMNS, floats: frozenset[str] = FLOAT_COLUMNS
+) -> dict[str, Any]:
     """A stored row as a dict (``flags`` decoded, NULL floats as NaN)."""
-    row = {c: from_sql(c, v) for c, v in zip(columns, values)}
+    row = {c: from_sql(c, v, floats) for c, v in zip(columns, values)}
     row["flags"] = json.loads(row["flags"])
     return row
 
@@ -186,36 +242,44 @@ def _cell_columns(c: Any) -> dict[str, Any]:
         "steps": c.steps,
         "tol": c.tol,
         "precision": "float64",
-        "nu1": c.nu[0],
-        "nu2": c.nu[1],
+        "model": c.model.text(),
+        **{f"nu{i + 1}": v for i, v in enumerate(c.nu)},
     }
 
 
-def rows_of(segments: Sequence[Any], result: Mapping[str, Any]) -> list[dict[str, Any]]:
+def rows_of(segments: Sequence[Any], result: Mapping[str, Any], lay: Layout = _PAPER) -> list[dict[str, Any]]:
     """The stored rows of one engine result.
 
     Parameters
     ----------
     segments : sequence
-        Objects with ``cell`` (a :class:`~gmmsym.experiments.grid.Cell`), ``start`` and
-        ``stop``: runs ``start .. stop - 1`` of that cell, in the order of the result's rows.
+        Objects with ``cell`` (a :class:`~gmmsym.experiments.grid.Cell` of the layout's model),
+        ``start`` and ``stop``: runs ``start .. stop - 1`` of that cell, in the order of the
+        result's rows.
     result : mapping
-        ``mu0 (n, 2)``, ``ell0 (n, 4)``, ``mu (n, 2)``, ``ell (n, 4)``, ``label (n,)`` and
+        ``mu0 (n, K)``, ``ell0 (n, 2M)``, ``mu (n, K)``, ``ell (n, 2M)``, ``label (n,)`` and
         ``flags {name: (n,) bool}`` (as returned by the sweep's worker).
+    lay : Layout
+        The columns of the model (:func:`layout`).
 
     Returns
     -------
     list of dict
-        One mapping per run with every key of :data:`RUN_COLUMNS`.
+        One mapping per run with every key of ``lay.run``.
     """
     mu0, ell0, mu, ell, label = (result[k] for k in ("mu0", "ell0", "mu", "ell", "label"))
     flags = result["flags"]
+    K, n_ell = lay.model.K, 2 * lay.model.M
     rows, i = [], 0
     for seg in segments:
+        if seg.cell.model != lay.model:
+            raise RuntimeError(
+                f"a cell of the model {seg.cell.model.text()} in a store of {lay.model.text()}"
+            )
         fixed = _cell_columns(seg.cell)
         for run in range(seg.start, seg.stop):
-            state = [*mu0[i, :2], *ell0[i, :4], *mu[i, :2], *ell[i, :4]]
-            row = {**fixed, "run": run, **{c: float(v) for c, v in zip(STATE_COLUMNS, state)}}
+            state = [*mu0[i, :K], *ell0[i, :n_ell], *mu[i, :K], *ell[i, :n_ell]]
+            row = {**fixed, "run": run, **{c: float(v) for c, v in zip(lay.state, state)}}
             row["label"] = str(label[i])
             row["flags"] = {name: bool(v[i]) for name, v in flags.items()}
             rows.append(row)
@@ -285,7 +349,10 @@ def check_marker(con: sqlite3.Connection, path: Path, option: str, readonly: boo
             "refusing to modify it"
         )
     if version != SCHEMA_VERSION:
-        raise FileError(f"{option}: {path} has gmmsym schema version {version}, expected {SCHEMA_VERSION}")
+        why = " (written before runs recorded their model); sweep into a new database" if version == 2 else ""
+        raise FileError(
+            f"{option}: {path} has gmmsym schema version {version}, expected {SCHEMA_VERSION}{why}"
+        )
     foreign = sorted(set(tables) - TABLES)
     if foreign:
         raise FileError(f"{option}: {path} holds tables gmmsym does not own ({', '.join(foreign)})")

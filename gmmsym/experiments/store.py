@@ -24,13 +24,10 @@ Ctrl-C or a SIGKILL loses at most the chunks that were not yet committed.
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
 import json
 import math
 import os
 import sqlite3
-import sys
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -42,22 +39,22 @@ from gmmsym.experiments.schema import (
     FINAL_COLUMNS,
     FLOAT_COLUMNS,
     INITIAL_COLUMNS,
-    REPLAY_COLUMNS,
     RUN_COLUMNS,
-    SCHEMA_SQL,
     SCHEMA_VERSION,
     STATE_COLUMNS,
+    Layout,
     check_database,
     check_file,
     check_marker,
     decode_row,
+    layout,
     row_checksum,
     row_values,
     rows_of,
     sqlite_errors,
     values_of,
 )
-from gmmsym.io import atomic_write_text, file_errors, json_text
+from gmmsym.model.spec import PAPER, ModelSpec, check_model
 
 __all__ = [
     "APPLICATION_ID",
@@ -69,6 +66,8 @@ __all__ = [
     "FINAL_COLUMNS",
     "RunStore",
     "TamperedRow",
+    "Layout",
+    "layout",
     "check_database",
     "rows_of",
 ]
@@ -91,6 +90,19 @@ class RunStore:
         Create the database if missing; if False, a missing or empty file is an error.
     option : str, default "db"
         Name that starts every :class:`~gmmsym.errors.FileError` message (``"--db"`` from the CLI).
+    model : ModelSpec, optional
+        The model of the runs.  A new database records it (default :data:`~gmmsym.PAPER`); an
+        existing one must have been started with it (else :class:`~gmmsym.errors.InputError`
+        naming ``model_option``).  None: the database's own model.
+    model_option : str, default "model"
+        Name of ``model`` in that error (``"--model"`` from the CLI).
+
+    Attributes
+    ----------
+    model : ModelSpec
+        The model of the database's runs.
+    layout : Layout
+        Its columns (:func:`gmmsym.experiments.schema.layout`).
 
     Raises
     ------
@@ -105,8 +117,17 @@ class RunStore:
     """
 
     def __init__(
-        self, path: str | os.PathLike[str], *, readonly: bool = False, create: bool = True, option: str = "db"
+        self,
+        path: str | os.PathLike[str],
+        *,
+        readonly: bool = False,
+        create: bool = True,
+        option: str = "db",
+        model: ModelSpec | None = None,
+        model_option: str = "model",
     ) -> None:
+        if model is not None:
+            check_model(model, model_option)
         if not isinstance(path, (str, os.PathLike)) or not os.fspath(path):
             raise InputError(f"{option}: expected a database path, got {path!r}")
         self.path, self.option, self._create = Path(path), option, create and not readonly
@@ -119,14 +140,16 @@ class RunStore:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 self._con = sqlite3.connect(self.path, timeout=60, isolation_level=None)
             try:
-                self._open(new, readonly)
+                self._open(new, readonly, model, model_option)
             except BaseException:
                 self._con.close()
                 raise
 
-    def _open(self, new: bool, readonly: bool) -> None:
+    def _open(self, new: bool, readonly: bool, model: ModelSpec | None, model_option: str) -> None:
         if not new:
             new = check_marker(self._con, self.path, self.option, not self._create)
+        self.model = (model or PAPER) if new else self._stored_model(model, model_option)
+        self.layout: Layout = layout(self.model)
         if readonly:
             return
         mode = self._con.execute("PRAGMA journal_mode=WAL").fetchone()[0]
@@ -136,9 +159,23 @@ class RunStore:
         if new:
             self._con.executescript(
                 f"BEGIN IMMEDIATE; PRAGMA application_id = {APPLICATION_ID}; "
-                f"PRAGMA user_version = {SCHEMA_VERSION}; {SCHEMA_SQL}"
-                f"INSERT INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}'); COMMIT;"
+                f"PRAGMA user_version = {SCHEMA_VERSION}; {self.layout.sql}"
+                f"INSERT INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}'); "
+                f"INSERT INTO meta VALUES ('model', '{self.model.text()}'); COMMIT;"
             )
+
+    def _stored_model(self, model: ModelSpec | None, model_option: str) -> ModelSpec:
+        """The model recorded in ``meta``; ``model`` (if given) must be it."""
+        row = self._con.execute("SELECT value FROM meta WHERE key = 'model'").fetchone()
+        if row is None:
+            raise FileError(f"{self.option}: {self.path} records no model (meta); sweep into a new database")
+        stored = ModelSpec.parse(row[0])
+        if model is not None and model != stored:
+            raise InputError(
+                f"{model_option}: {self.path} holds runs of the model {stored.text()}, not {model.text()}; "
+                "use that model or sweep into a new database"
+            )
+        return stored
 
     # -- life cycle -------------------------------------------------------------------------
     def close(self) -> None:
@@ -190,8 +227,8 @@ class RunStore:
         int
             Number of rows inserted (rows already present are left unchanged).
         """
-        values = [row_values(r) for r in rows]
-        columns = (*RUN_COLUMNS, "checksum")
+        values = [row_values(r, self.layout) for r in rows]
+        columns = (*self.layout.run, "checksum")
         sql = f"INSERT OR IGNORE INTO runs ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
         with self._transaction():
             before = self._con.total_changes
@@ -206,7 +243,7 @@ class RunStore:
 
     def write_replays(self, rows: Iterable[Mapping[str, Any]]) -> None:
         """Insert (or replace) replay results, in one transaction."""
-        cols = REPLAY_COLUMNS
+        cols = self.layout.replay
         sql = f"INSERT OR REPLACE INTO replays ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
         values = [values_of(r, cols) for r in rows]
         with self._transaction():
@@ -250,7 +287,7 @@ class RunStore:
         """
         done: dict[str, set[int]] = {}
         bad: list[tuple[str, int]] = []
-        for *values, checksum in self._by_hashes(hashes, ", ".join((*RUN_COLUMNS, "checksum"))):
+        for *values, checksum in self._by_hashes(hashes, ", ".join((*self.layout.run, "checksum"))):
             if row_checksum(values) == checksum:
                 done.setdefault(values[0], set()).add(int(values[1]))
             else:
@@ -294,13 +331,14 @@ class RunStore:
         TamperedRow
             A row's checksum does not match its values (it was modified outside gmmsym).
         """
-        for *values, checksum in self._select(where, params, ", ".join((*RUN_COLUMNS, "checksum"))):
+        lay = self.layout
+        for *values, checksum in self._select(where, params, ", ".join((*lay.run, "checksum"))):
             if row_checksum(values) != checksum:
                 raise TamperedRow(
                     f"{self.option}: run {values[0]}:{values[1]} of {self.path} fails its checksum "
                     "(modified outside gmmsym); re-run the sweep to recompute it"
                 )
-            yield decode_row(values)
+            yield decode_row(values, lay.run, lay.floats)
 
     def runs_for(self, hashes: Iterable[str]) -> list[dict[str, Any]]:
         """Stored runs of the given configuration hashes (ordered by hash, run)."""
@@ -313,12 +351,13 @@ class RunStore:
 
     def replays(self, precision: str | None = None) -> dict[tuple[str, int], dict[str, Any]]:
         """Stored replays ``{(config_hash, run): row}`` (at one precision if given)."""
-        sql = f"SELECT {', '.join(REPLAY_COLUMNS)} FROM replays"
+        cols = self.layout.replay
+        sql = f"SELECT {', '.join(cols)} FROM replays"
         params: tuple[Any, ...] = () if precision is None else (precision,)
         if precision is not None:
             sql += " WHERE precision = ?"
         with sqlite_errors(self.option, self.path):
-            rows = [decode_row(v, REPLAY_COLUMNS) for v in self._con.execute(sql, params)]
+            rows = [decode_row(v, cols, self.layout.floats) for v in self._con.execute(sql, params)]
         return {(r["config_hash"], int(r["run"])): r for r in rows}
 
     def chunk_log(self) -> list[dict[str, Any]]:
@@ -330,74 +369,15 @@ class RunStore:
                 for v in self._con.execute(f"SELECT {', '.join(keys)} FROM chunks ORDER BY id")
             ]
 
-    # -- export -----------------------------------------------------------------------------
-    def _flat(self, hashes: Iterable[str] | None) -> tuple[list[str], list[dict[str, Any]], list[str]]:
-        runs = list(self.iter_runs()) if hashes is None else self.runs_for(hashes)
-        flag_names = sorted({name for r in runs for name in r["flags"]})
-        header = [c for c in RUN_COLUMNS if c != "flags"] + [f"flag_{n}" for n in flag_names]
-        return header, runs, flag_names
-
+    # -- export (gmmsym.experiments.export) ----------------------------------------------------
     def to_pandas(self, hashes: Iterable[str] | None = None) -> Any:
-        """The stored runs as a ``pandas.DataFrame`` (pandas is an optional dependency).
+        """The stored runs as a ``pandas.DataFrame`` (:func:`gmmsym.experiments.export.to_pandas`)."""
+        from gmmsym.experiments.export import to_pandas
 
-        One row per run, the columns of :data:`RUN_COLUMNS` with ``flags`` expanded into one
-        boolean ``flag_<name>`` column per flag; NULL floats as NaN.  ``hashes`` restricts the
-        runs to those configuration hashes.
-
-        Raises
-        ------
-        ImportError
-            pandas is not installed.
-        """
-        try:
-            import pandas as pd
-        except ImportError:
-            raise ImportError(
-                "to_pandas() needs pandas, an optional dependency: pip install pandas"
-            ) from None
-        header, runs, flag_names = self._flat(hashes)
-        data = [
-            [r[c] for c in RUN_COLUMNS if c != "flags"] + [bool(r["flags"].get(n, False)) for n in flag_names]
-            for r in runs
-        ]
-        return pd.DataFrame(data, columns=header)
+        return to_pandas(self, hashes)
 
     def export(self, fmt: str, path: str | os.PathLike[str], *, option: str = "path") -> Path:
-        """Write every stored run to ``path`` as ``csv`` or ``json`` (atomically).
+        """Write every stored run to ``path`` as csv or json (:func:`gmmsym.experiments.export.export`)."""
+        from gmmsym.experiments.export import export
 
-        CSV: one line per run, the columns of :data:`RUN_COLUMNS` with ``flags`` expanded
-        into one ``flag_<name>`` column (0/1) per flag; floats are written with ``repr``
-        (exact round trip), NaN as ``nan`` and infinities as ``inf``/``-inf``.
-
-        JSON: ``{"schema": 2, "columns": [...], "runs": [{column: value, ...}, ...]}``
-        with ``flags`` an object; strict JSON, so NaN is ``null`` and infinities are the
-        strings ``"inf"`` / ``"-inf"``.
-
-        Returns
-        -------
-        Path
-            ``path`` (``"-"``: the text goes to standard output).  An OS failure raises
-            :class:`~gmmsym.errors.FileError` naming ``option``.
-        """
-        fmt = fmt.lower()
-        if fmt not in ("csv", "json"):
-            raise InputError(f"export format must be 'csv' or 'json', got {fmt!r}")
-        header, runs, flag_names = self._flat(None)
-        if fmt == "csv":
-            buf = io.StringIO()
-            writer = csv.writer(buf, lineterminator="\n")
-            writer.writerow(header)
-            for r in runs:
-                writer.writerow(
-                    [repr(r[c]) if isinstance(r[c], float) else r[c] for c in RUN_COLUMNS if c != "flags"]
-                    + [int(bool(r["flags"].get(n, False))) for n in flag_names]
-                )
-            text = buf.getvalue()
-        else:
-            doc = {"schema": SCHEMA_VERSION, "columns": list(RUN_COLUMNS), "runs": runs}
-            text = json_text(doc, indent=1)
-        if str(path) == "-":
-            sys.stdout.write(text)
-            return Path("-")
-        with file_errors(option, path):
-            return atomic_write_text(path, text)
+        return export(self, fmt, path, option=option)

@@ -61,6 +61,7 @@ from gmmsym.experiments.plan import (
 )
 from gmmsym.experiments.runner import Progress, execute
 from gmmsym.experiments.store import RunStore, rows_of
+from gmmsym.model.spec import PAPER, ModelSpec, check_model
 from gmmsym.model.validate import check_bool, check_int, check_path, check_positive
 
 __all__ = [
@@ -93,11 +94,13 @@ def _run_chunk(task: dict[str, Any]) -> dict[str, Any]:
     if simulate is None:
         from gmmsym.dynamics import simulate
     segs = task["segments"]
+    model = ModelSpec.parse(engine["model"])
+    K, n_ell = model.K, 2 * model.M
     nu = np.concatenate([np.tile(np.asarray(nu_, dtype=np.float64), (b - a, 1)) for _, nu_, _, a, b in segs])
     mu0 = np.concatenate([np.tile(np.asarray(m, dtype=np.float64), (b - a, 1)) for _, _, m, a, b in segs])
     first_order = engine["dynamics"] != "optimal"
     ell0 = (
-        np.concatenate([initial_discriminators(seed, a, b) for seed, _, _, a, b in segs])
+        np.concatenate([initial_discriminators(seed, a, b, model=model) for seed, _, _, a, b in segs])
         if first_order
         else None
     )
@@ -112,17 +115,18 @@ def _run_chunk(task: dict[str, Any]) -> dict[str, Any]:
         steps=engine["steps"],
         precision="float64",
         tol=engine["tol"],
+        model=model,
     )
     n = mu0.shape[0]
     res_ell0 = getattr(res, "ell0", None)
     ell0_out = ell0 if ell0 is not None else res_ell0
-    ell0_out = np.full((n, 4), np.nan) if ell0_out is None else np.asarray(ell0_out, dtype=np.float64)
+    ell0_out = np.full((n, n_ell), np.nan) if ell0_out is None else np.asarray(ell0_out, dtype=np.float64)
     out = res.outcomes
     return {
         "mu0": mu0,
-        "ell0": np.broadcast_to(ell0_out, (n, 4)),
-        "mu": np.asarray(res.mu, dtype=np.float64).reshape(n, 2),
-        "ell": np.asarray(res.ell, dtype=np.float64).reshape(n, 4),
+        "ell0": np.broadcast_to(ell0_out, (n, n_ell)),
+        "mu": np.asarray(res.mu, dtype=np.float64).reshape(n, K),
+        "ell": np.asarray(res.ell, dtype=np.float64).reshape(n, n_ell),
         "label": np.asarray(out.label).astype(str),
         "flags": {name: np.asarray(v, dtype=bool) for name, v in out.flags.items()},
         "seconds": time.perf_counter() - t0,
@@ -160,6 +164,8 @@ class SweepSummary:
         thread executor it includes other threads of that process).
     labels : dict
         Primary-label counts over all runs of the grid (from the database).
+    model : str
+        ``ModelSpec.text()`` of the sweep's model.
     tampered : list of (str, int)
         Stored runs ``(config_hash, run)`` that failed their checksum; deleted and recomputed.
     hashes : list of str
@@ -176,6 +182,7 @@ class SweepSummary:
     compute_seconds: dict[str, float] = field(default_factory=dict)
     cpu_seconds: dict[str, float] = field(default_factory=dict)
     labels: dict[str, int] = field(default_factory=dict)
+    model: str = PAPER.text()
     tampered: list[tuple[str, int]] = field(default_factory=list)
     hashes: list[str] = field(default_factory=list, repr=False)
 
@@ -197,6 +204,7 @@ class SweepSummary:
             "compute_seconds": dict(self.compute_seconds),
             "cpu_seconds": dict(self.cpu_seconds),
             "labels": dict(self.labels),
+            "model": self.model,
             "tampered": [list(k) for k in self.tampered],
         }
 
@@ -246,6 +254,8 @@ def sweep(
     engine: Engine | None = None,
     description: str = "sweep",
     db_option: str = "db",
+    model: ModelSpec = PAPER,
+    model_option: str = "model",
 ) -> SweepSummary:
     """Run (or resume) a sweep, committing each chunk of runs to SQLite.
 
@@ -277,6 +287,11 @@ def sweep(
         Label of the progress bar.
     db_option : str, default "db"
         Name of ``db`` in error messages (``"--db"`` from the command line).
+    model : ModelSpec
+        The model of every cell (default :data:`~gmmsym.PAPER`).  A database holds the runs of
+        one model: resuming into a database started with another model is refused.
+    model_option : str, default "model"
+        Name of ``model`` in error messages (``"--model"`` from the command line).
 
     Returns
     -------
@@ -289,10 +304,11 @@ def sweep(
     resumes and yields a database identical (in ``runs``) to an uninterrupted sweep.
     """
     t0 = time.perf_counter()
-    cells = expand_grid(config_grid)
+    model = check_model(model, model_option)
+    cells = expand_grid(config_grid, model=model)
     workers, chunk_size = _check_sweep_args(db, executor, workers, chunk_size, progress, engine, description)
     chunk_seconds = check_positive("chunk_seconds", chunk_seconds)
-    with RunStore(db, option=db_option) as store:
+    with RunStore(db, option=db_option, model=model, model_option=model_option) as store:
         store.add_configs({c.hash: c.config_json for c in cells})
         done, tampered = store.check_runs(c.hash for c in cells)
         if tampered:
@@ -307,6 +323,7 @@ def sweep(
             computed=0,
             chunks=len(chunks),
             seconds=0.0,
+            model=model.text(),
             tampered=tampered,
             hashes=[c.hash for c in cells],
         )
@@ -331,7 +348,7 @@ def _run(
     with Progress(progress, sum(c.cost for c in chunks), todo, description) as bar:
 
         def commit(chunk: Chunk, result: dict[str, Any]) -> None:
-            rows = rows_of(chunk.segments, result)
+            rows = rows_of(chunk.segments, result, store.layout)
             store.write_chunk(
                 rows,
                 engine=json.dumps(chunk.engine, sort_keys=True),
