@@ -5,6 +5,7 @@ Usage::
     python benchmarks/bench_dynamics.py                  # sizes 1e2 1e3 1e4 1e5, 5 repeats
     python benchmarks/bench_dynamics.py --quick          # sizes 1e2 1e3 1e4, 3 repeats
     python benchmarks/bench_dynamics.py --sizes 10000 --repeat 7 --json out.json
+    python benchmarks/bench_dynamics.py --ratios         # issue-9 target ratios, one run (< 2 min)
 
 A *trajectory-step* is one generator step of one row (``alternating`` with ``k = 5`` makes
 ``k + 1 = 6`` gradient evaluations per trajectory-step; the table also gives the time per
@@ -286,7 +287,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="sizes 1e2 1e3 1e4, 3 repeats, a third of the work")
     ap.add_argument("--breakdown", type=int, default=10_000, help="batch of the per-piece timing (0: skip)")
     ap.add_argument("--json", default=None, help="also write the figures as JSON")
+    ap.add_argument("--ratios", action="store_true",
+                    help="only the issue-9 target ratios (bench_ratios.py), at --sizes[0] (1e4)")  # fmt: skip
+    ap.add_argument("--steps", type=int, default=10, help="optimal steps per timed run of --ratios")
     args = ap.parse_args(argv)
+    if args.ratios:
+        from bench_ratios import report
+
+        n = int(args.sizes[0]) if args.sizes else 10_000
+        out = report(n, args.steps, args.repeat)
+        if args.json:
+            with open(args.json, "w", encoding="utf-8") as fh:
+                json.dump(out, fh, indent=1)
+        return 0
     sizes = args.sizes or ([1e2, 1e3, 1e4] if args.quick else [1e2, 1e3, 1e4, 1e5])
     repeat = 3 if args.quick and args.repeat == 5 else args.repeat
     scale = args.scale / 3 if args.quick else args.scale

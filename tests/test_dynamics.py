@@ -314,7 +314,11 @@ def test_optimal_reports_the_optimal_discriminator():
     res = simulate(NU, mu0, [[0.0, 0.0, 0.0, 0.0]] * 2, dynamics="optimal", steps=4)
     want_final, _ = gmmsym.optimal_discriminator(res.mu, NU)
     want_start, _ = gmmsym.optimal_discriminator(mu0, NU)
-    assert np.array_equal(res.ell, want_final) and np.array_equal(res.ell0, want_start)
+    # The dynamics' crossings are warm-started and certified per row (discriminator.warm_paper),
+    # so they agree with cold isolation to rounding (measured here: 3.6e-16), not bitwise.
+    for got, want in ((res.ell, want_final), (res.ell0, want_start)):
+        assert np.array_equal(np.isinf(got), np.isinf(want))
+        assert np.allclose(got, want, rtol=0.0, atol=1e-13)
     # At mu = nu the gradient is 0 and the maximiser is not unique (NaN), still "converged".
     at_nu = simulate(NU, NU, dynamics="optimal", steps=3)
     assert np.array_equal(at_nu.mu[0], NU) and np.isnan(at_nu.ell).all()

@@ -146,6 +146,9 @@ def instances(draw):
 # nearly cancelling tiny means: a step aside from an unresolved separator used to jump past
 # the neighbouring separator and bring back a sign from beyond it (two spurious crossings)
 @example((np.array([1e-9, 0.0]), np.array([1.7e-121, 1.0]), PAPER))
+# K = 3, a tiny mean cancelling against 0 (found by tests/test_optimal_mp_models.py): the
+# separator at y ~ -404 is unresolved with |phi'| ~ 1e-176; 3 crossings where 1 (at 1.5) is right
+@example((np.array([0.0, 1.0, 1.0]), np.array([3.3e-176, 1.0, 2.0]), K3))
 # a crossing beyond an unresolved stretch (resolution 3e228): the end sign at +inf decides
 @example((np.array([0.0, -2.64755025]), np.array([-1.44855612, -5.26892265e-244]), PAPER))
 # root bound ~3e77 (gap 2.5e-76): the reference needs ~130 digits there (see mp_crossings)

@@ -15,7 +15,8 @@ import types
 import numpy as np
 
 from gmmsym.discriminator.projection import project4
-from gmmsym.family.projection import project_rows
+from gmmsym.discriminator.warm_paper import WarmState, warm_endpoints
+from gmmsym.family.projection import project_components
 from gmmsym.kernels.float64 import PAPER_KERNELS
 from gmmsym.model.spec import PAPER, ModelSpec
 from gmmsym.outcomes import DIVERGENCE_BOUND
@@ -24,13 +25,23 @@ __all__ = ["Float64Backend", "gradients_kernel"]
 
 
 @functools.cache
-def gradients_kernel(model: ModelSpec) -> types.FunctionType:
-    """The raw generated ``gradients(*mu, *ell, *nu)`` kernel of ``model`` (loaded once per model)."""
+def _kernel_module(model: ModelSpec) -> types.ModuleType:
+    """The generated numpy kernel module of ``model`` (loaded once per model)."""
     if model == PAPER:
-        return PAPER_KERNELS.raw.gradients
+        return PAPER_KERNELS.raw
     from gmmsym.kernels.loader import kernels_for
 
-    return kernels_for(model, "numpy").gradients
+    return kernels_for(model, "numpy")
+
+
+def gradients_kernel(model: ModelSpec) -> types.FunctionType:
+    """The raw generated ``gradients(*mu, *ell, *nu)`` kernel of ``model``.
+
+    Only the module is cached; its ``gradients`` is looked up on every call, so whatever the
+    module holds now is used (a function object cached here would outlive a patch of the
+    module's attribute, e.g. the ``flip-dl-sign`` bug of ``proofs/mutants.py``).
+    """
+    return _kernel_module(model).gradients
 
 
 class Float64Backend:
@@ -46,6 +57,9 @@ class Float64Backend:
     Ownership: ``combine`` writes into (and returns) the buffers of its gradient argument and
     ``proj`` projects in place (``M = 2``) or returns fresh arrays; the rules only pass fresh
     arrays (kernel outputs) to them, and the state arrays are never aliased outside the driver.
+    ``tv`` keeps the crossings of its previous calls as warm starts, per row (the paper's model:
+    :class:`gmmsym.discriminator.warm_paper.WarmState`; others: :class:`gmmsym.family.warm.WarmCrossings`);
+    ``take`` keeps the rows' history.
     """
 
     checks_fixed_points = True
@@ -59,7 +73,7 @@ class Float64Backend:
         # The paper's kernel is looked up on every construction (as before issue 9), so that a
         # patched PAPER_KERNELS.raw.gradients (proofs/mutants.py) is the one used.
         self._raw = PAPER_KERNELS.raw.gradients if model == PAPER else gradients_kernel(model)
-        self._warm = None  # general-model optimal discriminator (gmmsym.family.warm), made on first use
+        self._warm = None  # warm state of the optimal discriminator (see tv), made on first use
 
     def take(self, keep: np.ndarray) -> Float64Backend:
         out = Float64Backend(*(c[keep] for c in self.nu), model=self.model)
@@ -106,33 +120,22 @@ class Float64Backend:
 
     @staticmethod
     def proj(ell):
-        """Projection onto ``l1 <= r1 <= ... <= rM``: ``project4`` in place for ``M = 2``, else
-        :func:`gmmsym.family.projection.project_rows` of the rows that are not ordered, in place.
-
-        An ordered row is its own projection (``project_rows`` returns it bitwise unchanged), and
-        ``project_rows`` works row by row, so projecting only the other rows (those with a
-        decrease or a NaN) gives bitwise the values of projecting all of them, at a fraction of
-        the cost (after a small step most rows are still ordered).
+        """Projection onto ``l1 <= r1 <= ... <= rM``, in place: ``project4`` for ``M = 2``, else
+        :func:`gmmsym.family.projection.project_components` (each row takes a route chosen from
+        that row alone, so a row's result does not depend on its batch).
         """
         if len(ell) == 4:
             return project4(*ell, out=ell)
-        ok = ell[0] <= ell[1]  # NaN compares False: such rows go to project_rows
-        for a, b in zip(ell[1:-1], ell[2:]):
-            ok &= a <= b
-        if ok.all():
-            return ell
-        bad = np.flatnonzero(~ok)
-        out = project_rows(np.stack([c[bad] for c in ell], axis=1))
-        for j, c in enumerate(ell):
-            c[bad] = out[:, j]
-        return ell
+        return project_components(tuple(ell), out=ell)
 
     def tv(self, mu):
+        """Danskin gradient and ``ell*``, warm-started from the previous call's crossings (per row)."""
         if self.model != PAPER:
             return self._tv_model(mu)
-        from gmmsym.discriminator.optimal import optimal_endpoints, tv_gradient_components
+        from gmmsym.discriminator.optimal import tv_gradient_components
 
-        l1, r1, l2, r2, count = optimal_endpoints(mu[0], mu[1], self.nu1, self.nu2)
+        warm = WarmState.empty(self.n) if self._warm is None else self._warm
+        l1, r1, l2, r2, count, self._warm = warm_endpoints(mu[0], mu[1], self.nu1, self.nu2, warm)
         g1, g2 = tv_gradient_components(mu[0], mu[1], l1, r1, l2, r2, count)
         return (self._full(g1), self._full(g2)), (l1, r1, l2, r2)
 
@@ -171,6 +174,8 @@ class Float64Backend:
 
 def _take_warm(warm, keep: np.ndarray):
     """The warm crossings state of the rows ``keep`` (levels and sign pattern are ``(., N)``)."""
+    if isinstance(warm, WarmState):
+        return warm.take(keep)
     from gmmsym.family.warm import WarmCrossings
 
     out = WarmCrossings(warm.nu[keep], warm.spec)
