@@ -17,6 +17,10 @@ Check
        integrand written from docs/model.md), on seeded points with infinite endpoints and
        collapsed intervals.
 
+    Both run on the paper's model and on the second model ``K=3,M=3,weights=1/4:1/4:1/2,sigma=1``
+    (:data:`proofs._lib.SECOND`; fewer points), or on the one model given as ``model=``
+    (``gmmsym verify --model``); a check's name starts with ``[model]`` for other models.
+
 Pass criterion
     Both symbolic differences are exactly 0; at every numeric point
     ``|closed form - quadrature| <= 1e-40`` and mpmath's error estimate ``<= 1e-40``.
@@ -30,10 +34,11 @@ from __future__ import annotations
 
 import mpmath
 
-import gmmsym.mp as gmp
+from gmmsym.model.spec import PAPER, ModelSpec
 
+from . import _lib
 from ._common import draw_discriminators, draw_means, fmt, gap_function
-from .framework import SYMBOLIC, Checks, Claim, Evidence, rng_for, sized
+from .framework import SYMBOLIC, Checks, Claim, Evidence, for_models, rng_for, sized
 
 __all__ = ["CLAIM", "run"]
 
@@ -66,40 +71,50 @@ TOL = mpmath.mpf("1e-40")
 DPS = 50
 
 
-def _symbolic(checks: Checks, budget: str) -> None:
+def tag(model: ModelSpec) -> str:
+    """Prefix of a check name: ``""`` for the paper's model, else ``"[K=3,M=3,...] "``."""
+    return "" if model == PAPER else f"[{model.text()}] "
+
+
+def _symbolic(checks: Checks, budget: str, model: ModelSpec = PAPER) -> None:
     import sympy as sp
 
     from gmmsym.symbolic import GMMGAN
     from gmmsym.symbolic.functions import to_erf, to_exp
 
-    m = GMMGAN()
+    m = GMMGAN(model)
+    pre = tag(model)
     for j in range(m.spec.M):
         l, r = m.l[j], m.r[j]
         term = to_erf(m.mass(m.nu, l, r) - m.mass(m.mu, l, r))
         d_r = sp.simplify(sp.diff(term, r) - to_exp(m.density_gap(r)))
         at_l = sp.simplify(term.subs(r, l))
-        checks.add(f"symbolic: d/dr{j + 1} T_{j + 1} = (p* - p_mu)(r{j + 1})", d_r == 0, residual=str(d_r))
-        checks.add(f"symbolic: T_{j + 1}(l{j + 1}, l{j + 1}) = 0", at_l == 0, residual=str(at_l))
-    if budget != "quick":
+        checks.add(
+            f"{pre}symbolic: d/dr{j + 1} T_{j + 1} = (p* - p_mu)(r{j + 1})", d_r == 0, residual=str(d_r)
+        )
+        checks.add(f"{pre}symbolic: T_{j + 1}(l{j + 1}, l{j + 1}) = 0", at_l == 0, residual=str(at_l))
+    if budget != "quick" and model == PAPER:
         diff = sp.simplify(m.objective_integral().doit() - m.objective_closed_form())
         checks.add("symbolic: integral definition (doit) - closed form = 0", diff == 0, residual=str(diff))
 
 
-def _numeric(checks: Checks, budget: str, seed: int) -> dict:
+def _numeric(checks: Checks, budget: str, seed: int, model: ModelSpec = PAPER) -> dict:
     rng = rng_for(CLAIM.id, seed)
-    n = sized(budget, 4, 40, 200)
-    mus, nus = draw_means(rng, n), draw_means(rng, n)
-    ells = draw_discriminators(rng, n)
+    if model != PAPER:
+        rng = rng_for(CLAIM.id, seed + 7919)  # its own stream: the paper's draws stay as they were
+    n = sized(budget, 4, 40, 200) if model == PAPER else sized(budget, 3, 12, 100)
+    mus, nus = draw_means(rng, n, K=model.K), draw_means(rng, n, K=model.K)
+    ells = draw_discriminators(rng, n, M=model.M)
     worst_diff = mpmath.mpf(0)
     worst_err = mpmath.mpf(0)
     worst_point = None
     with mpmath.workdps(DPS):
         for mu, nu, ell in zip(mus, nus, ells):
-            closed = gmp.objective(mu, ell, nu, dps=DPS)
+            closed = _lib.mp_objective(mu, ell, nu, model, dps=DPS)
             total = mpmath.mpf(1)
             err = mpmath.mpf(0)
-            gap = gap_function(mu, nu)
-            for j in range(2):
+            gap = gap_function(mu, nu, model)
+            for j in range(model.M):
                 a, b = mpmath.mpf(ell[2 * j]), mpmath.mpf(ell[2 * j + 1])
                 if a == b:
                     continue
@@ -112,7 +127,7 @@ def _numeric(checks: Checks, budget: str, seed: int) -> dict:
                 worst_diff, worst_point = diff, {"mu": mu, "nu": nu, "ell": ell}
             worst_err = max(worst_err, err)
     checks.add(
-        f"50 digits: |closed form - quadrature| <= 1e-40 at {n} points",
+        f"{tag(model)}50 digits: |closed form - quadrature| <= 1e-40 at {n} points",
         worst_diff <= TOL and worst_err <= TOL,
         points=n,
         max_abs_diff=float(worst_diff),
@@ -123,11 +138,13 @@ def _numeric(checks: Checks, budget: str, seed: int) -> dict:
     return {"points": n, "max_abs_diff": float(worst_diff)}
 
 
-def run(budget: str = "default", *, seed: int = 0) -> Evidence:
-    """Check C1 at ``budget``; see the module docstring for the check and the criterion."""
-    checks = Checks(seed=seed, budget=budget, dps=DPS)
-    _symbolic(checks, budget)
-    num = _numeric(checks, budget, seed)
-    return checks.evidence(
-        f"symbolic diff 0; max |closed - quad| {fmt(num['max_abs_diff'])} ({num['points']} pts, 50 dps)"
-    )
+def run(budget: str = "default", *, seed: int = 0, model: ModelSpec | None = None) -> Evidence:
+    """Check C1 at ``budget`` (on ``model``, or on the paper's and the second model); see the docstring."""
+    models = for_models(model, (PAPER, _lib.SECOND))
+    checks = Checks(seed=seed, budget=budget, dps=DPS, models=[m.text() for m in models])
+    figures = []
+    for m in models:
+        _symbolic(checks, budget, m)
+        num = _numeric(checks, budget, seed, m)
+        figures.append(f"{tag(m)}max |closed - quad| {fmt(num['max_abs_diff'])} ({num['points']} pts)")
+    return checks.evidence(f"symbolic diff 0; {'; '.join(figures)}, 50 dps")

@@ -20,6 +20,10 @@ Check
        ``mode_collapse`` flag and never the ``converged`` label (:func:`gmmsym.classify`).
        The same for a few rows at 30 digits (mpmath path): final ``mpf`` means equal.
 
+Models
+    The argument needs equal weights (``dL/dmu_i = w_i S``): it is a statement about the paper's
+    model and runs on it only.  What becomes of it for unequal weights is claim C16.
+
 Pass criterion
     All of the above hold exactly (equalities are bitwise / exact; there is no tolerance).
 """
@@ -33,7 +37,7 @@ from gmmsym.dynamics import DYNAMICS
 
 from .framework import SYMBOLIC, Checks, Claim, Evidence, rng_for, sized
 
-__all__ = ["CLAIM", "run"]
+__all__ = ["CLAIM", "run", "diagonal_starts", "schedules"]
 
 CLAIM = Claim(
     id="C6",
@@ -56,11 +60,26 @@ CLAIM = Claim(
 )
 
 
-def _schedules() -> list[tuple[str, int]]:
+def schedules() -> list[tuple[str, int]]:
     out = []
     for d in DYNAMICS:
         out += [(d, 1), (d, 5)] if d == "alternating" else [(d, 1)]
     return out
+
+
+def diagonal_starts(rng: np.random.Generator, extra: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(nu, mu0)``: the ten diagonal cells of Figure 2 (``nu = (-0.5, 0.5)``) and ``extra`` seeded
+    rows with ``|nu1 - nu2| > 0.2`` and a diagonal ``mu0`` (all on ``[-2, 2]``)."""
+    grid = np.linspace(-1, 1, 10)
+    nu_rows = [(-0.5, 0.5)] * 10
+    mu_rows = [(v, v) for v in grid]
+    while len(nu_rows) < 10 + extra:
+        a, b = rng.uniform(-2, 2, 2)
+        if abs(a - b) > 0.2:
+            v = rng.uniform(-2, 2)
+            nu_rows.append((a, b))
+            mu_rows.append((v, v))
+    return np.array(nu_rows), np.array(mu_rows)
 
 
 def run(budget: str = "default", *, seed: int = 0) -> Evidence:
@@ -92,20 +111,10 @@ def run(budget: str = "default", *, seed: int = 0) -> Evidence:
     )
 
     steps = sized(budget, 300, 1000, 3000)
-    extra = sized(budget, 10, 40, 200)
-    grid = np.linspace(-1, 1, 10)
-    nu_rows = [(-0.5, 0.5)] * 10
-    mu_rows = [(v, v) for v in grid]
-    while len(nu_rows) < 10 + extra:
-        a, b = rng.uniform(-2, 2, 2)
-        if abs(a - b) > 0.2:
-            v = rng.uniform(-2, 2)
-            nu_rows.append((a, b))
-            mu_rows.append((v, v))
-    nu0, mu0 = np.array(nu_rows), np.array(mu_rows)
+    nu0, mu0 = diagonal_starts(rng, sized(budget, 10, 40, 200))
     per = {}
     all_ok = True
-    for dyn, k in _schedules():
+    for dyn, k in schedules():
         r = gmmsym.simulate(nu0, mu0, dynamics=dyn, k=k, eta=0.1, steps=steps, record_every=1, seed=seed)
         traj = r.trajectory["mu"]
         on_diag = bool(np.all(traj[..., 0] == traj[..., 1]))
@@ -130,7 +139,7 @@ def run(budget: str = "default", *, seed: int = 0) -> Evidence:
     mp_steps = sized(budget, 10, 30, 100)
     mp_ok = True
     mp_info = {}
-    for dyn, k in _schedules():
+    for dyn, k in schedules():
         r = gmmsym.simulate(
             nu0[:mp_rows], mu0[:mp_rows], dynamics=dyn, k=k, eta=0.1, steps=mp_steps, precision=30, seed=seed
         )
@@ -143,8 +152,8 @@ def run(budget: str = "default", *, seed: int = 0) -> Evidence:
         mp_ok,
         per_dynamics=mp_info,
     )
-    total_rows = len(mu0) * len(_schedules())
+    total_rows = len(mu0) * len(schedules())
     return checks.evidence(
-        f"mu1 == mu2 bitwise at all {steps} steps, {total_rows} runs over {len(_schedules())} dynamics; "
+        f"mu1 == mu2 bitwise at all {steps} steps, {total_rows} runs over {len(schedules())} dynamics; "
         "all mode_collapse"
     )

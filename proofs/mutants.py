@@ -194,11 +194,11 @@ def _danskin_1pc() -> list[Any]:
 
 
 def _k_ignored() -> list[Any]:
-    import gmmsym.dynamics.engine as eng
+    import gmmsym.dynamics.rules as rules
 
     def step(b, mu, ell, aux, p):
         _, gell = b.grad(mu, ell)
-        ell = eng._ascend(b, ell, p.eta_d, gell)
+        ell = rules._ascend(b, ell, p.eta_d, gell)
         gmu, _ = b.grad(mu, ell)
         return b.combine(mu, p.neg_eta_g, gmu), ell, None
 
@@ -252,6 +252,19 @@ def _mp_gradient_sign() -> list[Any]:
     return [_patch(t, gradients) for t in _T["mp-dl-sign"]]
 
 
+def _weights_ignored() -> list[Any]:
+    import gmmsym.family.crossings as fc
+    from gmmsym.model.spec import ModelSpec
+
+    orig = fc.exponential_sum
+
+    def exponential_sum(mu, nu, spec=fc.PAPER):
+        equal = ModelSpec(spec.K, spec.M, (1 / spec.K,) * spec.K, spec.sigma)
+        return orig(mu, nu, equal)
+
+    return [_patch(t, exponential_sum) for t in _T["weights-ignored"]]
+
+
 # Targets, one tuple per bug (checked by tests/test_mutants.py to resolve in the current tree).
 _T: dict[str, tuple[str, ...]] = {
     "no-collapse-label": ("gmmsym.outcomes.classify", "gmmsym.dynamics.engine.classify", "gmmsym.classify"),
@@ -276,6 +289,7 @@ _T: dict[str, tuple[str, ...]] = {
     "off-by-one-steps": ("gmmsym.dynamics.engine._integrate",),
     "tv-drops-interval": ("gmmsym.discriminator.optimal.tv_distance", "gmmsym.tv_distance"),
     "mp-dl-sign": ("gmmsym.kernels.mp.gradients", "gmmsym.discriminator.optimal_mp.mp_gradients"),
+    "weights-ignored": ("gmmsym.family.discriminator.exponential_sum", "gmmsym.family.warm.exponential_sum"),
 }
 
 _SPECS: tuple[tuple[str, str, tuple[str, ...], Callable[[], list[Any]]], ...] = (
@@ -341,6 +355,13 @@ _SPECS: tuple[tuple[str, str, tuple[str, ...], Callable[[], list[Any]]], ...] = 
         "sign of dL/dell flipped in the mpmath kernels (gmmsym.mp.gradients)",
         ("C2", "C11"),
         _mp_gradient_sign,
+    ),
+    (
+        "weights-ignored",
+        "the general optimal discriminator isolates the crossings of p* - p_mu with equal weights 1/K "
+        "(invisible on the paper's model, whose weights are equal: only the K = 3 runs catch it)",
+        ("C4", "C3", "C5"),
+        _weights_ignored,
     ),
 )
 

@@ -2,8 +2,13 @@
 
 Usage::
 
-    gmmsym verify [--quick | --thorough] [--only C3,C7] [--out DIR] [--seed S]
+    gmmsym verify [--quick | --thorough] [--only C3,C7] [--out DIR] [--seed S] [--model SPEC]
     gmmsym verify --mutants [--thorough] [--only ...] [--out DIR]   # the mutation gate
+
+``--model SPEC`` (e.g. ``K=3,M=3,weights=1/4:1/4:1/2,sigma=1``) runs the claims that are stated
+for any model (:func:`gmmsym.proofs.framework.is_general`) on that model only, and lists the
+others as skipped, each with its reason; without it (the paper's model) every claim runs and the
+general ones check the second model too.
 
 Runs the selected claims (all by default) at the chosen budget with a progress bar, prints a
 table (id, claim, kind, method, status, key figure) and writes into ``DIR`` (default
@@ -38,7 +43,16 @@ from typing import Any
 
 from gmmsym.io import atomic_savefig, atomic_write_text, json_text, table_console
 
-from .framework import BUDGETS, CLAIM_MODULES, Evidence, check_line, load_claim, run_claim
+from .framework import (
+    BUDGETS,
+    CLAIM_MODULES,
+    Evidence,
+    check_line,
+    is_general,
+    load_claim,
+    run_claim,
+    specific_reason,
+)
 
 __all__ = [
     "add_parser",
@@ -50,6 +64,7 @@ __all__ = [
     "versions",
     "git_commit",
     "Report",
+    "split_for_model",
 ]
 
 DEFAULT_OUT = "gmmsym-report"
@@ -116,15 +131,28 @@ def versions() -> dict[str, str]:
     return out
 
 
+def split_for_model(ids: list[str], model: Any) -> tuple[list[str], list[dict[str, str]]]:
+    """``(ids to run, skipped)`` for ``model``: other models than the paper's run the general claims
+    only; ``skipped`` lists the others as ``{"id", "reason"}``."""
+    from gmmsym.model.spec import PAPER
+
+    if model is None or model == PAPER:
+        return list(ids), []
+    run_ids = [cid for cid in ids if is_general(cid)]
+    skipped = [{"id": cid, "reason": specific_reason(cid)} for cid in ids if not is_general(cid)]
+    return run_ids, skipped
+
+
 def verify(
-    ids: list[str], budget: str = "default", *, seed: int = 0, progress: bool = True
+    ids: list[str], budget: str = "default", *, seed: int = 0, progress: bool = True, model: Any = None
 ) -> list[tuple[str, Evidence]]:
-    """Run the claims ``ids`` at ``budget``; every claim runs even if another one fails or raises."""
+    """Run the claims ``ids`` at ``budget`` (on ``model`` if given, see :func:`run_claim`); every
+    claim runs even if another one fails or raises."""
     if budget not in BUDGETS:
         raise ValueError(f"budget must be one of {BUDGETS}, got {budget!r}")
     results: list[tuple[str, Evidence]] = []
     if not progress:
-        return [(cid, run_claim(cid, budget, seed=seed)) for cid in ids]
+        return [(cid, run_claim(cid, budget, seed=seed, model=model)) for cid in ids]
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -134,7 +162,7 @@ def verify(
         task = bar.add_task(f"verify ({budget})", total=len(ids))
         for cid in ids:
             bar.update(task, description=f"verify ({budget}): {cid}")
-            results.append((cid, run_claim(cid, budget, seed=seed)))
+            results.append((cid, run_claim(cid, budget, seed=seed, model=model)))
             bar.advance(task)
     return results
 
@@ -213,6 +241,8 @@ def _markdown(doc: dict[str, Any]) -> str:
         f"Command: `{doc['command']}`; gmmsym {doc['versions']['gmmsym']}, commit `{doc['commit']}`, "
         f"run at {doc['time_utc']}.",
         "",
+        f"Model: `{doc.get('model', 'paper')}`.",
+        "",
         "| id | claim | kind | method | judge | status | key figure |",
         "|---|---|---|---|---|---|---|",
     ]
@@ -222,6 +252,8 @@ def _markdown(doc: dict[str, Any]) -> str:
         lines.append(
             f"| {c['id']} | {title} | {c['kind']} | {c['method']} | {c['judge']} | **{c['status']}** | {kf} |"
         )
+    for sk in doc.get("skipped", []):
+        lines.append(f"| {sk['id']} | | | | | skipped | not for this model: {sk['reason']} |")
     lines += ["", "Versions: " + ", ".join(f"{k} {v}" for k, v in doc["versions"].items()), ""]
     for c in doc["claims"]:
         ev = c["evidence"]
@@ -255,8 +287,16 @@ def write_report(
     seed: int,
     seconds: float,
     command: str = "",
+    model: Any = None,
+    skipped: list[dict[str, str]] | None = None,
 ) -> Report:
-    """Write ``report.json``, ``report.md`` and the figures into ``out``; return the JSON document."""
+    """Write ``report.json``, ``report.md`` and the figures into ``out``; return the JSON document.
+
+    ``model`` (recorded as its ``text()``; default the paper's) and ``skipped`` (claims not run
+    for that model, with reasons) go into the document too.
+    """
+    from gmmsym.model.spec import PAPER
+
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     claims = []
@@ -283,6 +323,8 @@ def write_report(
         seconds=round(seconds, 3),
         passed=all(c["status"] == "pass" for c in claims),
         command=command,
+        model=(PAPER if model is None else model).text(),
+        skipped=list(skipped or []),
     )
     atomic_write_text(out / "report.json", json_text(doc, indent=1))
     atomic_write_text(out / "report.md", _markdown(doc))
@@ -312,19 +354,37 @@ def run(args: argparse.Namespace) -> int:
     """Handler of ``gmmsym verify``: run, print, write; exit status 0 iff every claim passes."""
     if getattr(args, "mutants", False):
         return run_mutants(args)
+    from gmmsym.model.spec import PAPER
+
     budget = "quick" if args.quick else "thorough" if args.thorough else "default"
-    ids = parse_only(args.only)
+    model = getattr(args, "model", None) or PAPER
+    ids, skipped = split_for_model(parse_only(args.only), model)
     if args.seed < 0:
         raise ValueError(f"--seed must be >= 0, got {args.seed}")
     t0 = time.perf_counter()
-    results = verify(ids, budget, seed=args.seed, progress=sys.stderr.isatty())
+    results = verify(
+        ids, budget, seed=args.seed, progress=sys.stderr.isatty(), model=None if model == PAPER else model
+    )
     seconds = time.perf_counter() - t0
     command = "gmmsym verify" + {"quick": " --quick", "thorough": " --thorough"}.get(budget, "")
     if args.only:
-        command += f" --only {','.join(ids)}"
+        command += f" --only {','.join(parse_only(args.only))}"
     command += f" --seed {args.seed}"
-    doc = write_report(args.out, results, budget=budget, seed=args.seed, seconds=seconds, command=command)
+    if model != PAPER:
+        command += f" --model {model.text()}"
+    doc = write_report(
+        args.out,
+        results,
+        budget=budget,
+        seed=args.seed,
+        seconds=seconds,
+        command=command,
+        model=model,
+        skipped=skipped,
+    )
     _print_table(doc)
+    for sk in doc["skipped"]:
+        print(f"skipped {sk['id']} (not for {doc['model']}): {sk['reason']}")
     print(f"report: {Path(args.out) / 'report.md'}")
     return 0 if doc["passed"] else 1
 
@@ -360,8 +420,12 @@ def run_mutants(args: argparse.Namespace) -> int:
     """``gmmsym verify --mutants``: the kill matrix of the catalogued bugs; exit 1 if one survives."""
     from rich.table import Table
 
+    from gmmsym.model.spec import PAPER
+
     from .mutants import kill_matrix, mutant_names
 
+    if getattr(args, "model", PAPER) != PAPER:
+        raise ValueError("--mutants runs the catalogued bugs on the default models; it takes no --model")
     budget = "thorough" if args.thorough else "quick"
     ids = parse_only(args.only)
     names = mutant_names()

@@ -6,6 +6,9 @@ Usage::
 
 Several ``mutants.json`` files (runs over disjoint sets of bugs, e.g. in parallel) are merged in
 catalogue order; the table is rendered by ``gmmsym.proofs.verify.mutants_markdown``.
+``--block NAME`` writes block ``NAME`` instead of ``mutants`` (markers
+``<!-- BEGIN generated: NAME -->`` ... ``<!-- END generated: NAME -->``), for a partial matrix
+(e.g. one new bug against every claim, or every bug against one new claim).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from gmmsym.proofs.verify import mutants_markdown
 from gmmsym.io import atomic_write_text
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "claims.md"
-BEGIN, END = "<!-- BEGIN generated: mutants -->", "<!-- END generated: mutants -->"
+BEGIN, END = "<!-- BEGIN generated: {} -->", "<!-- END generated: {} -->"
 
 
 def merged(paths: list[str]) -> dict:
@@ -42,11 +45,15 @@ def merged(paths: list[str]) -> dict:
 
 
 def main(paths: list[str]) -> None:
+    block = "mutants"
+    if paths[:1] == ["--block"]:
+        block, paths = paths[1], paths[2:]
     doc = merged(paths)
     text = DOC.read_text()
-    head, rest = text.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    atomic_write_text(DOC, head + BEGIN + "\n" + mutants_markdown(doc) + END + tail)
+    begin, end = BEGIN.format(block), END.format(block)
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    atomic_write_text(DOC, head + begin + "\n" + mutants_markdown(doc) + end + tail)
     print(f"{DOC}: {len(doc['mutants'])} bugs, survivors: {doc['survivors'] or 'none'}")
 
 

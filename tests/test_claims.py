@@ -1,4 +1,4 @@
-"""The claims C1..C15 (``proofs/``) and ``gmmsym verify``.
+"""The claims C1..C16 (``proofs/``) and ``gmmsym verify``.
 
 Every claim runs once at the quick budget (module-level cache shared by the tests below) and
 must pass; deliberately broken kernels must make the claims that guard them fail.
@@ -43,8 +43,44 @@ def test_claim_metadata(claim_id):
     assert module.__doc__ and "Pass criterion" in module.__doc__
 
 
-def test_claim_list_is_c1_to_c15():
-    assert all_claim_ids() == [f"C{i}" for i in range(1, 16)]
+def test_claim_list_is_c1_to_c16():
+    assert all_claim_ids() == [f"C{i}" for i in range(1, 17)]
+
+
+def test_general_claims_cover_both_models_and_specific_ones_say_why():
+    from gmmsym.proofs import _lib
+    from gmmsym.proofs.framework import is_general, specific_reason
+
+    general = [cid for cid in all_claim_ids() if is_general(cid)]
+    assert general == ["C1", "C2", "C3", "C4", "C5", "C10", "C11"]
+    for cid in general:  # the default (quick) run checks the second model too
+        assert _lib.SECOND.text() in quick(cid).details["models"], cid
+    assert _lib.CROSSINGS_ONLY.text() in quick("C3").details["models"]
+    for cid in set(all_claim_ids()) - set(general):
+        assert specific_reason(cid)
+    with pytest.raises(ValueError, match="paper's model only"):
+        run_claim("C6", "quick", model=_lib.SECOND)
+
+
+def test_c16_unequal_weights_observation():
+    ev = quick("C16")
+    assert load_claim("C16").CLAIM.kind == framework.OBSERVATION
+    names = [c["check"] for c in ev.details["checks"]]
+    assert any("not every diagonal start ends in mode collapse" in n for n in names)
+
+
+def test_c16_fails_when_the_weights_are_lost(monkeypatch):
+    """With dL/dmu_i computed for equal weights the diagonal stays invariant: C16 must fail."""
+    from gmmsym.proofs import c16_unequal_weights as c16
+
+    from gmmsym.kernels.float64 import Kernels
+    from gmmsym.model.spec import ModelSpec
+
+    equal = Kernels(ModelSpec.parse("K=2,M=2,weights=1/2:1/2,sigma=1")).raw
+    weighted = Kernels(c16.WEIGHTED).raw
+    monkeypatch.setattr(weighted, "gradients", equal.gradients)
+    ev = run_claim("C16", "quick")
+    assert ev.status == "fail", ev.key_figure
 
 
 @pytest.mark.parametrize("claim_id", all_claim_ids())
@@ -182,8 +218,8 @@ def test_verify_exit_status_on_failure(tmp_path, monkeypatch):
 def test_verify_rejects_unknown_ids(tmp_path, capsys):
     from gmmsym.cli import main
 
-    assert main(["verify", "--quick", "--only", "C16", "--out", str(tmp_path)]) == 2
-    assert "C16" in capsys.readouterr().err
+    assert main(["verify", "--quick", "--only", "C99", "--out", str(tmp_path)]) == 2
+    assert "C99" in capsys.readouterr().err
 
 
 def test_measured_values_are_never_cut():
@@ -247,3 +283,19 @@ def test_c09_figure_has_a_legend_and_no_diagonal_box():
     assert not [b for b, _, _ in cover.boxes if b[0] == b[2] and b[1] == b[3]]
     fig = c9._figure(cover, points=21)
     assert all(ax.get_legend() is not None for ax in fig.axes if ax.get_label() != "<colorbar>")
+
+
+def test_verify_model_runs_general_claims_and_lists_the_skipped(tmp_path, capsys):
+    from gmmsym.cli import main
+
+    spec = "K=3,M=3,weights=1/4:1/4:1/2,sigma=1"
+    rc = main(["verify", "--quick", "--only", "C10,C6", "--model", spec, "--out", str(tmp_path)])
+    doc = json.loads((tmp_path / "report.json").read_text())
+    assert rc == 0 and doc["model"] == spec and doc["passed"]
+    assert [c["id"] for c in doc["claims"]] == ["C10"]
+    assert doc["claims"][0]["evidence"]["details"]["models"] == [spec]
+    assert [s["id"] for s in doc["skipped"]] == ["C6"] and doc["skipped"][0]["reason"]
+    assert f"--model {spec}" in doc["command"]
+    out = capsys.readouterr().out
+    assert "skipped C6" in out
+    assert "skipped" in (tmp_path / "report.md").read_text()

@@ -27,6 +27,7 @@ REQUIRED = {
     "k-ignored",
     "swapped-truth",
     "off-by-one-steps",
+    "weights-ignored",
 }
 
 
@@ -94,3 +95,12 @@ def test_verify_mutants_cli_writes_the_matrix_and_fails_on_survivors(tmp_path, m
     assert "survives" in capsys.readouterr().out
     monkeypatch.setattr(mutants, "mutant_names", lambda: ["frozen-discriminator", "k-ignored"])
     assert main(["verify", "--mutants", "--only", "C15", "--out", str(tmp_path)]) == 0
+
+
+def test_weights_ignored_is_invisible_on_the_paper_model():
+    """Only the K = 3 runs catch this bug: the paper's model (equal weights) passes under it."""
+    from gmmsym.model.spec import PAPER
+
+    with planted("weights-ignored"):
+        ev = run_claim("C4", "quick", seed=0, model=PAPER)
+    assert ev.status == "pass", ev.key_figure

@@ -156,6 +156,9 @@ def _add_reproduce(sub: argparse._SubParsersAction) -> None:
     )
     _add_exec_args(f, default_workers=None)
     f.set_defaults(func=_figure2)
+    from gmmsym.cli.figure2_k3 import add_parser as add_figure2_k3
+
+    add_figure2_k3(rsub)
 
 
 def _add_replay(sub: argparse._SubParsersAction) -> None:

@@ -13,9 +13,10 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from gmmsym.cli.options import FORMATTER
+from gmmsym.cli.options import FORMATTER, add_model_option
 from gmmsym.errors import InputError
 from gmmsym.io import check_output_dir, file_errors
+from gmmsym.model.spec import PAPER
 
 __all__ = ["add_parser"]
 
@@ -26,6 +27,8 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 
     p = verify.add_parser(sub)
     p.formatter_class = FORMATTER
+    model = add_model_option(p)
+    model.help += "; another model runs only the claims stated for any model and lists the others as skipped"
     for action in p._actions:
         if "--only" in action.option_strings and "default" not in (action.help or ""):
             action.help = f"{action.help} (default: all claims)"
@@ -42,6 +45,8 @@ def _run(args: argparse.Namespace) -> int:
         raise InputError(str(exc)) from None
     if args.seed < 0:
         raise InputError(f"--seed must be >= 0, got {args.seed}")
+    if args.mutants and args.model != PAPER:
+        raise InputError("--model: --mutants runs the catalogued bugs on the default models; give no --model")
     check_output_dir(args.out, "--out")
     with file_errors("--out"):
         return verify.run(args)

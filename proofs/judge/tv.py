@@ -12,6 +12,12 @@ spacing are missed (a near-tangency; the area between them is ``O(width^3)``).
 
 TV is then ``sum`` over the pieces where ``p* > p_mu`` of ``P*(piece) - G_mu(piece)``, each
 mass a difference of normal CDFs at the working precision.
+
+Any number ``K`` of components, weights ``w_i`` and a common ``sigma`` (``docs/model.md``
+section 1): the high-precision functions take ``weights`` (a sequence of ``K`` numbers or
+``fractions.Fraction``; default ``None``, the paper's ``1/2`` each) and ``sigma`` (default 1).
+Then ``c = (+w, -w) exp(-a^2/2)`` with ``a = mean / sigma`` and the crossings are scaled back by
+``sigma``; the paper's defaults run exactly the code of the ``K = 2`` judge.
 """
 
 from __future__ import annotations
@@ -28,16 +34,31 @@ __all__ = ["exponential_sum", "crossings_mp", "tv_set_mp", "tv_mp", "union_value
 H = 0.01  # grid spacing near the means (and ratio - 1 of the geometric part)
 
 
-def exponential_sum(mu: Sequence, nu: Sequence) -> list[tuple]:
+def _mpf(v) -> mpmath.mpf:
+    """A number or ``Fraction`` as an mpf at the working precision (fractions rounded once)."""
+    if hasattr(v, "numerator") and hasattr(v, "denominator") and not isinstance(v, (int, float)):
+        return mpmath.mpf(v.numerator) / v.denominator
+    return mpmath.mpf(v)
+
+
+def _unit(weights, k: int) -> list:
+    """The per-component coefficients: ``1`` each for the paper (``weights`` None), else ``w_i``."""
+    return [1] * k if weights is None else [_mpf(w) for w in weights]
+
+
+def exponential_sum(mu: Sequence, nu: Sequence, weights: Sequence | None = None) -> list[tuple]:
     """Merged terms ``(a_k, n_k)`` (``a_k`` as ``mpf`` at the working precision, so inputs given
-    as ``mpf`` keep every digit), ``c_k = n_k exp(-a_k^2/2)``, sorted by exponent, ``n_k != 0``."""
+    as ``mpf`` keep every digit), ``c_k = n_k exp(-a_k^2/2)``, sorted by exponent, ``n_k != 0``.
+
+    ``n_k`` is ``+-1`` per component for the paper's equal weights (``weights`` None), else ``+-w_i``.
+    """
     net: dict = {}
-    for a in nu:
+    for a, w in zip(nu, _unit(weights, len(nu))):
         key = mpmath.mpf(a)
-        net[key] = net.get(key, 0) + 1
-    for a in mu:
+        net[key] = net.get(key, 0) + w
+    for a, w in zip(mu, _unit(weights, len(mu))):
         key = mpmath.mpf(a)
-        net[key] = net.get(key, 0) - 1
+        net[key] = net.get(key, 0) - w
     return [(a, n) for a, n in sorted(net.items()) if n != 0]
 
 
@@ -87,13 +108,21 @@ def _s_mp(terms_mp, x):
     return mpmath.fsum(c * mpmath.exp(a * x) for a, c in terms_mp)
 
 
-def crossings_mp(mu: Sequence, nu: Sequence, dps: int = 50) -> tuple[list, int]:
+def crossings_mp(
+    mu: Sequence, nu: Sequence, dps: int = 50, weights: Sequence | None = None, sigma=1
+) -> tuple[list, int]:
     """``(sorted sign changes of p* - p_mu as mpf, sign of p* - p_mu at -inf)`` at ``dps`` digits.
 
-    ``([], 0)`` when ``p* = p_mu`` identically (``mu = nu`` up to swapping).
+    ``([], 0)`` when ``p* = p_mu`` identically (``mu = nu`` up to swapping).  ``weights`` and
+    ``sigma`` as in the module docstring.
     """
+    if sigma != 1:
+        with mpmath.workdps(dps + 10):
+            s = _mpf(sigma)
+            roots, s_left = crossings_mp([_mpf(m) / s for m in mu], [_mpf(n) / s for n in nu], dps, weights)
+            return [+(r * s) for r in roots], s_left
     with mpmath.workdps(dps):
-        counts = exponential_sum(mu, nu)
+        counts = exponential_sum(mu, nu, weights)
         if not counts:
             return [], 0
         s_left = 1 if counts[0][1] > 0 else -1
@@ -138,37 +167,48 @@ def _bisect(terms_mp, lo, hi, s_lo: int):
 FAR = mpmath.mpf("1e100")
 
 
-def _mass(a, b, m):
-    """``N(m, 1)([a, b])`` at the working precision, without cancellation in the right tail."""
+def _mass(a, b, m, sigma=1):
+    """``N(m, sigma^2)([a, b])`` at the working precision, without cancellation in the right tail."""
     a, b = min(max(a, -FAR), FAR) - m, min(max(b, -FAR), FAR) - m
+    if sigma != 1:
+        a, b = a / sigma, b / sigma
     if a > 0:
         return mpmath.ncdf(-a) - mpmath.ncdf(-b)
     return mpmath.ncdf(b) - mpmath.ncdf(a)
 
 
-def union_value_mp(mu: Sequence, nu: Sequence, intervals: Sequence) -> mpmath.mpf:
+def union_value_mp(
+    mu: Sequence, nu: Sequence, intervals: Sequence, weights: Sequence | None = None, sigma=1
+) -> mpmath.mpf:
     """``L - 1 = sum over intervals of P*(I) - G_mu(I)`` at the working precision."""
     total = mpmath.mpf(0)
+    s = _mpf(sigma) if sigma != 1 else 1
     for a, b in intervals:
         a, b = mpmath.mpf(a), mpmath.mpf(b)
-        for n in nu:
-            total += _mass(a, b, mpmath.mpf(n)) / 2
-        for m in mu:
-            total -= _mass(a, b, mpmath.mpf(m)) / 2
+        if weights is None:
+            for n in nu:
+                total += _mass(a, b, mpmath.mpf(n)) / 2
+            for m in mu:
+                total -= _mass(a, b, mpmath.mpf(m)) / 2
+            continue
+        for w, n, m in zip(_unit(weights, len(nu)), nu, mu):
+            total += w * (_mass(a, b, mpmath.mpf(n), s) - _mass(a, b, mpmath.mpf(m), s))
     return total
 
 
-def tv_set_mp(mu: Sequence, nu: Sequence, dps: int = 50) -> list[tuple]:
+def tv_set_mp(
+    mu: Sequence, nu: Sequence, dps: int = 50, weights: Sequence | None = None, sigma=1
+) -> list[tuple]:
     """The optimal set ``{p* > p_mu}`` as a list of intervals ``(a, b)`` (mpf, ``+-inf`` allowed)."""
-    roots, s_left = crossings_mp(mu, nu, dps)
+    roots, s_left = crossings_mp(mu, nu, dps, weights, sigma)
     edges = [mpmath.ninf, *roots, mpmath.inf]
     return [(edges[k], edges[k + 1]) for k in range(len(edges) - 1) if s_left * (-1) ** k > 0]
 
 
-def tv_mp(mu: Sequence, nu: Sequence, dps: int = 50) -> mpmath.mpf:
-    """``TV(P*, G_mu)`` at ``dps`` digits (an ``mpf``)."""
+def tv_mp(mu: Sequence, nu: Sequence, dps: int = 50, weights: Sequence | None = None, sigma=1) -> mpmath.mpf:
+    """``TV(P*, G_mu)`` at ``dps`` digits (an ``mpf``); ``weights``, ``sigma`` as in the module docstring."""
     with mpmath.workdps(dps):
-        return +union_value_mp(mu, nu, tv_set_mp(mu, nu, dps))
+        return +union_value_mp(mu, nu, tv_set_mp(mu, nu, dps, weights, sigma), weights, sigma)
 
 
 def _mass64(a, b, m):
