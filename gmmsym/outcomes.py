@@ -134,7 +134,7 @@ class Outcomes:
 
 
 def dist(mu: ArrayLike, nu: ArrayLike, model: ModelSpec = PAPER) -> np.ndarray:
-    """Label-invariant distance to the truth, minimised over all ``K!`` relabellings of ``mu``.
+    """Label-invariant distance to the truth, minimised over the relabellings of ``mu`` that keep the weights.
 
     .. math:: \\mathrm{dist}(\\mu, \\nu) = \\min_\\pi \\max_i |\\mu_{\\pi(i)} - \\nu_i|
 
@@ -145,7 +145,8 @@ def dist(mu: ArrayLike, nu: ArrayLike, model: ModelSpec = PAPER) -> np.ndarray:
     mu, nu : array_like, shape (..., K)
         Generator and true means (broadcast together).  Non-finite values give NaN or inf.
     model : ModelSpec
-        Only its ``K`` matters (default: the paper's, ``K = 2``).
+        Its ``K`` and weights: only relabellings ``pi`` with ``w_pi(i) = w_i`` count (all ``K!``
+        for equal weights; default: the paper's, ``K = 2``).
 
     Returns
     -------
@@ -154,7 +155,7 @@ def dist(mu: ArrayLike, nu: ArrayLike, model: ModelSpec = PAPER) -> np.ndarray:
     K = check_model(model).K
     m = as_points("mu", mu, K, allow_inf=True, allow_nan=True)
     n = as_points("nu", nu, K, allow_inf=True, allow_nan=True)
-    return _family.dist(m, n)
+    return _family.dist(m, n, model.weights)
 
 
 def classify(
@@ -205,7 +206,7 @@ def classify(
         bad_mu = ~(np.abs(mu_a) <= DIVERGENCE_BOUND).all(axis=1)
         # NaN endpoints: divergence, except at mu = nu up to swapping, where the optimal
         # discriminator is reported as NaN because it is not unique (gmmsym.discriminator.optimal).
-        diverged = bad_mu | (np.isnan(ell_a).any(axis=1) & ~(_family.dist(mu_a, nu_a) == 0))
+        diverged = bad_mu | (np.isnan(ell_a).any(axis=1) & ~(_family.dist(mu_a, nu_a, model.weights) == 0))
     ok = ~diverged
     m, e, v = mu_a[ok], ell_a[ok], nu_a[ok]
     if (e[:, 1:] < e[:, :-1]).any():
@@ -226,7 +227,7 @@ def classify(
     gnorm = np.hypot.reduce([np.zeros(m.shape[:1])] + [np.broadcast_to(x, m.shape[:1]) for x in g], axis=0)
     flags = {
         "diverged": diverged,
-        "converged": scatter(_family.dist(m, v) <= tol),
+        "converged": scatter(_family.dist(m, v, model.weights) <= tol),
         "discriminator_collapse": scatter(collapsed),
         "mode_collapse": scatter(_family.mode_collapse(m, v, tol)),
         "vanishing_gradient": scatter(gnorm <= VANISHING_GRADIENT),

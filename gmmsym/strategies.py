@@ -34,7 +34,7 @@ from hypothesis.strategies import SearchStrategy
 
 from gmmsym.errors import InputError
 from gmmsym.model.spec import PAPER, ModelSpec, check_model
-from gmmsym.model.validate import check_bool, check_int, check_positive, check_real, show
+from gmmsym.model.validate import as_points, check_bool, check_int, check_positive, check_real, show
 
 __all__ = [
     "label_invariant_distance",
@@ -101,19 +101,13 @@ MAX_BATCH = 10_000
 def label_invariant_distance(mu: Sequence[float], nu: Sequence[float], *, model: ModelSpec = PAPER) -> float:
     """The label-invariant distance of docs/model.md section 5 of one point (``K`` means each).
 
-    :func:`gmmsym.outcomes.dist` for ``K = 2``; for other ``K`` the minimum over all ``K!``
-    permutations (:func:`gmmsym.family.outcomes.dist`).
+    :func:`gmmsym.outcomes.dist` with ``model=model`` (relabellings that keep the weights).
     """
-    model = check_model(model)
-    if model.K == 2:
-        from gmmsym.outcomes import dist
-
-        return float(dist(mu, nu))
-    from gmmsym.family.outcomes import dist as dist_k
-    from gmmsym.model.validate import as_points
+    from gmmsym.outcomes import dist
 
     kw = {"allow_inf": True, "allow_nan": True}
-    return float(dist_k(as_points("mu", mu, model.K, **kw), as_points("nu", nu, model.K, **kw)))
+    model = check_model(model)
+    return float(dist(as_points("mu", mu, model.K, **kw), as_points("nu", nu, model.K, **kw), model=model))
 
 
 def _floats(low: float, high: float) -> SearchStrategy[float]:

@@ -189,15 +189,17 @@ def test_model3_records_the_model_and_draws_2m_endpoints():
 
 
 def test_model3_labels():
-    """Final states of the general classification: converged at the truth up to any permutation of
-    the K components (the label-invariant distance of issue 9), collapse of every interval, mode
-    collapse by distinct modes."""
-    starts = np.array([[0.0, -1.5, 1.5], [1.5, 0.0, -1.5], [0.3, 0.3, 0.3]])
-    ell0 = np.array([[-5, -4, -3, -2, 3, 4], [-5, -4, -3, -2, 3, 4], [-9, -9, 7, 7, 8, 8]], float)
+    """Final states of the general classification: converged at the truth up to a relabelling of
+    components of equal weight (the label-invariant distance, docs/model.md section 5), collapse of
+    every interval, mode collapse by distinct modes."""
+    starts = np.array([[0.0, -1.5, 1.5], [-1.5, 0.0, 1.5], [0.3, 0.3, 0.3], [1.5, 0.0, -1.5]])
+    wide = [-5, -4, -3, -2, 3, 4]
+    ell0 = np.array([wide, wide, [-9, -9, 7, 7, 8, 8], wide], float)
     res = simulate(NU3, starts, ell0, dynamics="simultaneous", steps=0, model=MODEL3)
     assert res.label[0] == "converged" and res.label[1] == "converged"
     assert res.label[2] == "discriminator_collapse"
     assert res.outcomes.flags["mode_collapse"][2]
+    assert res.label[3] != "converged"  # the weight-1/2 component swapped with a weight-1/4 one
 
 
 @pytest.mark.parametrize(

@@ -62,10 +62,26 @@ def test_mode_collapse_k3():
 def test_fails_with_one_permutation_only():
     mu, nu = np.array([[1.0, 0.0, 2.0]]), np.array([[0.0, 1.0, 2.0]])
     assert fo.dist(mu, nu)[0] == 0.0
-    with mock.patch.object(fo, "_perms", lambda k: np.arange(k)[None]):
+    with mock.patch.object(fo, "_perms", lambda k, w=None: np.arange(k)[None]):
         assert fo.dist(mu, nu)[0] == 1.0
 
 
 def test_bad_shape():
     with pytest.raises(ValueError, match="nu"):
         fo.dist(np.zeros((2, 3)), np.zeros((2, 2)))
+
+
+def test_dist_keeps_the_weights():
+    """A relabelling counts only between components of equal weight (docs/model.md section 5)."""
+    from gmmsym import outcomes
+    from gmmsym.model.spec import ModelSpec
+
+    model = ModelSpec.parse("K=3,M=3,weights=1/4:1/4:1/2,sigma=1")
+    nu = np.array([-1.0, 0.0, 1.0])
+    assert outcomes.dist(nu[[1, 0, 2]], nu, model=model) == 0.0  # the two 1/4 components swapped
+    assert outcomes.dist(nu[[2, 1, 0]], nu, model=model) == 2.0  # a 1/4 and the 1/2 swapped: not the truth
+    equal = ModelSpec.parse("K=3,M=3")
+    assert outcomes.dist(nu[[2, 1, 0]], nu, model=equal) == 0.0
+    ell = np.array([-np.inf, -0.5, 0.5, 0.6, 0.7, np.inf])
+    assert not outcomes.classify(nu[[2, 1, 0]], ell, nu, model=model).flags["converged"][0]
+    assert outcomes.classify(nu[[1, 0, 2]], ell, nu, model=model).flags["converged"][0]

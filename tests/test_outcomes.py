@@ -224,8 +224,10 @@ def test_paper_model_results_identical_to_the_k2_formulas():
 
 def test_k3_dist_and_mode_collapse():
     nu = np.array([-2.0, 0.0, 2.0])
-    assert float(dist([2.0, -2.0, 0.0], nu, model=K3M3)) == 0.0  # a relabelling
-    assert float(dist([2.0, -2.0, 0.3], nu, model=K3M3)) == pytest.approx(0.3)
+    assert float(dist([0.0, -2.0, 2.0], nu, model=K3M3)) == 0.0  # a relabelling of the two 1/4 components
+    assert float(dist([0.0, -2.0, 2.3], nu, model=K3M3)) == pytest.approx(0.3)
+    # the 1/2 component cannot be relabelled as a 1/4 one: not the truth
+    assert float(dist([2.0, -2.0, 0.0], nu, model=K3M3)) == 2.0
     wide = (-10.0, -9.0, -1.0, 1.0, 9.0, 10.0)
     # two generator means on one true mode, the third mode missed: fewer distinct modes
     assert str(classify([[-2.0, -1.95, 2.0]], [wide], [nu], model=K3M3).label[0]) == "mode_collapse"

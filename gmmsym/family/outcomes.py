@@ -1,7 +1,8 @@
 """Outcomes for any ``K`` (``docs/model.md`` section 5): label-invariant distance and mode collapse.
 
-* :func:`dist`: ``min over permutations pi of max_i |mu_pi(i) - nu_i|``, all ``K!`` permutations
-  at once (one ``(N, K!, K)`` gather, no per-row loop).
+* :func:`dist`: ``min over permutations pi of max_i |mu_pi(i) - nu_i|`` over the relabellings that
+  keep the weights (``w_pi(i) = w_i``: all ``K!`` for equal weights; a component of weight 1/4
+  cannot stand in for one of weight 1/2), at once (one ``(N, P, K)`` gather, no per-row loop).
 * :func:`distinct_modes`: the number of groups of a row's means when sorted means closer than
   ``tol`` (consecutive gaps ``<= tol``) are grouped (single linkage).
 * :func:`mode_collapse`: fewer distinct generator modes (grouped at ``tol``) than true modes
@@ -21,8 +22,12 @@ __all__ = ["dist", "distinct_modes", "mode_collapse"]
 
 
 @cache
-def _perms(k: int) -> np.ndarray:
-    return np.array(list(itertools.permutations(range(k))), dtype=np.intp)
+def _perms(k: int, weights: tuple | None = None) -> np.ndarray:
+    """The permutations ``pi`` of ``range(k)`` with ``weights[pi[i]] == weights[i]`` (all if None)."""
+    perms = itertools.permutations(range(k))
+    if weights is not None:
+        perms = (p for p in perms if all(weights[p[i]] == weights[i] for i in range(k)))
+    return np.array(list(perms), dtype=np.intp)
 
 
 def _pair(mu: ArrayLike, nu: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
@@ -35,22 +40,26 @@ def _pair(mu: ArrayLike, nu: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     return m, n
 
 
-def dist(mu: ArrayLike, nu: ArrayLike) -> np.ndarray:
-    """Label-switching invariant max-norm distance, minimised over all permutations of ``mu``.
+def dist(mu: ArrayLike, nu: ArrayLike, weights: tuple | None = None) -> np.ndarray:
+    """Label-switching invariant max-norm distance, minimised over the weight-preserving permutations.
 
     Parameters
     ----------
     mu, nu : array_like, shape (..., K)
         Broadcast together; non-finite values give NaN or inf.
+    weights : tuple of K numbers, optional
+        The model's weights: only relabellings with ``w_pi(i) = w_i`` count.  None (or equal
+        weights): all ``K!`` permutations.
 
     Returns
     -------
     ndarray, shape (...)
     """
     m, n = _pair(mu, nu)
-    p = _perms(m.shape[-1])  # (K!, K)
+    w = None if weights is None or len(set(weights)) == 1 else tuple(weights)
+    p = _perms(m.shape[-1], w)  # (P, K)
     with np.errstate(invalid="ignore"):
-        d = np.abs(m[..., p] - n[..., None, :])  # (..., K!, K)
+        d = np.abs(m[..., p] - n[..., None, :])  # (..., P, K)
         return d.max(axis=-1).min(axis=-1)
 
 
