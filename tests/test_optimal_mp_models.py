@@ -74,12 +74,6 @@ HOSTILE = [
     ((-40.0, 0.0, 35.0), (-39.5, 0.25, 36.0)),  # means far apart
     ((0.9999, 1.0001, 0.0), (1.0, 1.0, 0.0)),  # nearly coincident zeros
     ((1e-9, 0.0, 1.0), (1.7e-121, 1.0, 0.0)),  # nearly cancelling tiny means
-    # a crossing at 4.96e18 from a 1.4e-19 mean gap: undecided at 128 and 256 bits, certified at
-    # 512 (found by --hypothesis-seed=4; certified_crossings now doubles its precision)
-    (
-        (-1.8855719117701712, -1.1125369292536007e-308, -1.3981719346591044e-19),
-        (-2.5729197815557193e-37, 0.0, -2.190880679763909),
-    ),
 ]
 
 
@@ -95,10 +89,18 @@ def _check_certified(mu, nu, model):
 
 @pytest.mark.parametrize("model", [K3M3, K3M1_S], ids=["k3m3", "k3m1-sigma1/2"])
 @pytest.mark.parametrize(
-    "case", HOSTILE, ids=["near-equal", "equal-diff-weight", "far", "near-zeros", "tiny", "far-tiny-gap"]
+    "case", HOSTILE, ids=["near-equal", "equal-diff-weight", "far", "near-zeros", "tiny"]
 )
 def test_hostile_crossings_inside_certified_balls(model, case):
     _check_certified(*case, model)
+
+
+def test_far_crossing_from_a_tiny_gap_needs_more_bits():
+    """A crossing at 4.96e18 from a 1.4e-19 mean gap (found by ``--hypothesis-seed=4``): the cover is
+    undecided at 128 and 256 bits and certified at 512, so certified_crossings doubles its precision."""
+    mu = (-1.8855719117701712, -1.1125369292536007e-308, -1.3981719346591044e-19)
+    nu = (-2.5729197815557193e-37, 0.0, -2.190880679763909)
+    _check_certified(mu, nu, K3M3)
 
 
 @pytest.mark.parametrize("model", [K3M3, K3M1_S], ids=["k3m3", "k3m1-sigma1/2"])
