@@ -206,28 +206,26 @@ def generator_means(
     if nu_a.ndim != 1:
         raise InputError(f"nu must be one {model.K}-vector of numbers, got shape {nu_a.shape}")
     nu_t = tuple(float(v) for v in nu_a)
-    _check_reachable(float(low), float(high), nu_t, d)
+    _check_reachable(float(low), float(high), nu_t, d, model)
     return base.filter(lambda mu: label_invariant_distance(mu, nu_t, model=model) >= d)
 
 
-def _check_reachable(low: float, high: float, nu: tuple[float, ...], d: float) -> None:
+def _check_reachable(low: float, high: float, nu: tuple[float, ...], d: float, model: ModelSpec) -> None:
     """Refuse at construction a ``min_distance`` the filter would almost never satisfy.
 
     On a 33 x 33 grid of the box (``K = 2``; for other ``K``, 4096 seeded uniform points of the
     box), at least 5% of the points must be at distance ``>= d`` (otherwise Hypothesis' filter
     fails at draw time with ``Unsatisfiable``).
     """
+    from gmmsym.outcomes import dist
+
     K = len(nu)
     if K == 2:
-        from gmmsym.outcomes import dist
-
         axis = np.linspace(low, high, 33)
         grid = np.stack(np.meshgrid(axis, axis), axis=-1).reshape(-1, 2)
     else:
-        from gmmsym.family.outcomes import dist
-
         grid = np.random.default_rng(0).uniform(low, high, (4096, K))
-    share = float(np.mean(dist(grid, np.asarray(nu)) >= d))
+    share = float(np.mean(dist(grid, np.asarray(nu), model=model) >= d))
     if share < 0.05:
         raise InputError(
             f"min_distance: only {share:.0%} of the box [{low}, {high}]^{K} is at distance >= {d} from nu; "
