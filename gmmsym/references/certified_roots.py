@@ -70,10 +70,10 @@ from gmmsym.references.certified_rolle import (
     rolle_crossings,
 )
 
-__all__ = ["CertifiedCrossings", "certified_crossings", "DEFAULT_PREC", "MAX_PREC"]
+__all__ = ["CertifiedCrossings", "certified_crossings", "DEFAULT_PREC", "MAX_CROSSINGS_PREC"]
 
 #: the highest working precision :func:`certified_crossings` retries with (bits)
-MAX_PREC = 1024
+MAX_CROSSINGS_PREC = 1024
 DEFAULT_PREC = 128
 
 
@@ -298,7 +298,7 @@ def certified_crossings(
     prec : int
         Working precision in bits (``>= 53``), default 128.  When the cover cannot decide
         every subinterval at ``prec`` bits, it is retried at twice the precision, up to
-        :data:`MAX_PREC` bits (the result's ``prec`` says which one decided it).  Example: a
+        :data:`MAX_CROSSINGS_PREC` bits (the result's ``prec`` says which one decided it).  Example: a
         K = 3 row with a mean gap of 1.4e-19 and a crossing at 5e18 is undecided at 128 and 256
         bits and certified at 512.
     max_intervals : int
@@ -320,9 +320,9 @@ def certified_crossings(
     max_intervals = check_int("max_intervals", max_intervals, minimum=1)
     while True:
         result = _certified_at(mu_a, nu_a, prec, max_intervals, model)
-        if result.certified or prec >= MAX_PREC:
+        if result.certified or prec >= MAX_CROSSINGS_PREC:
             return result
-        prec = min(2 * prec, MAX_PREC)
+        prec = min(2 * prec, MAX_CROSSINGS_PREC)
 
 
 def _certified_at(mu_a, nu_a, prec: int, max_intervals: int, model: ModelSpec) -> CertifiedCrossings:
