@@ -161,8 +161,11 @@ def params(r: Rows, rows: np.ndarray, level3: bool = False) -> tuple:
     return (na, off[0], nb, off[1], dn, dn * dn, ma, off[2], mb, off[3], dm, dm * dm, r.scale[rows] - 1.0)
 
 
-def newton(x, p, scale, lo, hi, slo, steps: int = NEWTON_STEPS):
+def newton(x, p, scale, lo, hi, slo, steps=NEWTON_STEPS):
     """Certified Newton (module docstring) per element: ``(x, radius, ok, resolved)``.
+
+    ``steps``: the number of evaluations, an int or one per element (an element's iterations
+    never depend on the others': the batch does not change a row's result).
 
     Iterates are Halley steps, kept in the bracket ``(lo, hi)`` (the piece, narrowed where the
     sign of ``phi`` is resolved and ``slo``, the sign at ``lo``, is known; a step leaving it goes
@@ -179,7 +182,8 @@ def newton(x, p, scale, lo, hi, slo, steps: int = NEWTON_STEPS):
     dnoise, tol0 = DNOISE * _EPS * p[12], _EPS * scale
     lo, hi, slo = lo.copy(), hi.copy(), slo
     w, wb = np.empty((13, n)), np.empty(n, dtype=bool)
-    for it in range(steps):
+    limit = np.broadcast_to(np.asarray(steps, dtype=np.int64), (n,))
+    for it in range(int(limit.max(initial=0))):
         m = x.size
         phi, dphi, ddphi, noise = evaluate(x, p, w[:, :m], wb[:m])
         h = phi / dphi
@@ -219,7 +223,7 @@ def newton(x, p, scale, lo, hi, slo, steps: int = NEWTON_STEPS):
             lb, hb = lo[bad], hi[bad]
             mid = np.where(np.isinf(lb), hb - (1.0 + np.abs(hb)), 0.5 * (lb + hb))
             xn[bad] = np.where(np.isinf(hb), lb + (1.0 + np.abs(lb)), mid)
-        keep = np.flatnonzero(~ok & np.isfinite(xn))
+        keep = np.flatnonzero(~ok & np.isfinite(xn) & (limit[idx] > it + 1))
         if not keep.size:
             break
         if keep.size < m:

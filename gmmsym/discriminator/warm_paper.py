@@ -147,7 +147,7 @@ def _solve(r: Rows, rows, x0, lo, hi, slo, level3: np.ndarray):
         p3 = params(r, rows[i3], True)
         for a, b in zip(p, p3):
             a[i3] = b
-    steps = 2 * NEWTON_STEPS if i3.size else NEWTON_STEPS
+    steps = np.where(level3, 2 * NEWTON_STEPS, NEWTON_STEPS)  # per element: batch-independent
     x, radius, ok, resolved = newton(x0, p, r.scale[rows], lo, hi, slo, steps)
     redo = np.flatnonzero(ok & ~resolved & ~level3)  # S_3: only its ball is used
     if redo.size:

@@ -36,9 +36,26 @@ asymptotically linear, so Newton converges from any point of the bracket in a fe
 
 Only crossings (sign changes) are reported: a tangency does not bound ``A*``.  Two crossings
 closer than the float64 resolution of ``f`` at the separator between them (``|phi|`` below its
-rounding noise there) are reported as none, i.e. as the tangency they are in float64.  Nearly
-cancelling terms (``mu_i`` close to ``nu_i``) are resolved to about ``eps / |mu_i - nu_i|``
-relative; the K = 2 solver of :mod:`gmmsym.discriminator.optimal` has a pair form that does better there.
+rounding noise there) are reported as none, i.e. as the tangency they are in float64.
+
+Near pairs
+----------
+Two neighbouring terms of opposite signs with exponents at most ``PAIR_GAP`` apart (a
+generator mean close to a true mean) nearly cancel: as two terms their sum has an absolute
+rounding of ``eps`` times the terms, while it is ``gap |y|`` times smaller than either, so
+the crossing it decides (for ``mu = (0, 1, 3)``, ``nu = (2.3e-189, 1, 2)`` at ``x = -213.8``)
+is lost in rounding.  Such a pair is evaluated as one term,
+
+.. math:: c_k e^{a_k y} + c_{k+1} e^{a_{k+1} y} = c_k e^{a_k y} (1 - e^t), \\qquad
+   t = g y + (\\lambda_{k+1} - \\lambda_k),
+
+with the gap ``g`` taken from the means themselves and ``1 - e^t`` from ``expm1``, at every
+level where both members are present (the Rolle chain multiplies the two coefficients by
+``a_k - a_j`` and ``a_k + g - a_j``: ``lambda_{k+1} - lambda_k`` grows by
+``log1p(g / (a_k - a_j))``).  The pair's sign is then that of ``c_k`` times ``-sign(t)``; where it
+cancels (``t = 0``) its logarithmic derivative is unbounded, so the Newton stopping rule uses
+:func:`curvature_scale` instead of ``1 + max |a|`` on rows with pairs.  Rows without a pair
+are computed exactly as without this form.
 
 Every row is computed by its own elementwise operations (the working set is compacted without
 reordering any element's arithmetic), so results are bitwise independent of the batch.
@@ -50,13 +67,15 @@ import numpy as np
 
 from gmmsym.model.spec import PAPER, ModelSpec
 
-__all__ = ["Terms", "exponential_sum", "crossings", "level_zeros"]
+__all__ = ["Terms", "exponential_sum", "crossings", "level_zeros", "curvature_scale"]
 
 _EPS = float(np.finfo(np.float64).eps)
 _BIG = 1e300
 _MAXIT = 200
 _NEWTON = 40  # after that many iterations only bisection (termination guaranteed)
 _MIN_KEY = np.int64(-(2**63))
+PAIR_GAP = 1.0 / 16.0
+"""Neighbouring terms of opposite signs at most this far apart (``y`` units) form a near pair."""
 
 
 class Terms:
@@ -75,33 +94,66 @@ class Terms:
         Signs ``+1`` (truth), ``-1`` (generator), ``0`` (dropped).
     sigma : float
         The common standard deviation (``x = sigma y``).
+    gap : ndarray (n, N) or None
+        Near pairs (section "Near pairs" of the module docstring): at the lower member ``k`` of a
+        pair, the exponent gap ``a_{k+1} - a_k > 0`` (from the means, not from the rounded
+        exponents); 0 elsewhere.  ``None`` when no row has a pair.
+    plog : ndarray (2, n, N) or None
+        At the lower members: ``lam_{k+1} - lam_k`` and a bound on its rounding in units of
+        ``eps`` (the sum of the magnitudes of its parts).
     """
 
-    def __init__(self, a: np.ndarray, lam: np.ndarray, s: np.ndarray, sigma: float) -> None:
+    def __init__(self, a, lam, s, sigma: float, gap=None, plog=None) -> None:
         self.a, self.lam, self.s, self.sigma = a, lam, s, sigma
+        self.gap, self.plog = gap, plog
         self.scale = 1.0 + np.max(np.abs(a), axis=0)
 
     def take(self, idx: np.ndarray) -> Terms:
         """The rows ``idx``."""
-        return Terms(self.a[:, idx], self.lam[:, idx], self.s[:, idx], self.sigma)
+        pair = (None, None) if self.gap is None else (self.gap[:, idx], self.plog[:, :, idx])
+        return Terms(self.a[:, idx], self.lam[:, idx], self.s[:, idx], self.sigma, *pair)
+
+    def level(self, rows: np.ndarray | None = None) -> Level:
+        """The level ``S_0 = f`` (of the rows ``rows``, default all)."""
+        t = self if rows is None else self.take(rows)
+        return Level(t.a, t.lam, t.s, t.gap, t.plog)
 
 
 class Level:
-    """One level ``S_j`` of the Rolle chain: ``a, lam, s, pos`` of shape ``(n, N)``, ``mag (2, n, N)``."""
+    """One level ``S_j`` of the Rolle chain: ``a, lam, s, pos`` of shape ``(n, N)``, ``mag (2, n, N)``.
 
-    def __init__(self, a: np.ndarray, lam: np.ndarray, s: np.ndarray) -> None:
+    ``gap, plog`` (or ``None``): the near pairs of :class:`Terms` at this level; a pair whose two
+    members are both present is evaluated in pair form, its upper member then being left out of
+    the term sums (``lam = -inf`` and ``mag = 0`` in the evaluation arrays).  ``a, lam, s`` stay
+    the plain coefficients (root bounds, next level).
+    """
+
+    def __init__(self, a, lam, s, gap=None, plog=None) -> None:
         self.a, self.lam, self.s = a, lam, s
         self.pos = s > 0
         present = s != 0
+        self.gap = self.plog = None
+        self.lam_e = lam
+        if gap is not None:
+            both = present[:-1] & present[1:]
+            gap = np.concatenate([np.where(both, gap[:-1], 0.0), np.zeros_like(gap[-1:])])
+            if gap.any():
+                self.gap, self.plog = gap, np.where(gap != 0, plog, 0.0)  # (n, N), (2, n, N)
+                upper = np.concatenate([np.zeros_like(present[:1]), gap[:-1] != 0])
+                present = present & ~upper
+                self.lam_e = np.where(upper, -np.inf, lam)
         self.mag = np.stack([np.where(present, np.abs(a), 0.0), np.where(present, np.abs(lam), 0.0)])
 
-    def cols(self, idx: np.ndarray) -> tuple:
-        """``(a, lam, pos, mag)`` of the rows ``idx`` (arguments of :func:`evaluate`)."""
-        return self.a[:, idx], self.lam[:, idx], self.pos[:, idx], self.mag[:, :, idx]
+    def cols(self, idx: np.ndarray | None = None) -> tuple:
+        """Arguments of :func:`evaluate` after ``y``, for the rows ``idx`` (default all)."""
+        if idx is None:
+            return self.a, self.lam_e, self.pos, self.mag, self.gap, self.plog
+        pair = (None, None) if self.gap is None else (self.gap[:, idx], self.plog[:, :, idx])
+        return self.a[:, idx], self.lam_e[:, idx], self.pos[:, idx], self.mag[:, :, idx], *pair
 
 
 def exponential_sum(mu: np.ndarray, nu: np.ndarray, spec: ModelSpec = PAPER) -> Terms:
-    """``exp(y^2/2) (p* - p_mu)`` as sorted, merged exponential-sum terms.
+    """``exp(y^2/2) (p* - p_mu)`` as sorted, merged exponential-sum terms, with their near pairs.
 
     Parameters
     ----------
@@ -112,7 +164,8 @@ def exponential_sum(mu: np.ndarray, nu: np.ndarray, spec: ModelSpec = PAPER) -> 
     """
     w = np.array([float(v) for v in spec.weights])
     sig = float(spec.sigma)
-    a = np.concatenate([nu, mu], axis=1).T / sig
+    means = np.concatenate([nu, mu], axis=1).T
+    a = means / sig
     sw = np.broadcast_to(np.concatenate([w, -w])[:, None], a.shape)
     order = np.argsort(a, axis=0, kind="stable")
     a = np.ascontiguousarray(np.take_along_axis(a, order, axis=0))
@@ -127,19 +180,89 @@ def exponential_sum(mu: np.ndarray, nu: np.ndarray, spec: ModelSpec = PAPER) -> 
     sw = np.where(np.abs(sw) <= 4.0 * _EPS * mag, 0.0, sw)
     with np.errstate(divide="ignore"):
         lam = np.log(np.abs(sw)) - 0.5 * (a * a)
-    return Terms(a, lam, np.sign(sw), sig)
+    gap, plog = _near_pairs(a, sw, np.take_along_axis(means, order, axis=0), sig)
+    return Terms(a, lam, np.sign(sw), sig, gap, plog)
 
 
-def _next_level(lam: np.ndarray, s: np.ndarray, a: np.ndarray, j: int):
-    """Coefficients of ``S_{j+1}`` from those of ``S_j`` (drop term ``j``, factor ``a_k - a_j``)."""
+def _near_pairs(a: np.ndarray, sw: np.ndarray, means: np.ndarray, sig: float):
+    """``(gap, plog)`` of :class:`Terms`: neighbours of opposite signs at most ``PAIR_GAP`` apart,
+    paired greedily from the lowest exponent; ``(None, None)`` without any pair."""
+    n = a.shape[0]
+    gap, plog = np.zeros_like(a), np.zeros((2, *a.shape))
+    free = np.ones(a.shape[1], dtype=bool)
+    for k in range(n - 1):
+        d = a[k + 1] - a[k]
+        pair = free & (sw[k] * sw[k + 1] < 0) & (d > 0) & (d <= PAIR_GAP)
+        if pair.any():
+            g = (means[k + 1] - means[k]) / sig
+            gap[k] = np.where(pair, g, 0.0)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                lr = np.log(np.abs(sw[k + 1] / sw[k])) - 0.5 * g * (a[k] + a[k + 1])
+            plog[0, k] = np.where(pair, lr, 0.0)
+            plog[1, k] = np.where(pair, np.abs(lr + 0.5 * g * (a[k] + a[k + 1])) + np.abs(lr), 0.0)
+        free = ~pair
+    if not gap.any():
+        return None, None
+    return gap, plog
+
+
+def _next_level(lam: np.ndarray, s: np.ndarray, a: np.ndarray, j: int, gap=None, plog=None):
+    """Coefficients of ``S_{j+1}`` from those of ``S_j`` (drop term ``j``, factor ``a_k - a_j``),
+    and the pairs' ``plog`` (``+ log1p(gap_k / (a_k - a_j))``, whose rounding is about
+    ``3 + (|a_k| + |a_j|) / (a_k - a_j)`` times its size; ``None`` without pairs)."""
     d = a - a[j]
     keep = (np.arange(a.shape[0]) > j)[:, None] & (d > 0) & (s != 0)
     with np.errstate(divide="ignore", invalid="ignore"):
         lam2 = lam + np.log(np.where(keep, d, 1.0))
-    return np.where(keep, lam2, -np.inf), np.where(keep, s, 0.0)
+        if gap is not None:
+            dk = np.where(keep, d, 1.0)
+            inc = np.where(keep & (gap != 0), np.log1p(gap / dk), 0.0)
+            err = np.abs(inc) * (3.0 + (np.abs(a) + np.abs(a[j])) / dk)
+            plog = np.stack([plog[0] + inc, plog[1] + err])
+    return np.where(keep, lam2, -np.inf), np.where(keep, s, 0.0), plog
 
 
-def evaluate(y: np.ndarray, a: np.ndarray, lam: np.ndarray, pos: np.ndarray, mag: np.ndarray):
+def _pair_form(y, a, u, pos, gap, plog):
+    """The near pairs of :func:`evaluate` in pair form: ``(u, pos, a_eff, err)`` at the lower members.
+
+    A pair ``c_k e^{a_k y} (1 - e^t)``, ``t = gap_k y + plog_k``, has ``log |.| = u_k + log|expm1(t)|``
+    (``t + log(-expm1(-t))`` for ``t > 0``, no overflow), the sign of ``c_k`` times ``-sign(t)``,
+    the logarithmic derivative ``a_k + gap_k rho`` with ``rho = e^t / expm1(t)``, and a rounding
+    of ``|rho| (|gap y| + plog_err)`` eps (from that of ``t``) on top of the term's own.
+    """
+    pr = gap != 0
+    t = gap * y
+    t += plog[0]
+    up = t > 0
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        em = -np.expm1(np.where(up, -t, t))  # in (0, 1] where t != 0
+        logv = np.where(up, t, 0.0) + np.log(em)
+        rho = np.where(up, 1.0 / em, -np.exp(t) / em)
+    rho = np.where(t == 0, 0.0, rho)
+    u = np.where(pr, u + logv, u)
+    pos = np.where(pr, pos ^ up, pos)
+    a_eff = np.where(pr, a + gap * rho, a)
+    err = np.where(pr, np.abs(rho) * (np.abs(gap * y) + plog[1]), 0.0)
+    return u, pos, a_eff, err
+
+
+def curvature_scale(y: np.ndarray, cols: tuple, scale: np.ndarray) -> np.ndarray:
+    """``S`` with ``|phi''| <= 2 S^2`` at ``y`` (the stopping rule of :func:`solve`): ``scale``
+    (``1 + max |a|``) without near pairs; with them, also ``sqrt(2) (|a_k| + gap_k (|rho_k| + 1))``
+    (a pair's logarithmic derivative ``a_k + gap_k rho`` and its own curvature
+    ``gap_k^2 |rho_k (1 - rho_k)|`` are unbounded where the pair cancels)."""
+    a, _, _, _, gap, plog = cols
+    if gap is None:
+        return scale
+    t = gap * y
+    t += plog[0]
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        rho = np.abs(1.0 / np.expm1(-t))  # |e^t / expm1(t)|, inf at t = 0
+        s = np.where(gap != 0, np.abs(a) + gap * (rho + 1.0), 0.0).max(axis=0)
+    return np.where((gap != 0).any(axis=0), np.fmax(scale, np.sqrt(2.0) * s), scale)
+
+
+def evaluate(y, a, lam, pos, mag, gap=None, plog=None):
     """``(phi, phi', noise)`` of a level at ``y`` (one point per column), ``phi = log P - log N``.
 
     ``a``, ``lam`` are ``(n, B)`` exponents and ``log |c_k|`` (``-inf`` for absent terms), ``pos``
@@ -148,10 +271,14 @@ def evaluate(y: np.ndarray, a: np.ndarray, lam: np.ndarray, pos: np.ndarray, mag
     ``-inf`` where there is no positive term.  With ``mag = (|a_k|, |lam_k|)`` (0 for absent
     terms), ``noise = 4 eps (<|a| |y| + |lam|>_P + <|a| |y| + |lam|>_N + 2)`` (``<.>`` the softmax
     means of each part: the rounding of each exponent ``a_k y + lam_k`` weighted by its share)
-    bounds the rounding error of ``phi``; below it the sign of ``f`` is not resolved.
+    bounds the rounding error of ``phi``; below it the sign of ``f`` is not resolved.  Near pairs
+    (``gap``, ``plog``, see :class:`Level`) enter as one term each (:func:`_pair_form`).
     """
     u = a * y
     u += lam
+    extra = 0.0
+    if gap is not None:
+        u, pos, a, extra = _pair_form(y, a, u, pos, gap, plog)
     up = np.where(pos, u, -np.inf)
     un = np.where(pos, -np.inf, u)
     mp = up.max(axis=0)
@@ -166,6 +293,7 @@ def evaluate(y: np.ndarray, a: np.ndarray, lam: np.ndarray, pos: np.ndarray, mag
         phi = (mp - mn) + np.log(sp / sn)
         err = mag[0] * np.abs(y)
         err += mag[1]
+        err += extra
         noise = (ep * err).sum(axis=0) / sp + (e * err).sum(axis=0) / sn
         ep *= a
         e *= a
@@ -237,8 +365,9 @@ def solve(cols: tuple, lo, hi, slo, x0, scale) -> tuple[np.ndarray, np.ndarray]:
         newton = (xn > lo) & (xn < hi) & (it < _NEWTON)
         # quadratic convergence: after a step h the error is about |phi''/(2 phi')| h^2, and
         # |phi''| (two softmax variances of exponents within [-scale, scale]) is <= 2 scale^2
+        curv = curvature_scale(x, cols, scale)
         with np.errstate(over="ignore", invalid="ignore"):
-            quad = (scale * step) ** 2 <= tol * np.abs(dphi)
+            quad = (curv * step) ** 2 <= tol * np.abs(dphi)
         done = (np.abs(phi) <= noise) | (newton & quad) | (hi - lo <= tol)
         done |= it == _MAXIT - 1
         x = np.where(newton, xn, np.where(done, x, _mid(lo, hi, scale)))
@@ -249,7 +378,7 @@ def solve(cols: tuple, lo, hi, slo, x0, scale) -> tuple[np.ndarray, np.ndarray]:
             if not keep.any():
                 break
             idx, x, lo, hi, slo, scale = (v[keep] for v in (idx, x, lo, hi, slo, scale))
-            cols = tuple(c[..., keep] for c in cols)
+            cols = tuple(None if c is None else c[..., keep] for c in cols)
     return out, nev
 
 
@@ -407,11 +536,11 @@ def crossings(t: Terms, guesses: list | None = None):
         Number of element-evaluations of a level sum (a cost measure).
     """
     n, m = t.a.shape
-    lam, s = t.lam, t.s
-    chain = [Level(t.a, lam, s)]
+    lam, s, plog = t.lam, t.s, t.plog
+    chain = [t.level()]
     for j in range(n - 2):
-        lam, s = _next_level(lam, s, t.a, j)
-        chain.append(Level(t.a, lam, s))
+        lam, s, plog = _next_level(lam, s, t.a, j, t.gap, plog)
+        chain.append(Level(t.a, lam, s, t.gap, plog))
     seps = np.full((0, m), np.nan)
     levels: list = [None] * (n - 1)
     total = 0

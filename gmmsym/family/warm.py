@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gmmsym.family.crossings import Level, Terms, crossings, evaluate, exponential_sum, sign_at
+from gmmsym.family.crossings import Terms, crossings, curvature_scale, evaluate, exponential_sum, sign_at
 from gmmsym.family.discriminator import danskin_gradient, ell_from_crossings
 from gmmsym.model.spec import PAPER, ModelSpec
 
@@ -70,8 +70,7 @@ def warm_crossings(t: Terms, prev: np.ndarray, pattern: np.ndarray):
     y = np.full(prev.shape, np.nan)
     if rows.size == 0:
         return y, ok
-    lev = Level(t.a[:, rows], t.lam[:, rows], t.s[:, rows])
-    cols = (lev.a, lev.lam, lev.pos, lev.mag)
+    cols = t.level(rows).cols()
     x = prev[slot, rows]
     scale = t.scale[rows]
     conv = np.zeros(x.shape, dtype=bool)
@@ -79,9 +78,10 @@ def warm_crossings(t: Terms, prev: np.ndarray, pattern: np.ndarray):
     for _ in range(5):  # Newton until the quadratic-convergence stop of gmmsym.family.crossings.solve
         phi, dphi, noise = evaluate(x, *cols)
         step = np.where(conv, 0.0, phi / dphi)
+        curv = curvature_scale(x, cols, scale)
         x = x - step
         last = np.where(conv, last, step)
-        conv |= ((scale * step) ** 2 <= (4.0 * _EPS * np.abs(x) + _EPS * scale) * np.abs(dphi)) | (
+        conv |= ((curv * step) ** 2 <= (4.0 * _EPS * np.abs(x) + _EPS * scale) * np.abs(dphi)) | (
             np.abs(phi) <= noise
         )
     _, dphi, noise = evaluate(x, *cols)
