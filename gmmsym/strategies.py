@@ -65,9 +65,8 @@ def _check_box(
     if low > high:
         raise InputError(f"{names[0]}, {names[1]}: need {names[0]} <= {names[1]}, got [{low}, {high}]")
     if not math.isfinite(high - low):
-        raise InputError(
-            f"{names[0]}, {names[1]}: the box [{low}, {high}] is too wide (high - low overflows)"
-        )
+        which = names[0] if names[0] == names[1] else f"{names[0]}, {names[1]}"
+        raise InputError(f"{which}: the box [{low}, {high}] is too wide (high - low overflows)")
     if sep * gaps > high - low:
         what = f"separation {sep} does" if gaps == 1 else f"{gaps} separations of {sep} do"
         raise InputError(f"{names[2]}, {names[0]}, {names[1]}: {what} not fit the box [{low}, {high}]")
@@ -347,6 +346,7 @@ def states(
     gaps = max(model.K - 1, 1)
     _check_box(-box, box, nu_separation, ("box", "box", "nu_separation"), gaps)
     _check_box(-box, box, mu_separation, ("box", "box", "mu_separation"), gaps)
+    _check_box(-ell_box, ell_box, 0.0, ("ell_box", "ell_box", "ell_box"))
     discriminators(-ell_box, ell_box, allow_infinite=allow_infinite, collapsed=collapsed, model=model)
 
     @st.composite

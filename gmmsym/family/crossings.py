@@ -74,8 +74,14 @@ _BIG = 1e300
 _MAXIT = 200
 _NEWTON = 40  # after that many iterations only bisection (termination guaranteed)
 _MIN_KEY = np.int64(-(2**63))
-PAIR_GAP = 1.0 / 16.0
-"""Neighbouring terms of opposite signs at most this far apart (``y`` units) form a near pair."""
+_E1 = 1.0 - 1.0 / np.e  # (1 - e^-s) / s >= 1 - 1/e on (0, 1]
+PAIR_GAP = 2.0**-10
+"""Neighbouring terms of opposite signs at most this far apart (``y`` units) form a near pair.
+
+Farther apart, two terms lose about ``log2(1 / gap)`` bits, at most 10 (measured: 6.8e-14
+(1 + |x|) worst against the K = 2 solver's pair form, 8.2e-15 with pairs up to 1/16).  The pair
+form is slower (a K = 3 optimal run from the figure2-k3 starts: 1.4x with this gap, 1.8x with
+1/16), so it is kept for the gaps that need it."""
 
 
 class Terms:
@@ -132,7 +138,7 @@ class Level:
         self.a, self.lam, self.s = a, lam, s
         self.pos = s > 0
         present = s != 0
-        self.gap = self.plog = None
+        self.gap = self.plog = self.alone = None
         self.lam_e = lam
         if gap is not None:
             both = present[:-1] & present[1:]
@@ -142,6 +148,13 @@ class Level:
                 upper = np.concatenate([np.zeros_like(present[:1]), gap[:-1] != 0])
                 present = present & ~upper
                 self.lam_e = np.where(upper, -np.inf, lam)
+                # a pair and nothing else: its zero is ybar = -plog / gap (no Newton on +-inf)
+                alone = (present.sum(axis=0) == 1) & (gap != 0).any(axis=0)
+                if alone.any():
+                    k = np.argmax(gap != 0, axis=0)
+                    with np.errstate(invalid="ignore", divide="ignore"):
+                        ybar = -self.plog[0, k, np.arange(k.size)] / gap.max(axis=0)
+                    self.alone = np.where(alone, ybar, np.nan)
         self.mag = np.stack([np.where(present, np.abs(a), 0.0), np.where(present, np.abs(lam), 0.0)])
 
     def cols(self, idx: np.ndarray | None = None) -> tuple:
@@ -230,19 +243,21 @@ def _pair_form(y, a, u, pos, gap, plog):
     the logarithmic derivative ``a_k + gap_k rho`` with ``rho = e^t / expm1(t)``, and a rounding
     of ``|rho| (|gap y| + plog_err)`` eps (from that of ``t``) on top of the term's own.
     """
-    pr = gap != 0
-    t = gap * y
-    t += plog[0]
+    k, i = np.nonzero(gap)  # the pairs, few: computed sparsely
+    g, yi = gap[k, i], y[i]
+    t = g * yi
+    t += plog[0, k, i]
     up = t > 0
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         em = -np.expm1(np.where(up, -t, t))  # in (0, 1] where t != 0
         logv = np.where(up, t, 0.0) + np.log(em)
         rho = np.where(up, 1.0 / em, -np.exp(t) / em)
-    rho = np.where(t == 0, 0.0, rho)
-    u = np.where(pr, u + logv, u)
-    pos = np.where(pr, pos ^ up, pos)
-    a_eff = np.where(pr, a + gap * rho, a)
-    err = np.where(pr, np.abs(rho) * (np.abs(gap * y) + plog[1]), 0.0)
+    rho[t == 0] = 0.0
+    u[k, i] += logv
+    pos, a_eff, err = pos.copy(), a.copy(), np.zeros(u.shape)
+    pos[k, i] ^= up
+    a_eff[k, i] += g * rho
+    err[k, i] = np.abs(rho) * (np.abs(g * yi) + plog[1, k, i])
     return u, pos, a_eff, err
 
 
@@ -254,12 +269,15 @@ def curvature_scale(y: np.ndarray, cols: tuple, scale: np.ndarray) -> np.ndarray
     a, _, _, _, gap, plog = cols
     if gap is None:
         return scale
-    t = gap * y
-    t += plog[0]
+    k, i = np.nonzero(gap)
+    g = gap[k, i]
+    t = g * y[i]
+    t += plog[0, k, i]
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         rho = np.abs(1.0 / np.expm1(-t))  # |e^t / expm1(t)|, inf at t = 0
-        s = np.where(gap != 0, np.abs(a) + gap * (rho + 1.0), 0.0).max(axis=0)
-    return np.where((gap != 0).any(axis=0), np.fmax(scale, np.sqrt(2.0) * s), scale)
+    s = scale.copy()
+    np.fmax.at(s, i, np.sqrt(2.0) * (np.abs(a[k, i]) + g * (rho + 1.0)))
+    return s
 
 
 def evaluate(y, a, lam, pos, mag, gap=None, plog=None):
@@ -351,10 +369,19 @@ def solve(cols: tuple, lo, hi, slo, x0, scale) -> tuple[np.ndarray, np.ndarray]:
         about ``|phi''/(2 phi')| h^2``, is below ``tol``), its bracket is narrower than ``tol``,
         or ``|phi|`` is within its rounding noise.
     """
+    out, nev = np.empty_like(lo), np.zeros(lo.shape, dtype=np.int64)
+    idx = np.arange(lo.size)
+    if cols[4] is not None:
+        lo, hi, at, x0 = _pair_zeros(cols, lo.copy(), hi.copy(), slo, scale, x0.copy())
+        done = ~np.isnan(at)
+        if done.any():
+            out[done], nev[done] = at[done], 2
+            keep = ~done
+            idx, x0, lo, hi, slo, scale = (v[keep] for v in (idx, x0, lo, hi, slo, scale))
+            cols = tuple(None if c is None else c[..., keep] for c in cols)
+        nev[idx] = np.where(np.isnan(at[idx]), 0, 2)
     x = np.where((x0 > lo) & (x0 < hi), x0, _mid(lo, hi, scale))
-    out, nev = np.empty_like(x), np.zeros(x.shape, dtype=np.int64)
-    idx = np.arange(x.size)
-    for it in range(_MAXIT):
+    for it in range(_MAXIT if x.size else 0):
         phi, dphi, noise = evaluate(x, *cols)
         tol = 4.0 * _EPS * np.abs(x) + _EPS * scale
         fs = phi * slo
@@ -373,12 +400,14 @@ def solve(cols: tuple, lo, hi, slo, x0, scale) -> tuple[np.ndarray, np.ndarray]:
         x = np.where(newton, xn, np.where(done, x, _mid(lo, hi, scale)))
         if done.any():
             out[idx[done]] = x[done]
-            nev[idx[done]] = it + 1
+            nev[idx[done]] += it + 1
             keep = ~done
             if not keep.any():
                 break
             idx, x, lo, hi, slo, scale = (v[keep] for v in (idx, x, lo, hi, slo, scale))
             cols = tuple(None if c is None else c[..., keep] for c in cols)
+            if cols[4] is not None and not cols[4].any():  # no pair left: the plain evaluation
+                cols = (*cols[:4], None, None)
     return out, nev
 
 
@@ -398,6 +427,8 @@ def _bounds(lev: Level, scale: np.ndarray):
     with np.errstate(invalid="ignore", divide="ignore"):
         up = np.where(present & (ks < top), (c + lam - lt) / (at - a), -np.inf).max(axis=0)
         dn = np.where(present & (ks > bot), (lb - lam - c) / (a - ab), np.inf).min(axis=0)
+        if lev.gap is not None:
+            dn, up = _pair_bounds(lev, dn, up, bot, top, c)
     big = _BIG / scale
     up = np.where(np.isfinite(up), up, 0.0)
     dn = np.where(np.isfinite(dn), dn, 0.0)
@@ -406,6 +437,80 @@ def _bounds(lev: Level, scale: np.ndarray):
     sm = np.where(bot < n, s[sb, rows], 0.0)
     sp = np.where(top >= 0, s[st, rows], 0.0)
     return dn, up, sm, sp
+
+
+def _pair_zeros(cols: tuple, lo, hi, slo, scale, x0):
+    """Brackets ``(lo, hi)`` cut at the zeros ``ybar`` of the near pairs inside them, ``at``:
+    ``ybar`` where the crossing is within ``tol`` of it (NaN elsewhere), and starts ``x0``.
+
+    At ``ybar`` a pair vanishes and ``phi`` has a logarithmic singularity, so a crossing next to it
+    (the other terms tiny there) defeats Newton and costs a full bisection.  The signs at
+    ``ybar -+ tol`` (``tol`` the stopping tolerance of :func:`solve`, 16 and 256 times that where
+    a sign is not resolved: the float64 resolution there) tell which side of the cut holds the
+    crossing, or that it lies between them.  Beyond the cut, next to ``ybar``, the pair
+    is about linear in ``z = |y - ybar|`` and the rest about constant, so ``|phi|`` at ``z = tol``
+    puts the crossing near ``z = tol e^{|phi|}``: the start (a Newton step on ``f`` from there).
+    """
+    gap, plog = cols[4], cols[5]
+    at = np.full(lo.shape, np.nan)
+    for k in np.flatnonzero((gap != 0).any(axis=1)):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            yb = -plog[0, k] / gap[k]
+        r = np.flatnonzero((gap[k] != 0) & (yb > lo) & (yb < hi) & np.isnan(at))
+        if not r.size:
+            continue
+        y = yb[r]
+        tol = 4.0 * _EPS * np.abs(y) + _EPS * scale[r]
+        sub = tuple(None if c is None else c[..., r] for c in cols)
+        for _ in range(3):  # ybar itself is known to about eps |y|: step out where unresolved
+            pl, _, nl = evaluate(y - tol, *sub)
+            pr, _, nr = evaluate(y + tol, *sub)
+            left = np.where(np.abs(pl) > nl, np.sign(pl), 0.0)
+            right = np.where(np.abs(pr) > nr, np.sign(pr), 0.0)
+            todo = (left == 0) | (right == 0)
+            if not todo.any():
+                break
+            tol = np.where(todo, 16.0 * tol, tol)
+        s0 = slo[r]
+        at[r] = np.where((left == s0) & (right == -s0), y, np.nan)
+        # the crossing beyond the cut: where the pair, linear next to ybar, outgrows the rest
+        with np.errstate(over="ignore"):
+            zr, zl = tol * np.exp(np.fmin(np.abs(pr), 700.0)), tol * np.exp(np.fmin(np.abs(pl), 700.0))
+        up, down = right == s0, left == -s0
+        lo[r] = np.where(up, y + tol, lo[r])
+        hi[r] = np.where(down, y - tol, hi[r])
+        x0[r] = np.where(up, y + zr, np.where(down, y - zl, x0[r]))
+    return lo, hi, at, x0
+
+
+def _pair_bounds(lev: Level, dn, up, bot, top, c: float):
+    """Root bounds where a near pair is the lowest or the highest term of a level.
+
+    The plain bound divides by the pair's tiny gap.  With ``t = g (y - ybar)`` (``ybar`` the
+    pair's own zero), ``|1 - e^t| >= (1 - 1/e) min(|t|, 1) >= (1 - 1/e) g`` for
+    ``|y - ybar| >= 1`` (``g <= 1``), so beyond ``ybar -+ 1`` the pair is at least
+    ``(1 - 1/e) g`` times its outer member, and the plain bound with ``lambda + log((1 - 1/e) g)``
+    for that member and the other terms holds: logarithmic in the gap.
+    """
+    a, lam, gap, plog = lev.a, lev.lam, lev.gap, lev.plog
+    n, m = a.shape
+    ks, rows, present = np.arange(n)[:, None], np.arange(m), lev.s != 0
+    sb = np.clip(bot, 0, n - 1)
+    gb = gap[sb, rows]
+    low = (bot < n) & (gb != 0)
+    if low.any():
+        lk = lam[sb, rows] + np.log(_E1 * gb)
+        cand = np.where(present & (ks > bot + 1), (lk - lam - c) / (a - a[sb, rows]), np.inf).min(axis=0)
+        dn = np.where(low, np.fmin(-plog[0, sb, rows] / gb - 1.0, cand), dn)
+    k = np.clip(top - 1, 0, n - 1)
+    gt = gap[k, rows]
+    high = (top >= 1) & (gt != 0)
+    if high.any():
+        st = np.clip(top, 0, n - 1)
+        lt = lam[st, rows] + np.log(_E1 * gt)
+        cand = np.where(present & (ks < top - 1), (c + lam - lt) / (a[st, rows] - a), -np.inf).max(axis=0)
+        up = np.where(high, np.fmax(-plog[0, k, rows] / gt + 1.0, cand), up)
+    return dn, up
 
 
 def _compact(cand: np.ndarray, width: int) -> np.ndarray:
@@ -476,7 +581,12 @@ def level_zeros(
             inside = (g > blo) & (g < bhi)
             pick = np.argmax(inside, axis=0)
             x0 = np.where(inside.any(axis=0), g[pick, np.arange(rows.size)], x0)
-        x, ev = solve(lev.cols(rows), blo, bhi, lsg[piece, rows], x0, scale[rows])
+        if lev.alone is None:
+            x, ev = solve(lev.cols(rows), blo, bhi, lsg[piece, rows], x0, scale[rows])
+        else:
+            x = lev.alone[rows]
+            r = np.flatnonzero(np.isnan(x))
+            x[r], ev = solve(lev.cols(rows[r]), blo[r], bhi[r], lsg[piece[r], rows[r]], x0[r], scale[rows[r]])
         cand[2 * piece, rows] = x
         nev += int(ev.sum())
     for k in range(w):

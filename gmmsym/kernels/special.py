@@ -35,9 +35,10 @@ INV_SQRT_2PI = 0.3989422804014327  # 1/sqrt(2*pi), correctly rounded
 
 
 def normal_pdf(z):
-    """``phi(z) = exp(-z**2/2) / sqrt(2*pi)``, elementwise."""
+    """``phi(z) = exp(-z**2/2) / sqrt(2*pi)``, elementwise (``z**2`` overflowing to inf gives 0)."""
     z = np.asarray(z, dtype=np.float64)
-    return np.exp(-0.5 * (z * z)) * INV_SQRT_2PI
+    with np.errstate(over="ignore"):
+        return np.exp(-0.5 * (z * z)) * INV_SQRT_2PI
 
 
 def normal_cdf(z):
