@@ -81,6 +81,7 @@ _SCALARS = [
     0,
     np.float32("nan"),
     np.datetime64("2020-01-01"),
+    np.timedelta64(1, "s"),  # a numbers.Integral to Python, but float() refuses it
 ]
 _ARRAYS = [
     [],

@@ -152,6 +152,15 @@ def instances(draw):
 # a near pair deciding a far crossing (found by tests/test_optimal_mp_models.py, seed 12): as two
 # terms the sum is rounding below x ~ -16.7 and the crossing at -213.8 was reported there
 @example((np.array([0.0, 1.0, 3.0]), np.array([2.2700647478164142e-189, 1.0, 2.0]), K3))
+# a separator (a lone pair's zero, 4e57) an ulp beyond a crossing, where phi is infinite: its
+# resolved sign hid both crossings (found by tests/test_optimal_mp_models.py, CI profile)
+@example(
+    (
+        np.array([1.0, -8.677975116447453e-59, -8.677975116447453e-59]),
+        np.array([-1.0, 0.0, 1.0]),
+        ModelSpec(K=3, M=1, weights=(Fraction(1, 3),) * 3, sigma=Fraction(1, 2)),
+    )
+)
 # a crossing beyond an unresolved stretch (resolution 3e228): the end sign at +inf decides
 @example((np.array([0.0, -2.64755025]), np.array([-1.44855612, -5.26892265e-244]), PAPER))
 # root bound ~3e77 (gap 2.5e-76): the reference needs ~130 digits there (see mp_crossings)

@@ -142,7 +142,9 @@ def test_mp_keeps_exact_inputs():
 
 
 @pytest.mark.parametrize("name", ["eta", "tol", "nu", "mu0"])
-@pytest.mark.parametrize("bad", ["0.1", True, np.True_, None, 1j])
+# np.timedelta64 registers as a numbers.Integral: found by tests/test_surface.py (seed 13) as a
+# TypeError from float() for Cell(nu=array of timedelta64)
+@pytest.mark.parametrize("bad", ["0.1", True, np.True_, None, 1j, np.timedelta64(1, "s")])
 def test_cell_scalars_checked_before_conversion(name, bad):
     from gmmsym.experiments.grid import Cell
 

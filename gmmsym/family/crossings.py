@@ -548,6 +548,8 @@ def level_zeros(
         if r.size:
             sg[k + 1, r] = sign_at(seps[k, r], lev.cols(r))
             nev += r.size
+            if lev.gap is not None:
+                _ulp_check(lev, seps[k], sg[k + 1], r)
     # Bracket ends: interval k runs from (lpt[k], lsg[k]) to (rpt[k], rsg[k]); at an unresolved
     # separator the ends step aside to where the sign is resolved (see _step_aside).
     lpt, lsg = pts[:-1].copy(), sg[:-1].copy()
@@ -596,6 +598,21 @@ def level_zeros(
             at = unresolved[k]
         cand[2 * k + 1, at] = seps[k, at]
     return _compact(cand, max(w, 1)), nev
+
+
+def _ulp_check(lev: Level, z: np.ndarray, sg: np.ndarray, r: np.ndarray) -> None:
+    """Separators of rows with near pairs whose sign differs at a neighbouring float: unresolved.
+
+    Next to a pair's own zero ``phi`` is infinite (one part empty) and its noise says nothing:
+    a separator there (the pair's zero one level up, the same float) may sit on the far side of
+    a crossing an ulp away, and its resolved sign would hide both that crossing and the one
+    its bracket holds.  Marked unresolved (``sg = 0``, in place), it is stepped aside from.
+    """
+    r = r[(lev.gap[:, r] != 0).any(axis=0)]
+    if r.size:
+        cols, zr = lev.cols(r), z[r]
+        lo, hi = sign_at(np.nextafter(zr, -np.inf), cols), sign_at(np.nextafter(zr, np.inf), cols)
+        sg[r] = np.where((lo != sg[r]) | (hi != sg[r]), 0.0, sg[r])
 
 
 def _step_aside(z: np.ndarray, cols: tuple, scale: np.ndarray, tries: int = 4):
