@@ -18,7 +18,7 @@ Ratios and their targets:
   (2M 2K)/(4 4)): <= 1.3; also for steps composed here from the generated kernels, the update
   and the projections (``project_rows``; ``project4`` for K = 2), and for the kernels alone;
 * K = 3 optimal / K = 3 simultaneous (both ``gmmsym.simulate(model=)``; the optimal path is
-  ``gmmsym.family.warm.WarmCrossings``): <= 5.
+  ``gmmsym.discriminator.warm_any.WarmCrossings``): <= 5.
 """
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ def paper_runs(n: int, steps: int) -> dict:
 def k3_runs(n: int, steps: int) -> tuple[dict, object]:
     """K = 3 first-order (composed), K = 2 composed, kernels alone and K = 3 warm optimal."""
     from gmmsym.discriminator.projection import project4
-    from gmmsym.family.projection import project_rows
+    from gmmsym.discriminator.projection_any import project_rows
     from gmmsym.kernels.float64 import PAPER_KERNELS
     from gmmsym.kernels.loader import kernels_for
     from gmmsym.model.spec import ModelSpec
@@ -225,8 +225,8 @@ def paper_breakdown(n: int, steps: int) -> dict:
 
 
 def k3_breakdown(n: int, steps: int, spec) -> dict:
-    """ns per row-step in the pieces of the K = 3 warm optimal step (gmmsym.family.warm)."""
-    import gmmsym.family.warm as fw
+    """ns per row-step in the pieces of the K = 3 warm optimal step (gmmsym.discriminator.warm_any)."""
+    import gmmsym.discriminator.warm_any as fw
 
     rng = np.random.default_rng(0)
     mu0 = rng.uniform(-1.5, 1.5, (n, 3))

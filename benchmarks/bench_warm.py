@@ -9,7 +9,7 @@ Timed, in one run, on the paper's model (``nu = (-0.5, 0.5)``, starts uniform in
 ``eta = 0.1``), each as ``(min T(steps) - min T(0)) / (steps N)`` over ``--repeat`` runs:
 
 * ``optimal (gmmsym, cold)``: ``gmmsym.simulate(dynamics="optimal")`` (today's K = 2 solver);
-* ``optimal (family, cold)``: :func:`gmmsym.family.warm.optimal_dynamics` with ``warm=False``
+* ``optimal (family, cold)``: :func:`gmmsym.discriminator.warm_any.optimal_dynamics` with ``warm=False``
   (the general-K Rolle-chain solver from scratch every step);
 * ``optimal (family, warm)``: the same with warm-started crossings;
 * ``simultaneous``: ``gmmsym.simulate(dynamics="simultaneous")``.
@@ -36,7 +36,7 @@ import time  # noqa: E402
 import numpy as np  # noqa: E402
 
 import gmmsym  # noqa: E402
-from gmmsym.family.warm import WarmCrossings, optimal_dynamics  # noqa: E402
+from gmmsym.discriminator.warm_any import WarmCrossings, optimal_dynamics  # noqa: E402
 from gmmsym.outcomes import classify  # noqa: E402
 
 NU = np.array([-0.5, 0.5])

@@ -6,7 +6,7 @@ For the paper's model (``model == gmmsym.PAPER``) every function calls the publi
 other model the public name is called with ``model=`` when it takes that keyword; where it does
 not (yet), the general building blocks it dispatches to are called directly: the generated kernels
 (:class:`gmmsym.kernels.float64.Kernels`, :mod:`gmmsym.kernels.mp` with ``spec=``) and
-:mod:`gmmsym.family.discriminator`.  Either way the numbers come from the library's code for that
+:mod:`gmmsym.discriminator.optimal_any`.  Either way the numbers come from the library's code for that
 model, which the claims judge against references written from ``docs/model.md``.
 """
 
@@ -94,7 +94,7 @@ def gradients(mu, ell, nu, model: ModelSpec = PAPER) -> tuple[np.ndarray, np.nda
 
 
 def _family(name: str):
-    from gmmsym.family import discriminator
+    from gmmsym.discriminator import optimal_any as discriminator
 
     return getattr(discriminator, name)
 
@@ -122,7 +122,7 @@ def project_ell(ell, model: ModelSpec = PAPER) -> np.ndarray:
     out = _public("project_ell", model, ell)
     if out is not None:
         return out
-    from gmmsym.family.projection import project_rows
+    from gmmsym.discriminator.projection_any import project_rows
 
     arr = np.asarray(ell, dtype=float)
     return project_rows(arr.reshape(-1, arr.shape[-1])).reshape(arr.shape)

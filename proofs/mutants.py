@@ -258,7 +258,7 @@ def _mp_gradient_sign() -> list[Any]:
 
 
 def _weights_ignored() -> list[Any]:
-    import gmmsym.family.crossings as fc
+    import gmmsym.discriminator.crossings as fc
     from gmmsym.model.spec import ModelSpec
 
     orig = fc.exponential_sum
@@ -294,7 +294,10 @@ _T: dict[str, tuple[str, ...]] = {
     "off-by-one-steps": ("gmmsym.dynamics.engine._integrate",),
     "tv-drops-interval": ("gmmsym.discriminator.optimal.tv_distance", "gmmsym.tv_distance"),
     "mp-dl-sign": ("gmmsym.kernels.mp.gradients", "gmmsym.discriminator.optimal_mp.mp_gradients"),
-    "weights-ignored": ("gmmsym.family.discriminator.exponential_sum", "gmmsym.family.warm.exponential_sum"),
+    "weights-ignored": (
+        "gmmsym.discriminator.optimal_any.exponential_sum",
+        "gmmsym.discriminator.warm_any.exponential_sum",
+    ),
 }
 
 _SPECS: tuple[tuple[str, str, tuple[str, ...], Callable[[], list[Any]]], ...] = (

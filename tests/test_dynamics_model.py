@@ -115,7 +115,7 @@ def _starts(n: int, seed: int = 3):
 # masses against the plain closed form), so they agree to rounding; REF_TOL = 1e-14 (~20 times).
 # Optimal: 1.6e-12 on mu and 5.7e-14 on ell*; the largest difference is in the row that converges
 # (mu -> nu), where p* - p_mu cancels and its crossings are ill-conditioned (the reference's
-# brentq evaluates p* - p_mu directly, gmmsym.family.crossings the log-scaled exponential sum);
+# brentq evaluates p* - p_mu directly, gmmsym.discriminator.crossings the log-scaled exponential sum);
 # OPT_TOL = 2e-11 (~12 times).
 REF_TOL = 1e-14
 OPT_TOL = 2e-11
@@ -249,7 +249,7 @@ def test_model3_float64_matches_mpmath(dynamics):
     assert f64.label.tolist() == mp.label.tolist()
 
 
-# Optimal dynamics of this model, float64 (gmmsym.family.warm) against the mpmath backend
+# Optimal dynamics of this model, float64 (gmmsym.discriminator.warm_any) against the mpmath backend
 # (gmmsym.discriminator.optimal_mp for any model, 30 digits), 4 rows, 30 steps: measured max
 # differences 4.4e-16 on mu and 3.6e-15 on the finite endpoints of ell* (the crossings are
 # solved to float64 resolution, then the means move by eta times their gradient); OPT_MP_TOL =

@@ -1,4 +1,4 @@
-"""gmmsym.family.certified: certified crossings (python-flint balls) against the float64 solver."""
+"""gmmsym.references.certified_bisect: certified crossings (python-flint balls) against the float64 solver."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from unittest import mock
 import numpy as np
 import pytest
 
-from gmmsym.family import certified as fcert
-from gmmsym.family.crossings import crossings, exponential_sum
+from gmmsym.discriminator.crossings import crossings, exponential_sum
 from gmmsym.model.spec import PAPER, ModelSpec
+from gmmsym.references import certified_bisect as fcert
 
 K3 = ModelSpec(K=3, M=3, weights=(Fraction(1, 4), Fraction(1, 4), Fraction(1, 2)), sigma=1)
 

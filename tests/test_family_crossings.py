@@ -1,4 +1,4 @@
-"""gmmsym.family.crossings: real zeros of p* - p_mu for any K, weights, sigma (docs/model.md section 3).
+"""gmmsym.discriminator.crossings: real zeros of p* - p_mu, any K, weights, sigma (docs/model.md section 3).
 
 References: an mpmath evaluation of ``p* - p_mu`` at 50 digits (dense sign scan over the root
 bounds, then bisection), the K = 2 solver of ``gmmsym.discriminator.optimal`` for the paper's model, and the
@@ -17,8 +17,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from gmmsym.discriminator import crossings as fc
 from gmmsym.discriminator.optimal import _crossings
-from gmmsym.family import crossings as fc
 from gmmsym.model.spec import PAPER, ModelSpec
 
 EPS = float(np.finfo(float).eps)

@@ -1,4 +1,4 @@
-"""gmmsym.family.discriminator: optimal discriminator, TV and Danskin gradient for any model.
+"""gmmsym.discriminator.optimal_any: optimal discriminator, TV and Danskin gradient for any model.
 
 References: ``gmmsym.discriminator.optimal`` (paper's model: ell*, counts, TV, gradient), brute force over all
 choices of M runs (the dynamic programme), the generated kernels (``L(mu, ell*) - 1 = TV`` when
@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 
 import gmmsym
+from gmmsym.discriminator import optimal_any as fd
 from gmmsym.errors import InputError
-from gmmsym.family import discriminator as fd
 from gmmsym.kernels import Kernels
 from gmmsym.model.spec import PAPER, ModelSpec
 

@@ -1,4 +1,4 @@
-"""gmmsym.family.outcomes: distance over all K! permutations and mode collapse for any K.
+"""gmmsym.outcomes.distance: distance over all K! permutations and mode collapse for any K.
 
 References: a plain Python loop over ``itertools.permutations`` per row, and the K = 2 results of
 ``gmmsym.outcomes`` (dist, and the mode-collapse flag of classify).
@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import gmmsym.outcomes as k2
-from gmmsym.family import outcomes as fo
+from gmmsym.outcomes import distance as fo
 
 
 def _loop_dist(mu, nu):

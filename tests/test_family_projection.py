@@ -1,4 +1,4 @@
-"""gmmsym.family.projection: projection onto l1 <= r1 <= ... <= rM for any M (docs/model.md section 4).
+"""gmmsym.discriminator.projection_any: projection onto l1 <= r1 <= ... <= rM, any M (docs/model.md sec. 4).
 
 References: ``gmmsym.discriminator.projection.project4`` (bitwise, M = 2), exact brute force over all block
 partitions (Fractions) and the variational inequality of a projection onto a convex set.
@@ -15,8 +15,8 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from gmmsym.discriminator import projection_any as fp
 from gmmsym.discriminator.projection import project4
-from gmmsym.family import projection as fp
 
 EPS = float(np.finfo(float).eps)
 INF = float("inf")

@@ -1,6 +1,6 @@
-"""gmmsym.family.warm: warm-started crossings for optimal dynamics.
+"""gmmsym.discriminator.warm_any: warm-started crossings for optimal dynamics.
 
-References: cold isolation (``gmmsym.family.crossings``, every step from scratch) and
+References: cold isolation (``gmmsym.discriminator.crossings``, every step from scratch) and
 ``gmmsym.simulate(dynamics="optimal")`` (labels on a Figure 2-like batch).
 """
 
@@ -12,8 +12,8 @@ from unittest import mock
 import numpy as np
 
 import gmmsym
-from gmmsym.family import warm as fw
-from gmmsym.family.crossings import crossings, exponential_sum
+from gmmsym.discriminator import warm_any as fw
+from gmmsym.discriminator.crossings import crossings, exponential_sum
 from gmmsym.model.spec import ModelSpec
 from gmmsym.outcomes import classify
 

@@ -26,7 +26,6 @@ LAYERS: dict[str, int] = {
     "gmmsym.codegen": 3,
     "gmmsym.discriminator": 4,
     "gmmsym.outcomes": 4,
-    "gmmsym.family": 4,
     "gmmsym.references": 5,
     "gmmsym.certified": 5,
     "gmmsym.accuracy": 5,

@@ -2,7 +2,7 @@
 
 ``model == PAPER`` runs the K = 2 solver of :mod:`gmmsym.discriminator.optimal` (bitwise as
 before, never the family code); any other model, also ``K = M = 2`` with other weights or
-sigma, runs :mod:`gmmsym.family.discriminator`.  References: the K = 2 solver itself (for the
+sigma, runs :mod:`gmmsym.discriminator.optimal_any`.  References: the K = 2 solver itself (for the
 paper's model the family path must agree with it to the measured bounds below) and, for K = 3,
 the 50-digit mpmath crossings of tests/test_family_crossings.py and an mpmath quadrature of TV.
 """
@@ -19,8 +19,8 @@ from test_family_crossings import _tol, mp_crossings
 
 import gmmsym
 from gmmsym.discriminator import optimal
+from gmmsym.discriminator import optimal_any as fd
 from gmmsym.errors import InputError
-from gmmsym.family import discriminator as fd
 from gmmsym.model.spec import PAPER, ModelSpec
 
 EPS = float(np.finfo(float).eps)

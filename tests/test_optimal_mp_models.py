@@ -1,6 +1,6 @@
 """gmmsym.discriminator.optimal_mp for models other than the paper's (issue 9).
 
-References: the float64 family discriminator (:mod:`gmmsym.family.discriminator`, an
+References: the float64 family discriminator (:mod:`gmmsym.discriminator.optimal_any`, an
 independent isolation), the certified python-flint crossings
 (:func:`gmmsym.references.certified_roots.certified_crossings` with ``model=``), a brute force
 over all unions of at most M runs (for the best union of M intervals), and 50-digit central
@@ -19,9 +19,9 @@ import pytest
 from hypothesis import given
 
 from gmmsym import strategies as gst
+from gmmsym.discriminator import optimal_any as fdisc
 from gmmsym.discriminator import optimal_mp
 from gmmsym.errors import InputError
-from gmmsym.family import discriminator as fdisc
 from gmmsym.kernels import mp as kmp
 from gmmsym.model.spec import ModelSpec
 from gmmsym.references.certified_roots import certified_crossings

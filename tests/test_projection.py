@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from scipy.optimize import isotonic_regression
 
 from gmmsym.discriminator.projection import project4, project_ell
+from gmmsym.discriminator.projection_any import project_rows
 from gmmsym.errors import InputError
-from gmmsym.family.projection import project_rows
 from gmmsym.model.spec import PAPER, ModelSpec
 
 EPS = float(np.finfo(float).eps)

@@ -233,7 +233,15 @@ KILL_RUNS = 16 * 6
 def _start(db: Path, *extra: str) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "gmmsym.cli", "sweep", "--db", str(db), *KILL_GRID]
     cmd += ["--chunk-size", str(KILL_CHUNK), "--no-progress", *extra]
-    return subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # A job started in the background by a shell without job control inherits SIGINT ignored,
+    # and Python then installs no KeyboardInterrupt handler: restore the default, as a terminal has.
+    return subprocess.Popen(
+        cmd,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
 
 
 def _stored(db: Path) -> int:

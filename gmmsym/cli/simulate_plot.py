@@ -35,7 +35,7 @@ def trajectory_tv(res: Any) -> np.ndarray:
     if model == PAPER:
         from gmmsym.discriminator.optimal import tv_distance
     else:
-        from gmmsym.family.discriminator import tv_distance as tv_model
+        from gmmsym.discriminator.optimal_any import tv_distance as tv_model
 
         def tv_distance(m, n):
             return tv_model(m, n, model)

@@ -1,7 +1,7 @@
 """Optimal discriminator, TV distance and its gradient (docs/model.md section 3), float64, vectorized.
 
 This module is the paper's model (``model=PAPER``, K = 2); the public functions hand any other
-``model=`` to :mod:`gmmsym.family.discriminator`.  Below: the K = 2 solver.
+``model=`` to :mod:`gmmsym.discriminator.optimal_any`.  Below: the K = 2 solver.
 
 The optimal discriminator is ``A*(mu) = {x : p*(x) > p_mu(x)}`` and
 ``max_ell L(mu, ell) = 1 + TV(P*, G_mu)``.  With ``t_a(x) = a x - a^2/2``,
@@ -93,6 +93,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
+from gmmsym.discriminator import optimal_any as _family
 from gmmsym.discriminator.forms import (
     _eval_log,
     _gather,
@@ -103,7 +104,6 @@ from gmmsym.discriminator.forms import (
     _sign_pair,
 )
 from gmmsym.discriminator.roots import solve as _solve
-from gmmsym.family import discriminator as _family
 from gmmsym.kernels.special import normal_pdf
 from gmmsym.model.spec import PAPER, ModelSpec, check_model
 from gmmsym.model.validate import as_points, broadcast_leading, check_max_abs
@@ -424,7 +424,7 @@ def optimal_discriminator(
         Generator and true means (finite, ``|.| <= MAX_ABS_MEAN = 1e6``); broadcast together.
     model : ModelSpec
         :data:`~gmmsym.PAPER` (default): the K = 2 solver of this module; any other model:
-        :mod:`gmmsym.family.discriminator` (``mu``, ``nu`` of shape ``(..., K)``; for ``A*`` with
+        :mod:`gmmsym.discriminator.optimal_any` (``mu``, ``nu`` of shape ``(..., K)``; for ``A*`` with
         more than ``M`` pieces see docs/model.md section 3, "More pieces than intervals").
 
     Returns
@@ -451,7 +451,7 @@ def tv_distance(mu: ArrayLike, nu: ArrayLike, model: ModelSpec = PAPER) -> np.nd
     .. math:: \\mathrm{TV} = \\sum_j \\big[P^*([l_j, r_j]) - G_\\mu([l_j, r_j])\\big]_{\\ell = \\ell^*}
 
     evaluated with the tail-safe interval masses of the generated kernel.  For any other
-    ``model`` (:mod:`gmmsym.family.discriminator`) always TV, summed over *all* pieces of ``A*``,
+    ``model`` (:mod:`gmmsym.discriminator.optimal_any`) always TV, summed over *all* pieces of ``A*``,
     also where they outnumber the ``M`` intervals (docs/model.md section 3).
     """
     from gmmsym.kernels.float64 import PAPER_KERNELS
@@ -474,7 +474,7 @@ def tv_gradient(mu: ArrayLike, nu: ArrayLike, model: ModelSpec = PAPER) -> np.nd
 
     Valid where ``A*`` is locally stable (simple crossings); 0 where ``mu = nu`` up to swapping.
     For any other ``model``: the Danskin gradient of ``max_ell L`` from the generated gradient
-    kernel, shape ``(..., K)`` (:mod:`gmmsym.family.discriminator`, docs/model.md section 3).
+    kernel, shape ``(..., K)`` (:mod:`gmmsym.discriminator.optimal_any`, docs/model.md section 3).
     """
     if check_model(model) != PAPER:
         return _family.tv_gradient(mu, nu, model)

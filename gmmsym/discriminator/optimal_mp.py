@@ -3,7 +3,7 @@
 Exposed as ``gmmsym.mp.optimal_discriminator``, ``gmmsym.mp.tv_distance`` and
 ``gmmsym.mp.tv_gradient``; every function takes ``model=`` (a ``ModelSpec``, default the
 paper's).  Same mathematics and encoding as :mod:`gmmsym.discriminator.optimal` (the paper's
-model) and :mod:`gmmsym.family.discriminator` (any model; read its docstring for
+model) and :mod:`gmmsym.discriminator.optimal_any` (any model; read its docstring for
 ``optimal_discriminator`` against ``tv_distance``), implemented independently:
 
 * ``g(x) = sum_k c_k exp(a_k x)`` with the exponents merged *exactly* (inputs are converted
@@ -31,7 +31,7 @@ Tangencies (a zero without sign change) are not crossings.  At ``mu = nu`` (as w
 
 When ``A* = {p* > p_mu}`` has more than ``M`` pieces (possible for ``K > M``),
 ``optimal_discriminator`` returns the best union of ``M`` intervals with endpoints at crossings
-(the dynamic programme of :func:`gmmsym.family.discriminator.best_runs`, same tie rules, here
+(the dynamic programme of :func:`gmmsym.discriminator.optimal_any.best_runs`, same tie rules, here
 on ``mpf`` advantages) and ``tv_distance`` is still TV, the summed advantage of *all* pieces;
 ``tv_gradient`` is the Danskin gradient at ``ell*`` (the class value ``max_ell L``).  The
 root isolation is in :mod:`gmmsym.discriminator.optimal_mp_roots`.
@@ -166,7 +166,7 @@ def _interval_advantages(xs: tuple, mu, nu, dps: int, model: ModelSpec) -> list:
 def _best_runs(d: list, m_max: int) -> list[bool]:
     """At most ``m_max`` disjoint runs of consecutive entries of ``d`` of maximal sum (mask).
 
-    The dynamic programme of :func:`gmmsym.family.discriminator.best_runs` for one row, same
+    The dynamic programme of :func:`gmmsym.discriminator.optimal_any.best_runs` for one row, same
     states (``F[m]``: ``m`` runs, none open; ``H[m]``: the last one open) and tie rules.
     """
     ninf = mpmath.ninf

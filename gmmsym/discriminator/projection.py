@@ -54,8 +54,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
+from gmmsym.discriminator.projection_any import project_rows
 from gmmsym.errors import InputError
-from gmmsym.family.projection import project_rows
 from gmmsym.model.spec import PAPER, ModelSpec, check_model
 from gmmsym.model.validate import as_points, as_real_array
 
@@ -195,7 +195,7 @@ def project_ell(ell: ArrayLike, model: ModelSpec = PAPER) -> np.ndarray:
     model : ModelSpec
         Only its ``M`` matters (default: the paper's, ``M = 2``).  ``M = 2`` runs
         :func:`project4`; any other ``M`` the vectorized max-min PAV of
-        :func:`gmmsym.family.projection.project_rows` (bitwise equal to :func:`project4` for
+        :func:`gmmsym.discriminator.projection_any.project_rows` (bitwise equal to :func:`project4` for
         ``M = 2``, up to the sign of a zero).
 
     Returns

@@ -5,14 +5,14 @@ ordered, truth ``nu``, for the model ``model`` (a :class:`~gmmsym.model.spec.Mod
 paper's ``K = M = 2``).  ``L`` is the objective of docs/model.md section 2 (the generator minimises it, the
 discriminator maximises it), ``Proj`` the Euclidean projection onto ``l1 <= r1 <= ... <= rM``
 (isotonic regression: :mod:`gmmsym.discriminator.projection` for ``M = 2``,
-:mod:`gmmsym.family.projection` otherwise), ``g_t = (dL/dmu, dL/dell)`` at step ``t``.
+:mod:`gmmsym.discriminator.projection_any` otherwise), ``g_t = (dL/dmu, dL/dell)`` at step ``t``.
 Step sizes: ``eta_g = eta`` and ``eta_d`` (default ``eta``; ``eta_d != eta`` gives two time
 scales).  One *step* is one generator update:
 
 ``optimal``
     ``mu <- mu - eta_g grad_mu TV(mu)``, with ``grad_mu TV(mu) = dL/dmu(mu, ell*(mu))``
     (Danskin; :mod:`gmmsym.discriminator.optimal` for the paper's model,
-    :class:`gmmsym.family.warm.WarmCrossings` otherwise).  ``ell`` is reported as ``ell*(mu)``.
+    :class:`gmmsym.discriminator.warm_any.WarmCrossings` otherwise).  ``ell`` is reported as ``ell*(mu)``.
 ``simultaneous`` (the paper's first-order dynamics)
     both gradients at ``(mu, ell)``, then ``mu <- mu - eta_g dL/dmu``,
     ``ell <- Proj(ell + eta_d dL/dell)``.

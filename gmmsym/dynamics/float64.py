@@ -15,8 +15,8 @@ import types
 import numpy as np
 
 from gmmsym.discriminator.projection import project4
+from gmmsym.discriminator.projection_any import project_components
 from gmmsym.discriminator.warm_paper import WarmState, warm_endpoints
-from gmmsym.family.projection import project_components
 from gmmsym.kernels.float64 import PAPER_KERNELS
 from gmmsym.model.spec import PAPER, ModelSpec
 from gmmsym.outcomes import DIVERGENCE_BOUND
@@ -58,7 +58,8 @@ class Float64Backend:
     ``proj`` projects in place (``M = 2``) or returns fresh arrays; the rules only pass fresh
     arrays (kernel outputs) to them, and the state arrays are never aliased outside the driver.
     ``tv`` keeps the crossings of its previous calls as warm starts, per row (the paper's model:
-    :class:`gmmsym.discriminator.warm_paper.WarmState`; others: :class:`gmmsym.family.warm.WarmCrossings`);
+    :class:`gmmsym.discriminator.warm_paper.WarmState`; others:
+    :class:`gmmsym.discriminator.warm_any.WarmCrossings`);
     ``take`` keeps the rows' history.
     """
 
@@ -121,7 +122,7 @@ class Float64Backend:
     @staticmethod
     def proj(ell):
         """Projection onto ``l1 <= r1 <= ... <= rM``, in place: ``project4`` for ``M = 2``, else
-        :func:`gmmsym.family.projection.project_components` (each row takes a route chosen from
+        :func:`gmmsym.discriminator.projection_any.project_components` (each row takes a route chosen from
         that row alone, so a row's result does not depend on its batch).
         """
         if len(ell) == 4:
@@ -140,10 +141,10 @@ class Float64Backend:
         return (self._full(g1), self._full(g2)), (l1, r1, l2, r2)
 
     def _tv_model(self, mu):
-        """``tv`` for any model other than the paper's: :class:`gmmsym.family.warm.WarmCrossings`,
+        """``tv`` for any model other than the paper's: :class:`gmmsym.discriminator.warm_any.WarmCrossings`,
         warm-started from the previous step of the same rows (its state follows :meth:`take`)."""
         if self._warm is None:
-            from gmmsym.family.warm import WarmCrossings
+            from gmmsym.discriminator.warm_any import WarmCrossings
 
             self._warm = WarmCrossings(np.stack(self.nu, axis=1), self.model)
         grad, ell, _ = self._warm(np.stack(mu, axis=1))
@@ -176,7 +177,7 @@ def _take_warm(warm, keep: np.ndarray):
     """The warm crossings state of the rows ``keep`` (levels and sign pattern are ``(., N)``)."""
     if isinstance(warm, WarmState):
         return warm.take(keep)
-    from gmmsym.family.warm import WarmCrossings
+    from gmmsym.discriminator.warm_any import WarmCrossings
 
     out = WarmCrossings(warm.nu[keep], warm.spec)
     if warm.levels is not None:

@@ -32,7 +32,7 @@ import functools
 import numpy as np
 from numpy.typing import ArrayLike
 
-from gmmsym.family.crossings import crossings, exponential_sum  # noqa: F401  (re-used by tests)
+from gmmsym.discriminator.crossings import crossings, exponential_sum  # noqa: F401  (re-used by tests)
 from gmmsym.kernels.special import signed_tail, unit_step
 from gmmsym.model.spec import PAPER, ModelSpec, check_model
 from gmmsym.model.validate import as_points, broadcast_leading, check_max_abs

@@ -2,7 +2,7 @@
 
 For one row, ``f(y) = sum_k c_k exp(a_k y)`` (``y = x / sigma``, ``c_k = +-w_k exp(-a_k^2/2)``)
 is evaluated in ball arithmetic on intervals.  Isolation by interval bisection of the root
-interval ``[Y_-, Y_+]`` (the root bound of :mod:`gmmsym.family.crossings`, evaluated in ball
+interval ``[Y_-, Y_+]`` (the root bound of :mod:`gmmsym.discriminator.crossings`, evaluated in ball
 arithmetic and rounded outward, so no zero lies outside):
 
 * ``0`` not in ``f(I)``: no zero in ``I``;
@@ -15,8 +15,8 @@ arithmetic and rounded outward, so no zero lies outside):
 
 Crossings are sign changes, as in the float64 solver.  Slow (scalar, per row): a reference.
 The stronger certified reference for any model (pair form, Rolle chain, interval Newton) is
-:func:`gmmsym.references.certified_roots.certified_crossings` (``model=``); this one stays as the
-family package's own, independent, check (the layer rule keeps it from importing ``references``).
+:func:`gmmsym.references.certified_roots.certified_crossings` (``model=``); this one stays as a
+second, independent check (plain interval bisection, sharing no code with it).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ minimum over all ``K!`` permutations ``pi`` (for the paper's ``K = 2``: the iden
 
 Every function takes ``model=`` (a :class:`~gmmsym.model.spec.ModelSpec`, default the
 paper's): ``mu``, ``nu`` have ``K`` columns, ``ell`` ``2M``.  The general-``K`` rules are those
-of :mod:`gmmsym.family.outcomes` (one implementation; for ``K = 2`` they reduce bitwise to the
+of :mod:`gmmsym.outcomes.distance` (one implementation; for ``K = 2`` they reduce bitwise to the
 paper's rules below).
 
 Every row gets six boolean flags and one primary label, the first flag that holds in the
@@ -45,10 +45,10 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from gmmsym.errors import InputError
-from gmmsym.family import outcomes as _family
 from gmmsym.kernels.float64 import model_kernels
 from gmmsym.model.spec import PAPER, ModelSpec, check_model
 from gmmsym.model.validate import as_points, as_rows, check_positive
+from gmmsym.outcomes import distance as _family
 
 __all__ = [
     "LABELS",

@@ -1,7 +1,7 @@
 """Optimal-discriminator dynamics with warm-started crossings (``docs/model.md`` section 4).
 
 One step of optimal dynamics moves ``mu`` by ``O(eta)``, so the crossings of ``p* - p_mu`` (and
-the zeros of every level of the Rolle chain, :mod:`gmmsym.family.crossings`) move by ``O(eta)``
+the zeros of every level of the Rolle chain, :mod:`gmmsym.discriminator.crossings`) move by ``O(eta)``
 too.  :class:`WarmCrossings` keeps the zeros of every level from the previous step and starts
 each bracketed Newton solve from the previous zero that lies in the new bracket.
 
@@ -9,7 +9,7 @@ Fast path (:func:`warm_crossings`), per row, certified or rejected:
 
 1. the sign pattern of the terms ordered by exponent is unchanged since the previous step;
 2. from each previous crossing, Newton steps on ``phi = log P - log N`` (level 0 only) until the
-   stopping rule of :func:`gmmsym.family.crossings.solve` holds (at most 5);
+   stopping rule of :func:`gmmsym.discriminator.crossings.solve` holds (at most 5);
 3. each result ``x`` is certified a crossing by strictly opposite, resolved signs of ``f`` at
    ``x - delta`` and ``x + delta`` (``delta`` = 4 times the last step plus 8 resolutions), and
    the brackets ``[x - delta, x + delta]`` are disjoint and ordered;
@@ -18,7 +18,7 @@ Fast path (:func:`warm_crossings`), per row, certified or rejected:
    zeros, so no crossing is missing.
 
 A row that fails any check (and every row of the first step) gets the full cold isolation of
-:func:`gmmsym.family.crossings.crossings`.  A certified crossing lies in its bracket of width
+:func:`gmmsym.discriminator.crossings.crossings`.  A certified crossing lies in its bracket of width
 ``2 delta`` and meets the same Newton stopping rule as cold isolation.
 """
 
@@ -26,8 +26,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from gmmsym.family.crossings import Terms, crossings, curvature_scale, evaluate, exponential_sum, sign_at
-from gmmsym.family.discriminator import danskin_gradient, ell_from_crossings
+from gmmsym.discriminator.crossings import (
+    Terms,
+    crossings,
+    curvature_scale,
+    evaluate,
+    exponential_sum,
+    sign_at,
+)
+from gmmsym.discriminator.optimal_any import danskin_gradient, ell_from_crossings
 from gmmsym.model.spec import PAPER, ModelSpec
 
 __all__ = ["WarmCrossings", "optimal_dynamics", "warm_crossings", "sign_changes"]
@@ -75,7 +82,7 @@ def warm_crossings(t: Terms, prev: np.ndarray, pattern: np.ndarray):
     scale = t.scale[rows]
     conv = np.zeros(x.shape, dtype=bool)
     last = np.zeros_like(x)
-    for _ in range(5):  # Newton until the quadratic-convergence stop of gmmsym.family.crossings.solve
+    for _ in range(5):  # Newton until the quadratic-convergence stop of gmmsym.discriminator.crossings.solve
         phi, dphi, noise = evaluate(x, *cols)
         step = np.where(conv, 0.0, phi / dphi)
         curv = curvature_scale(x, cols, scale)
