@@ -161,6 +161,15 @@ def instances(draw):
         ModelSpec(K=3, M=1, weights=(Fraction(1, 3),) * 3, sigma=Fraction(1, 2)),
     )
 )
+# three nearly equal exponents, one pair: far from the pair's own zero (|t| = 8.7e21 at the
+# crossing 4.9e73) the pair form rounded its exponent by 2e6 and lost both crossings (seed 14)
+@example(
+    (
+        np.array([0.0, -3.51023483e-75]),
+        np.array([-4.36889612e-53, 0.0]),
+        ModelSpec(K=2, M=2, weights=(Fraction(1, 3), Fraction(2, 3)), sigma=Fraction(1, 2)),
+    )
+)
 # a crossing beyond an unresolved stretch (resolution 3e228): the end sign at +inf decides
 @example((np.array([0.0, -2.64755025]), np.array([-1.44855612, -5.26892265e-244]), PAPER))
 # root bound ~3e77 (gap 2.5e-76): the reference needs ~130 digits there (see mp_crossings)

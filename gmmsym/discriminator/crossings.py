@@ -235,18 +235,33 @@ def _next_level(lam: np.ndarray, s: np.ndarray, a: np.ndarray, j: int, gap=None,
     return np.where(keep, lam2, -np.inf), np.where(keep, s, 0.0), plog
 
 
-def _pair_form(y, a, u, pos, gap, plog):
-    """The near pairs of :func:`evaluate` in pair form: ``(u, pos, a_eff, err)`` at the lower members.
+def _pair_form(y, a, lam, u, pos, gap, plog):
+    """The near pairs of :func:`evaluate`: ``(u, pos, a_eff, err)``.
 
-    A pair ``c_k e^{a_k y} (1 - e^t)``, ``t = gap_k y + plog_k``, has ``log |.| = u_k + log|expm1(t)|``
-    (``t + log(-expm1(-t))`` for ``t > 0``, no overflow), the sign of ``c_k`` times ``-sign(t)``,
-    the logarithmic derivative ``a_k + gap_k rho`` with ``rho = e^t / expm1(t)``, and a rounding
-    of ``|rho| (|gap y| + plog_err)`` eps (from that of ``t``) on top of the term's own.
+    Where ``|t| <= 1`` (``t = gap_k y + plog_k``) the two terms nearly cancel and the pair is one
+    term ``c_k e^{a_k y} (1 - e^t)``, at the lower member: ``log |.| = u_k + log|expm1(t)|``
+    (``t + log(-expm1(-t))`` for ``t > 0``), the sign of ``c_k`` times ``-sign(t)``, the
+    logarithmic derivative ``a_k + gap_k rho`` with ``rho = e^t / expm1(t)``, and a rounding of
+    ``|rho| (|gap y| + plog_err)`` eps (from that of ``t``) on top of the term's own.  Elsewhere
+    they differ by a factor ``e`` or more, nothing cancels, and the pair is its two terms again
+    (the upper one's ``lam = lam_k + plog_k``): computed as one term there, its exponent would be
+    the difference of two exponents of size ``|gap y|`` (for ``mu = (0, -3.5e-75)``,
+    ``nu = (-4.4e-53, 0)`` a rounding of 2e6 at ``y = 1e74``).
     """
     k, i = np.nonzero(gap)  # the pairs, few: computed sparsely
     g, yi = gap[k, i], y[i]
     t = g * yi
     t += plog[0, k, i]
+    far = ~(np.abs(t) <= 1.0)
+    pos, a_eff, err = pos.copy(), a.copy(), np.zeros(u.shape)
+    if far.any():
+        kf, i_f = k[far] + 1, i[far]
+        lam_up = lam[k[far], i_f] + plog[0, k[far], i_f]
+        u[kf, i_f] = a[kf, i_f] * y[i_f] + lam_up
+        pos[kf, i_f] = ~pos[k[far], i_f]
+        err[kf, i_f] = np.abs(a[kf, i_f] * y[i_f]) + np.abs(lam_up)
+        near = ~far
+        k, i, g, yi, t = k[near], i[near], g[near], yi[near], t[near]
     up = t > 0
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         em = -np.expm1(np.where(up, -t, t))  # in (0, 1] where t != 0
@@ -254,7 +269,6 @@ def _pair_form(y, a, u, pos, gap, plog):
         rho = np.where(up, 1.0 / em, -np.exp(t) / em)
     rho[t == 0] = 0.0
     u[k, i] += logv
-    pos, a_eff, err = pos.copy(), a.copy(), np.zeros(u.shape)
     pos[k, i] ^= up
     a_eff[k, i] += g * rho
     err[k, i] = np.abs(rho) * (np.abs(g * yi) + plog[1, k, i])
@@ -296,7 +310,7 @@ def evaluate(y, a, lam, pos, mag, gap=None, plog=None):
     u += lam
     extra = 0.0
     if gap is not None:
-        u, pos, a, extra = _pair_form(y, a, u, pos, gap, plog)
+        u, pos, a, extra = _pair_form(y, a, lam, u, pos, gap, plog)
     up = np.where(pos, u, -np.inf)
     un = np.where(pos, -np.inf, u)
     mp = up.max(axis=0)
@@ -424,7 +438,7 @@ def _bounds(lev: Level, scale: np.ndarray):
     st, sb = np.clip(top, 0, n - 1), np.clip(bot, 0, n - 1)
     at, lt, ab, lb = a[st, rows], lam[st, rows], a[sb, rows], lam[sb, rows]
     c = np.log(max(n - 1, 1))
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):  # inf bounds are clipped
         up = np.where(present & (ks < top), (c + lam - lt) / (at - a), -np.inf).max(axis=0)
         dn = np.where(present & (ks > bot), (lb - lam - c) / (a - ab), np.inf).min(axis=0)
         if lev.gap is not None:
@@ -622,7 +636,7 @@ def _step_aside(z: np.ndarray, cols: tuple, scale: np.ndarray, tries: int = 4):
     linear), ``delta`` grows 16-fold per try; a side left unresolved keeps sign 0 (no bracket).
     """
     phi, dphi, noise = evaluate(z, *cols)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         delta = np.fmax(8.0 * noise / np.abs(dphi), 4.0 * _EPS * (np.abs(z) + scale))
     delta = np.where(np.isfinite(delta), delta, 4.0 * _EPS * (np.abs(z) + scale))
     out = []
