@@ -141,6 +141,13 @@ def test_mp_keeps_exact_inputs():
         )
 
 
+@pytest.mark.parametrize("bad", [np.timedelta64(1, "s"), np.bool_(True)])
+def test_simulate_seed_refuses_timedelta_and_bool(bad):
+    # found by tests/test_surface.py (seed 15): int(np.timedelta64) raised TypeError
+    with pytest.raises(InputError, match="^seed must be an int"):
+        gmmsym.simulate([-0.5, 0.5], [0.3, -1.2], seed=bad)
+
+
 @pytest.mark.parametrize("name", ["eta", "tol", "nu", "mu0"])
 # np.timedelta64 registers as a numbers.Integral: found by tests/test_surface.py (seed 13) as a
 # TypeError from float() for Cell(nu=array of timedelta64)

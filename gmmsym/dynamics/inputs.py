@@ -12,7 +12,7 @@ from numpy.typing import ArrayLike
 
 from gmmsym.errors import InputError
 from gmmsym.model.spec import PAPER, ModelSpec, check_model
-from gmmsym.model.validate import as_rows, check_dps, check_int, check_max_abs, check_ordered
+from gmmsym.model.validate import NOT_NUMBERS, as_rows, check_dps, check_int, check_max_abs, check_ordered
 
 __all__ = ["draw_ell0", "MAX_STEPS", "MAX_RECORDED_STATES"]
 
@@ -37,7 +37,7 @@ def resolve_seed(seed: object) -> int | None:
         return None
     if isinstance(seed, np.random.Generator):
         return int(seed.integers(2**63))
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+    if isinstance(seed, NOT_NUMBERS) or not isinstance(seed, numbers.Integral):
         raise InputError(f"seed must be an int or a numpy.random.Generator, got {type(seed).__name__}")
     if int(seed) < 0:
         raise InputError(f"seed must be >= 0, got {seed}")

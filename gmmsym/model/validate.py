@@ -58,7 +58,7 @@ def show(value: object, width: int = 40) -> str:
 
 _REAL_KINDS = "iuf"  # signed, unsigned integer and floating dtypes; not b (bool), c, m, M, S, U, O, V
 #: registered as numbers (``np.timedelta64`` is a ``numbers.Integral``) but not numbers to compute with
-_NOT_NUMBERS = (bool, np.bool_, np.timedelta64)
+NOT_NUMBERS = (bool, np.bool_, np.timedelta64)
 
 
 def as_real_array(name: str, value: object) -> np.ndarray:
@@ -172,7 +172,7 @@ def check_real(name: str, value: object) -> float:
 
     Checked before conversion: ``'0.1'``, ``True``, ``np.bool_``, complex and ``None`` are refused.
     """
-    if isinstance(value, _NOT_NUMBERS) or not isinstance(value, numbers.Real):
+    if isinstance(value, NOT_NUMBERS) or not isinstance(value, numbers.Real):
         raise InputError(f"{name} must be a real number, got {type(value).__name__} {show(value)}")
     try:
         v = float(value)
@@ -192,7 +192,7 @@ def check_bool(name: str, value: object) -> bool:
 
 def check_positive(name: str, value: object, *, allow_zero: bool = False) -> float:
     """A finite real number ``> 0`` (or ``>= 0`` when ``allow_zero``)."""
-    if isinstance(value, _NOT_NUMBERS) or not isinstance(value, numbers.Real):
+    if isinstance(value, NOT_NUMBERS) or not isinstance(value, numbers.Real):
         raise InputError(f"{name} must be a real number, got {type(value).__name__}")
     try:
         v = float(value)
@@ -206,7 +206,7 @@ def check_positive(name: str, value: object, *, allow_zero: bool = False) -> flo
 
 def check_int(name: str, value: object, *, minimum: int | None = None, maximum: int | None = None) -> int:
     """An integer (not bool), in ``[minimum, maximum]`` when given."""
-    if isinstance(value, _NOT_NUMBERS) or not isinstance(value, numbers.Integral):
+    if isinstance(value, NOT_NUMBERS) or not isinstance(value, numbers.Integral):
         raise InputError(f"{name} must be an int, got {type(value).__name__}")
     v = int(value)
     if minimum is not None and v < minimum:
@@ -266,7 +266,7 @@ def as_mpf_vector(name: str, values: object, width: int, *, allow_inf: bool = Fa
 
 
 def _mpf_entry(name: str, v: object, allow_inf: bool, mpmath):
-    if isinstance(v, _NOT_NUMBERS) or not isinstance(v, (numbers.Real, str, mpmath.mpf)):
+    if isinstance(v, NOT_NUMBERS) or not isinstance(v, (numbers.Real, str, mpmath.mpf)):
         raise InputError(f"{name} must be a real number, got {type(v).__name__} {show(v)}")
     try:
         if isinstance(v, mpmath.mpf):

@@ -225,7 +225,8 @@ def _point(name: str, value: object, width: int, *, allow_inf: bool = False) -> 
 
 
 def _scalar(name: str, value: object, *, allow_inf: bool = True) -> float:
-    if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
+    real = (numbers.Real, np.floating, np.integer)
+    if isinstance(value, _validate.NOT_NUMBERS) or not isinstance(value, real):
         raise InputError(f"{name} must be a real number, got {type(value).__name__}")
     return _point(name, [value], 1, allow_inf=allow_inf)[0]
 
